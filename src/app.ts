@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import jwt from '@fastify/jwt';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { authPlugin } from './auth/auth.plugin.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { auditPlugin, createAuditLog } from './http/audit.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { createMetrics } from './http/metrics.js';
+import { openapiTransform } from './http/openapi-transform.js';
+import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { createOrgService } from './modules/org/org.service.js';
+import { createUnitDefaults } from './modules/org/unit-defaults.js';
+import { membersRoutes } from './modules/org/members.routes.js';
+import { orgUnitsRoutes } from './modules/org/org-units.routes.js';
+import { secretsRoutes } from './modules/secrets/secrets.routes.js';
+import { systemRoutes } from './modules/system/system.routes.js';
+import { usageRoutes } from './modules/usage/usage.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+}
+
+const OPENAPI_INFO = {
+  title: 'Leadvibe API',
+  version: '1.0.0',
+  description:
+    'Event ingestion, scoring, segments, triggers and organization unit (OU) workflows. ' +
+    'Authenticate with a JWT (Bearer or the `session` cookie) or HTTP Basic API credentials.',
+};
+
+/**
+ * Builds a ready-to-listen app from validated config and an open, migrated database; never listens
+ * itself. The caller owns the database and closes it after `app.close()`.
+ */
+export async function buildApp({ config, database }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandlers(app);
+
+  const db = database.db;
+  const metrics = createMetrics();
+  const audit = createAuditLog(db, (err) => app.log.error({ err }, 'could not write audit rows'));
+  const limiter = createRateLimiter(config.rateLimit);
+  const unitDefaults = createUnitDefaults();
+  const orgService = createOrgService({ db, unitDefaults });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
+  });
+
+  await app.register(cookie, { secret: config.cookieSecret });
+  await app.register(jwt, { secret: config.jwtSecret, sign: { algorithm: 'HS256', expiresIn: '12h' } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          basicAuth: { type: 'http', scheme: 'basic' },
+        },
+      },
+    },
+    transform: openapiTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(authPlugin, { db, config });
+  await app.register(rateLimitPlugin, { limiter, metrics });
+  await app.register(auditPlugin, { audit });
+
+  await app.register(systemRoutes, { database, metrics });
+  await app.register(authRoutes, { db, config, limiter, orgService });
+  await app.register(orgUnitsRoutes, { config, orgService });
+  await app.register(membersRoutes, { orgService });
+  await app.register(secretsRoutes, { db });
+  await app.register(usageRoutes, { db });
+  await app.register(adminRoutes, { db, audit });
+
+  return app;
+}

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
+  COOKIE_SECRET: z.string().min(16, 'COOKIE_SECRET must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGNUP_ENABLED: bool.default(true),
+  RATE_LIMIT_MODE: z.enum(['off', 'observe', 'enforce']).default('observe'),
+  RATE_LIMIT_KEY_BY: z.enum(['org', 'member', 'ip']).default('org'),
+  RATE_LIMIT_RPS: z.coerce.number().positive().default(100),
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  COOKIE_SECURE: bool.default(false),
+});
+
+export type Config = Readonly<{
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  jwtSecret: string;
+  jwtSecretGenerated: boolean;
+  cookieSecret: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  signupEnabled: boolean;
+  rateLimit: Readonly<{
+    mode: 'off' | 'observe' | 'enforce';
+    keyBy: 'org' | 'member' | 'ip';
+    rps: number;
+    burst: number;
+  }>;
+  bodyLimitBytes: number;
+  cookieSecure: boolean;
+}>;
+
+export class ConfigError extends Error {}
+
+/** The only place that reads the environment (house rule 1). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const jwtSecret = e.JWT_SECRET ?? randomBytes(32).toString('hex');
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    port: e.PORT,
+    host: e.HOST,
+    jwtSecret,
+    jwtSecretGenerated: e.JWT_SECRET === undefined,
+    cookieSecret: e.COOKIE_SECRET ?? jwtSecret,
+    logLevel: e.LOG_LEVEL,
+    signupEnabled: e.SIGNUP_ENABLED,
+    rateLimit: Object.freeze({
+      mode: e.RATE_LIMIT_MODE,
+      keyBy: e.RATE_LIMIT_KEY_BY,
+      rps: e.RATE_LIMIT_RPS,
+      burst: e.RATE_LIMIT_BURST,
+    }),
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    cookieSecure: e.COOKIE_SECURE,
+  });
+}

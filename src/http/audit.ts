@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Insertable } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { AuditLogsTable } from '../db/types.js';
+
+export type AuditEntry = Insertable<AuditLogsTable>;
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const FLUSH_MS = 200;
+const FLUSH_SIZE = 500;
+
+/**
+ * Audit rows are buffered and written in batches so that auditing a busy ingestion endpoint costs
+ * one insert per batch, not one per request. Readers flush first, so they always see their writes.
+ */
+export function createAuditLog(db: Db, onError: (err: unknown) => void) {
+  let buffer: AuditEntry[] = [];
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => void flush(), FLUSH_MS);
+  timer.unref();
+
+  function flush(): Promise<void> {
+    if (buffer.length === 0) return pending;
+    const rows = buffer;
+    buffer = [];
+    pending = pending.then(async () => {
+      try {
+        await db.insertInto('audit_logs').values(rows).execute();
+      } catch (err) {
+        onError(err);
+      }
+    });
+    return pending;
+  }
+
+  return {
+    record(entry: AuditEntry): void {
+      buffer.push(entry);
+      if (buffer.length >= FLUSH_SIZE) void flush();
+    },
+    flush,
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who to record a request under when it has no auth context (signup, login). */
+    auditActor: { orgId: string; memberId: string; email: string } | null;
+  }
+}
+
+/** Records every mutating request of a known organization; never bodies, so no secret is logged. */
+export const auditPlugin = fp(
+  async (app: FastifyInstance, opts: { audit: AuditLog }) => {
+    app.decorateRequest('auditActor', null);
+    app.addHook('onResponse', async (request, reply) => {
+      if (!MUTATING.has(request.method)) return;
+      const auth = request.auth;
+      const actor = request.auditActor;
+      const orgId = auth?.orgId ?? actor?.orgId;
+      if (!orgId) return;
+      opts.audit.record({
+        org_id: orgId,
+        unit_id: auth?.unitId ?? null,
+        member_id: auth?.memberId ?? actor?.memberId ?? null,
+        user_email: auth?.email ?? actor?.email ?? null,
+        method: request.method,
+        path: request.url.split('?')[0] ?? request.url,
+        status: reply.statusCode,
+        latency_ms: Math.round(reply.elapsedTime),
+        ip: request.ip,
+        request_id: String(request.id),
+      });
+    });
+    app.addHook('onClose', async () => opts.audit.close());
+  },
+  { name: 'audit' },
+);

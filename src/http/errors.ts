@@ -1,0 +1,113 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+/** Machine codes of the error envelope (semantics §0) and the status each maps to. */
+export const errorStatus = {
+  validation_failed: 400,
+  bad_request: 400,
+  invalid_json: 400,
+  ou_required: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  signup_disabled: 403,
+  abm_disabled: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  not_ready: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[] | undefined;
+  constructor(code: ErrorCode, message: string, details?: ErrorDetail[]) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const forbidden = (message = 'you are not allowed to do this') => new AppError('forbidden', message);
+export const conflict = (message: string) => new AppError('conflict', message);
+
+export const errorBodySchema = z
+  .object({
+    error: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    request_id: z.string().optional(),
+  })
+  .meta({ id: 'Error' });
+
+type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** Fastify's own errors (bad JSON, body limit, content type) translated to our codes. */
+function fromFastifyError(error: FastifyError): AppError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid_json', 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'the request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'unsupported content type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('bad_request', 'the content-length header does not match the body');
+    default:
+      break;
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new AppError('payload_too_large', 'the request body is too large');
+  if (status === 415) return new AppError('unsupported_media_type', 'unsupported content type');
+  if (status >= 400 && status < 500) return new AppError('bad_request', error.message);
+  return null;
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, error: AppError) {
+  const body: ErrorBody = { error: error.code, message: error.message, request_id: String(request.id) };
+  if (error.details?.length) body.details = error.details;
+  if (error.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  return reply.code(error.status).type('application/json').serializer(JSON.stringify).send(body);
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) return send(reply, request, error);
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body';
+      const details = error.validation.map((issue) => ({
+        field: [where, ...String(issue.instancePath).split('/').filter(Boolean)].join('.'),
+        message: issue.message ?? 'invalid value',
+      }));
+      const list = details.map((d) => d.field).join(', ');
+      return send(reply, request, new AppError('validation_failed', `invalid input: ${list}`, details));
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
+      return send(reply, request, new AppError('internal_error', 'internal server error'));
+    }
+    const translated = fromFastifyError(error);
+    if (translated) return send(reply, request, translated);
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, request, new AppError('internal_error', 'internal server error'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, request, new AppError('not_found', `route ${request.method} ${request.url.split('?')[0]} not found`)),
+  );
+}
