@@ -97,6 +97,8 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(secretsRoutes, { db });
   await app.register(usageRoutes, { db });
   await app.register(adminRoutes, { db, audit });
+  // Issue 3 (ingestion) modules register here.
+  // Issue 4 (scoring) modules register here.
 
   return app;
 }

@@ -1,92 +1,14 @@
 /**
- * The database schema as Kysely sees it: one interface per table, mirroring migrations/.
- * Modules alias Selectable/Insertable/Updateable of these (house rule 9).
+ * The database schema as Kysely sees it: one interface per table, mirroring migrations/, grouped
+ * by area in ./schema/. Modules alias Selectable/Insertable/Updateable of these (house rule 9).
  */
-import type { ColumnType, Generated } from 'kysely';
+import type { EventsTables } from './schema/events.js';
+import type { ScoringTables } from './schema/scoring.js';
+import type { TenancyTables } from './schema/tenancy.js';
 
-export type Timestamp = ColumnType<Date, Date | string, Date | string>;
-export type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-export type Json = ColumnType<JsonValue, string | JsonValue, string | JsonValue>;
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+export type * from './schema/common.js';
+export type * from './schema/events.js';
+export type * from './schema/scoring.js';
+export type * from './schema/tenancy.js';
 
-export interface OrganizationsTable {
-  id: Generated<string>;
-  name: string;
-  slug: string;
-  allow_negative_scores: Generated<boolean>;
-  abm_enabled: Generated<boolean>;
-  webhook_secret: string;
-  created_at: CreatedAt;
-}
-
-export interface OrgUnitsTable {
-  id: Generated<string>;
-  org_id: string;
-  name: string;
-  slug: string;
-  session_timeout_minutes: Generated<number>;
-  created_at: CreatedAt;
-}
-
-export interface MembersTable {
-  id: Generated<string>;
-  org_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  password_hash: string;
-  role: 'admin' | 'member';
-  verified: Generated<boolean>;
-  created_at: CreatedAt;
-}
-
-export interface OuMembershipsTable {
-  org_id: string;
-  unit_id: string;
-  member_id: string;
-  role: 'Owner' | 'Operator' | 'Viewer';
-  created_at: CreatedAt;
-}
-
-export interface ApiCredentialsTable {
-  id: Generated<string>;
-  org_id: string;
-  unit_id: string;
-  name: string;
-  client_id: string;
-  secret_hash: string;
-  created_by: string | null;
-  created_at: CreatedAt;
-  last_used_at: Timestamp | null;
-}
-
-export interface AuditLogsTable {
-  id: Generated<number>;
-  org_id: string;
-  unit_id: string | null;
-  member_id: string | null;
-  user_email: string | null;
-  method: string;
-  path: string;
-  status: number;
-  latency_ms: number;
-  ip: string | null;
-  request_id: string | null;
-  created_at: CreatedAt;
-}
-
-export interface SchemaMigrationsTable {
-  name: string;
-  applied_at: CreatedAt;
-}
-
-export interface DB {
-  organizations: OrganizationsTable;
-  org_units: OrgUnitsTable;
-  members: MembersTable;
-  ou_memberships: OuMembershipsTable;
-  api_credentials: ApiCredentialsTable;
-  audit_logs: AuditLogsTable;
-  schema_migrations: SchemaMigrationsTable;
-}
+export interface DB extends TenancyTables, EventsTables, ScoringTables {}

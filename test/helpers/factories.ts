@@ -25,7 +25,7 @@ export function basic(clientId: string, secret: string): Record<string, string> 
 
 export function expectError(res: LightMyRequestResponse, status: number, code?: string) {
   expect(res.statusCode, res.body).toBe(status);
-  const body = res.json() as { error: string; message: string };
+  const body = res.json() as { error: string; message: string; details?: Array<{ field: string; message: string }> };
   expect(typeof body.message).toBe('string');
   if (code) expect(body.error).toBe(code);
   return body;
