@@ -12,6 +12,7 @@ import { registerErrorHandlers } from './http/errors.js';
 import { createMetrics } from './http/metrics.js';
 import { openapiTransform } from './http/openapi-transform.js';
 import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
+import { createLiveHub } from './live/live-hub.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createOrgService } from './modules/org/org.service.js';
@@ -65,6 +66,9 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const limiter = createRateLimiter(config.rateLimit);
   const unitDefaults = createUnitDefaults();
   const orgService = createOrgService({ db, unitDefaults });
+  const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
+  await live.start();
+  app.addHook('onClose', async () => live.close());
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
