@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 
 /** Every live event name and its payload, shared by publishers, the SSE route and tests (house rule 18). */
@@ -33,6 +34,25 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
   const crossProcess = database.kind === 'postgres';
   let unlisten: (() => Promise<void>) | null = null;
   let starting: Promise<void> | null = null;
+  // Messages published in one tick leave in one statement: a busy ingest publishes thousands a second.
+  let outbox: string[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+
+  function flush(): Promise<void> {
+    const payloads = outbox;
+    outbox = [];
+    if (payloads.length === 0) return flushing;
+    flushing = flushing
+      .then(() =>
+        sql`select pg_notify(${LIVE_CHANNEL}, p)
+            from unnest(${payloads}::text[]) with ordinality as t(p, n) order by n`.execute(database.db),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => onError(err),
+      );
+    return flushing;
+  }
 
   function deliver(message: LiveMessage): void {
     for (const listener of listeners.get(message.unitId) ?? []) {
@@ -56,6 +76,11 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
       })
       .then((stop) => {
         unlisten = stop;
+      })
+      .catch((err: unknown) => {
+        // Not fatal: the next start() (or subscribe) tries again once the database answers.
+        starting = null;
+        onError(err);
       });
     return starting;
   }
@@ -69,10 +94,11 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
         deliver(message as LiveMessage);
         return;
       }
-      database.notify(LIVE_CHANNEL, payload).catch(onError);
+      if (outbox.push(payload) === 1) setImmediate(flush);
     },
     /** Listens to the messages of the given OUs; returns the unsubscribe function. */
     subscribe(unitIds: string[], listener: LiveListener): () => void {
+      void start();
       for (const unitId of unitIds) {
         let set = listeners.get(unitId);
         if (!set) listeners.set(unitId, (set = new Set()));
@@ -92,6 +118,7 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
       return n;
     },
     async close(): Promise<void> {
+      await flush();
       listeners.clear();
       await unlisten?.();
     },
