@@ -198,3 +198,22 @@ describe('OU memberships', () => {
     expectError(await ctx.app.inject({ method: 'DELETE', url: `${url}/${m.memberId}`, headers: admin.headers }), 404);
   });
 });
+
+describe('two OUs of one organization', () => {
+  it('a member of OU A gets 403 for OU B’s memberships, settings and activation', async () => {
+    const admin = await signup(ctx.app);
+    const b = await createUnit(admin, 'Unit B');
+    const member = await addMember(ctx.app, admin);
+    await assign(ctx.app, admin, admin.unitId, member.memberId, 'Owner');
+    const url = `/org-units/${b.unit_id}/members`;
+    expectError(await ctx.app.inject({ method: 'GET', url, headers: member.headers }), 403);
+    expectError(await ctx.app.inject({ method: 'POST', url, headers: member.headers, payload: { org_member_id: member.memberId, role: 'Owner' } }), 403);
+    expectError(await ctx.app.inject({ method: 'PUT', url: `${url}/${admin.memberId}`, headers: member.headers, payload: { role: 'Viewer' } }), 403);
+    expectError(await ctx.app.inject({ method: 'DELETE', url: `${url}/${admin.memberId}`, headers: member.headers }), 403);
+    expectError(await ctx.app.inject({ method: 'PUT', url: `/org-units/${b.unit_id}`, headers: member.headers, payload: { name: 'Mine' } }), 403);
+    expectError(await ctx.app.inject({ method: 'POST', url: '/org-units/active', headers: member.headers, payload: { ouId: b.unit_id } }), 403);
+    const rows = await ctx.database.db.selectFrom('ou_memberships').select(['member_id', 'role']).where('unit_id', '=', b.unit_id).execute();
+    expect(rows).toEqual([{ member_id: admin.memberId, role: 'Owner' }]);
+    expect((await ctx.database.db.selectFrom('org_units').select('name').where('id', '=', b.unit_id).executeTakeFirst())?.name).toBe('Unit B');
+  });
+});
