@@ -14,14 +14,36 @@ import { openapiTransform } from './http/openapi-transform.js';
 import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
 import { createLiveHub } from './live/live-hub.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { ingestRoutes } from './modules/ingest/ingest.routes.js';
+import { leadAliasesRoutes } from './modules/ingest/lead-aliases.routes.js';
+import { streamRoutes } from './modules/stream/stream.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createOrgService } from './modules/org/org.service.js';
 import { createUnitDefaults } from './modules/org/unit-defaults.js';
 import { membersRoutes } from './modules/org/members.routes.js';
 import { orgUnitsRoutes } from './modules/org/org-units.routes.js';
 import { secretsRoutes } from './modules/secrets/secrets.routes.js';
+import { eventTypesRoutes } from './modules/event-types/event-types.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
+import { scoringRoutes } from './modules/scoring/scoring.routes.js';
+import { scoresRoutes } from './modules/scores/scores.routes.js';
+import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
+import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app registered, so a test can hold openapi.yaml to them. */
+    registeredRoutes: RegisteredRoute[];
+  }
+}
 
 export interface AppDeps {
   config: Config;
@@ -47,11 +69,20 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     },
     bodyLimit: config.bodyLimitBytes,
+    // Event types and client-chosen lead ids (up to 128 chars) travel in paths.
+    routerOptions: { maxParamLength: 512 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     trustProxy: true,
+  });
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -67,7 +98,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const unitDefaults = createUnitDefaults();
   const orgService = createOrgService({ db, unitDefaults });
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
-  await live.start();
+  app.addHook('onReady', async () => live.start());
   app.addHook('onClose', async () => live.close());
 
   app.addHook('onResponse', async (request, reply) => {
@@ -99,10 +130,33 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db });
-  await app.register(usageRoutes, { db });
+  await app.register(usageRoutes, { db, audit });
   await app.register(adminRoutes, { db, audit });
   // Issue 3 (ingestion) modules register here.
+  await app.register(ingestRoutes, { config, database, live, metrics });
+  await app.register(leadAliasesRoutes, { db });
+  await app.register(streamRoutes, { live, heartbeatMs: config.sseHeartbeatMs });
+  app.decorate('live', live);
+  await app.register(eventsRoutes, { db });
+  await app.register(eventTypesRoutes, { db });
   // Issue 4 (scoring) modules register here.
+  unitDefaults.add(provisionScoringDefaults);
+  const { scoring } = config;
+  const scoringWorker = createScoringWorker({
+    database,
+    log: app.log,
+    live,
+    registry: metrics.registry,
+    batchSize: scoring.batchSize,
+    concurrency: scoring.concurrency,
+    pollMs: scoring.pollMs,
+    decayIntervalSeconds: scoring.decayIntervalSeconds,
+  });
+  app.decorate('scoringWorker', scoringWorker);
+  if (scoring.worker) app.addHook('onReady', async () => scoringWorker.start());
+  app.addHook('onClose', async () => scoringWorker.stop());
+  await app.register(scoringRoutes, { db });
+  await app.register(scoresRoutes, { db });
 
   return app;
 }

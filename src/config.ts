@@ -20,6 +20,15 @@ const envSchema = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   COOKIE_SECURE: bool.default(false),
+  IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
+  INGEST_GROUP_WAIT_MS: z.coerce.number().int().min(0).max(100).default(1),
+  INGEST_GROUP_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  SCORING_WORKER: bool.default(true),
+  SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  SCORING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  SCORING_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  DECAY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 export type Config = Readonly<{
@@ -40,6 +49,20 @@ export type Config = Readonly<{
   }>;
   bodyLimitBytes: number;
   cookieSecure: boolean;
+  /** Upload limit of POST /events/import (semantics §2). */
+  importMaxBytes: number;
+  /** Interval of the comment line that keeps idle GET /stream connections open. */
+  sseHeartbeatMs: number;
+  /** Group commit of POST /events: how long a group gathers, and how many groups write at once. */
+  ingestGroup: Readonly<{ waitMs: number; concurrency: number }>;
+  /** The scoring worker and decay scheduler (issue 4); worker=false leaves scoring to other processes. */
+  scoring: Readonly<{
+    worker: boolean;
+    concurrency: number;
+    batchSize: number;
+    pollMs: number;
+    decayIntervalSeconds: number;
+  }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -72,5 +95,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     cookieSecure: e.COOKIE_SECURE,
+    importMaxBytes: e.IMPORT_MAX_BYTES,
+    sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+    ingestGroup: Object.freeze({ waitMs: e.INGEST_GROUP_WAIT_MS, concurrency: e.INGEST_GROUP_CONCURRENCY }),
+    scoring: Object.freeze({
+      worker: e.SCORING_WORKER,
+      concurrency: e.SCORING_CONCURRENCY,
+      batchSize: e.SCORING_BATCH_SIZE,
+      pollMs: e.SCORING_POLL_MS,
+      decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
+    }),
   });
 }

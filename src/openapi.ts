@@ -10,7 +10,13 @@ export async function generateOpenapiYaml(): Promise<string> {
     const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32) }), database });
     await app.ready();
     // A JSON round trip drops shared references, so the YAML has no anchors or aliases.
-    const yaml = stringify(JSON.parse(JSON.stringify(app.swagger())), { lineWidth: 0 });
+    const doc = JSON.parse(JSON.stringify(app.swagger())) as { components?: { schemas?: Record<string, unknown> } };
+    // Named schemas come in module-import order, which differs between runners: sort them.
+    const schemas = doc.components?.schemas;
+    if (doc.components && schemas) {
+      doc.components.schemas = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
+    }
+    const yaml = stringify(doc, { lineWidth: 0 });
     await app.close();
     return yaml;
   } finally {

@@ -126,3 +126,10 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
 }
 
 export type LiveHub = ReturnType<typeof createLiveHub>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's live hub: publishers and tests reach SSE subscribers through it. */
+    live: LiveHub;
+  }
+}

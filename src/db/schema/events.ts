@@ -1,14 +1,20 @@
-import type { CreatedAt, Generated, Json, Timestamp } from './common.js';
+import type { ColumnType } from 'kysely';
+import type { CreatedAt, Generated, JsonValue, Timestamp } from './common.js';
+
+// Generated<Timestamp> / Generated<Json> would not unwrap the inner ColumnType on select, so
+// columns with a database default spell their select/insert/update types out.
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type DefaultedJson = ColumnType<JsonValue, string | JsonValue | undefined, string | JsonValue>;
 
 export interface LeadsTable {
   org_id: string;
   unit_id: string;
   id: string;
-  metadata: Generated<Json>;
+  metadata: DefaultedJson;
   account_id: string | null;
   merged_into: string | null;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: DefaultedTimestamp;
 }
 
 export type AliasKind = 'email' | 'phone' | 'external_id' | 'cookie' | 'social';
@@ -30,9 +36,9 @@ export interface EventsTable {
   lead_id: string;
   event_type: string;
   channel: string;
-  metadata: Generated<Json>;
+  metadata: DefaultedJson;
   occurred_at: Timestamp;
-  received_at: Generated<Timestamp>;
+  received_at: DefaultedTimestamp;
   normalized: Generated<boolean>;
   normalized_parent: Generated<boolean>;
   raw_event_id: string | null;
@@ -46,7 +52,7 @@ export interface EventTypeSettingsTable {
   hidden: Generated<boolean>;
   max_processing_scope: Generated<'observe' | 'decide' | 'activate'>;
   canonical_type: string | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface EventsTables {

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
+import type { AuditLog } from '../../http/audit.js';
 import { errorResponses } from '../../http/responses.js';
 import { createUsageRepository, monthWindow } from './usage.repository.js';
 
@@ -13,7 +14,7 @@ const usageSchema = z.object({
   unit: z.object({ unit_id: z.string(), members: count, api_credentials: count, api_write_requests: count }),
 });
 
-export async function usageRoutes(app: FastifyInstance, deps: { db: Db }) {
+export async function usageRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createUsageRepository(deps.db);
 
@@ -26,6 +27,7 @@ export async function usageRoutes(app: FastifyInstance, deps: { db: Db }) {
       response: { 200: usageSchema, ...errorResponses(400, 401, 403) },
     },
     handler: async (request) => {
+      await deps.audit.flush();
       const window = monthWindow(new Date());
       const unitId = request.auth.unitId as string;
       const usage = await repo.usage(request.auth.orgId, unitId, window);

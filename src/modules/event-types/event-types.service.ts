@@ -1,0 +1,44 @@
+import { AppError } from '../../http/errors.js';
+import type { Scope } from '../events/events.repository.js';
+import type { EventTypesRepository } from './event-types.repository.js';
+import type { SettingPatch } from './event-types.schemas.js';
+
+/** Event-type reads and the per-OU settings. */
+export function createEventTypesService(deps: { repo: EventTypesRepository }) {
+  const { repo } = deps;
+
+  return {
+    listVisible: (scope: Scope) => repo.listVisible(scope),
+
+    async properties(scope: Scope, eventType: string) {
+      return { event_type: eventType, properties: await repo.properties(scope, eventType) };
+    },
+
+    listSettings: (scope: Scope) => repo.listSettings(scope),
+
+    /** Upsert: a type no event has used yet may be configured ahead of its first event (semantics §2). */
+    async updateSetting(scope: Scope, eventType: string, patch: SettingPatch) {
+      if (patch.canonical_type === eventType) {
+        throw new AppError('validation_failed', 'canonical_type must differ from the event type', [
+          { field: 'body.canonical_type', message: 'must differ from the event type; send null to clear it' },
+        ]);
+      }
+      const setting = await repo.upsertSetting(scope, eventType, patch);
+      const { events } = await repo.countEvents(scope, eventType);
+      return { ...setting, count: events };
+    },
+
+    async deletePreview(scope: Scope, eventType: string) {
+      const [{ events, leads }, scores] = await Promise.all([
+        repo.countEvents(scope, eventType),
+        repo.countEventScores(scope, eventType),
+      ]);
+      return { event_type: eventType, events_count: events, event_scores_count: scores, leads_count: leads };
+    },
+
+    async deleteEvents(scope: Scope, eventType: string) {
+      const { events, scores } = await repo.deleteEvents(scope, eventType);
+      return { event_type: eventType, events_deleted: events, event_scores_deleted: scores };
+    },
+  };
+}

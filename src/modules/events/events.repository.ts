@@ -1,0 +1,190 @@
+import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { DB, EventsTable } from '../../db/types.js';
+
+/** A stored event as the API reads it (org_id, unit_id and seq stay in the database). */
+export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq'>;
+
+const EVENT_COLUMNS = [
+  'events.id',
+  'events.lead_id',
+  'events.event_type',
+  'events.channel',
+  'events.metadata',
+  'events.occurred_at',
+  'events.received_at',
+  'events.normalized',
+  'events.normalized_parent',
+  'events.raw_event_id',
+  'events.scored_at',
+] as const;
+
+/** The active OU every query is confined to. */
+export interface Scope {
+  orgId: string;
+  unitId: string;
+}
+
+export interface EventFilter {
+  metadata: Array<{ key: string; value: string }>;
+  logic: 'and' | 'or';
+}
+
+/** Where the previous export page stopped: occurred_at as text keeps its microseconds. */
+export interface ExportCursor {
+  occurredAt: string;
+  seq: number;
+}
+
+/**
+ * Analytics count each ingested event once: the raw row of a normalized pair (normalized and not
+ * normalized_parent) is left out, its canonical row counts (semantics §2).
+ */
+const canonical = sql<SqlBool>`not (events.normalized and not events.normalized_parent)`;
+
+type EventsQuery<O> = SelectQueryBuilder<DB, 'events', O>;
+
+function inScope<O>(qb: EventsQuery<O>, scope: Scope): EventsQuery<O> {
+  return qb.where('events.org_id', '=', scope.orgId).where('events.unit_id', '=', scope.unitId);
+}
+
+/** metadata ->> key = value per filter, parameterized; compares as text, so `n:5` matches 5 and "5". */
+function withFilter<O>(qb: EventsQuery<O>, filter: EventFilter): EventsQuery<O> {
+  if (filter.metadata.length === 0) return qb;
+  const matches: Expression<SqlBool>[] = filter.metadata.map(
+    ({ key, value }) => sql<SqlBool>`events.metadata ->> ${key} = ${value}`,
+  );
+  return qb.where((eb) => (filter.logic === 'and' ? eb.and(matches) : eb.or(matches)));
+}
+
+export function createEventsRepository(db: Db) {
+  const events = () => db.selectFrom('events');
+  const selectEvents = () => events().select(EVENT_COLUMNS);
+
+  return {
+    list(scope: Scope, filter: EventFilter, page: { limit: number; offset: number }): Promise<EventRow[]> {
+      return withFilter(inScope(selectEvents(), scope), filter)
+        .orderBy('events.occurred_at', 'desc')
+        .orderBy('events.seq', 'desc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+    },
+
+    listByLead(scope: Scope, leadId: string, page: { limit: number; offset: number }): Promise<EventRow[]> {
+      return inScope(selectEvents(), scope)
+        .where('events.lead_id', '=', leadId)
+        .orderBy('events.occurred_at', 'desc')
+        .orderBy('events.seq', 'desc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+    },
+
+    async leadExists(scope: Scope, leadId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('leads')
+        .select('id')
+        .where('org_id', '=', scope.orgId)
+        .where('unit_id', '=', scope.unitId)
+        .where('id', '=', leadId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** One keyset page of the export, newest first; `after` is the last row of the previous page. */
+    exportPage(scope: Scope, filter: EventFilter, after: ExportCursor | null, size: number) {
+      return withFilter(inScope(events(), scope), filter)
+        .select(['events.id', 'events.lead_id', 'events.event_type', 'events.occurred_at', 'events.channel'])
+        .select(['events.received_at', 'events.metadata', 'events.seq'])
+        .select(sql<string>`events.occurred_at::text`.as('cursor_at'))
+        .$if(after !== null, (qb) =>
+          qb.where(sql<SqlBool>`(events.occurred_at, events.seq) < (${after?.occurredAt}::timestamptz, ${after?.seq})`),
+        )
+        .orderBy('events.occurred_at', 'desc')
+        .orderBy('events.seq', 'desc')
+        .limit(size)
+        .execute();
+    },
+
+    /** Deletes the listed events of the OU; returns the ids actually deleted. */
+    async deleteByIds(scope: Scope, ids: string[]): Promise<string[]> {
+      const rows = await db
+        .deleteFrom('events')
+        .where('org_id', '=', scope.orgId)
+        .where('unit_id', '=', scope.unitId)
+        .where('id', 'in', ids)
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    async stats(scope: Scope, since: Date) {
+      const recent = inScope(events(), scope).where(canonical).where('events.occurred_at', '>=', since);
+      const [totals, top] = await Promise.all([
+        recent
+          .select((eb) => [
+            eb.fn.countAll<number>().as('events'),
+            eb.fn.count<number>('events.lead_id').distinct().as('leads'),
+          ])
+          .executeTakeFirstOrThrow(),
+        recent
+          .select((eb) => ['events.event_type', eb.fn.countAll<number>().as('count')])
+          .groupBy('events.event_type')
+          .orderBy('count', 'desc')
+          .orderBy('events.event_type')
+          .limit(10)
+          .execute(),
+      ]);
+      return { totals, top };
+    },
+
+    async analytics(scope: Scope, now: Date) {
+      const day = 86_400_000;
+      const since = (days: number) => new Date(now.getTime() - days * day);
+      const all = inScope(events(), scope).where(canonical);
+      const [totals, byType] = await Promise.all([
+        all
+          .select((eb) => [
+            eb.fn.countAll<number>().as('events'),
+            eb.fn.count<number>('events.lead_id').distinct().as('leads'),
+            eb.fn.count<number>('events.event_type').distinct().as('event_types'),
+            eb.fn.countAll<number>().filterWhere('events.occurred_at', '>=', since(1)).as('last_24h'),
+            eb.fn.countAll<number>().filterWhere('events.occurred_at', '>=', since(7)).as('last_7d'),
+            eb.fn.countAll<number>().filterWhere('events.occurred_at', '>=', since(30)).as('last_30d'),
+          ])
+          .executeTakeFirstOrThrow(),
+        all
+          .select((eb) => ['events.event_type', eb.fn.countAll<number>().as('count')])
+          .groupBy('events.event_type')
+          .orderBy('count', 'desc')
+          .orderBy('events.event_type')
+          .execute(),
+      ]);
+      return { totals, byType };
+    },
+
+    /**
+     * Distinct channels as a loose index scan over events_unit_channel: one index probe per
+     * channel (a handful) instead of reading every event of the OU.
+     */
+    async channels(scope: Scope): Promise<string[]> {
+      const { rows } = await sql<{ channel: string }>`
+        with recursive seen as (
+          (select channel from events
+            where org_id = ${scope.orgId} and unit_id = ${scope.unitId}
+            order by channel limit 1)
+          union all
+          select (select e.channel from events e
+                   where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.channel > seen.channel
+                   order by e.channel limit 1)
+            from seen where seen.channel is not null
+        )
+        select channel from seen where channel is not null order by channel
+      `.execute(db);
+      return rows.map((r) => r.channel);
+    },
+  };
+}
+
+export type EventsRepository = ReturnType<typeof createEventsRepository>;

@@ -1,0 +1,122 @@
+import type { AuthContext } from '../../auth/access.js';
+import { notFound } from '../../http/errors.js';
+import type { EventFilter, EventsRepository, ExportCursor, Scope } from './events.repository.js';
+
+const DAY_MS = 86_400_000;
+/** Rows per export query: big enough to amortize the round trip, small enough to keep memory flat. */
+export const EXPORT_PAGE_SIZE = 1000;
+
+/** The seed's columns first (`id,lead_id,event_type,timestamp`), then ours. */
+export const EXPORT_COLUMNS = ['id', 'lead_id', 'event_type', 'timestamp', 'channel', 'received_at', 'metadata'] as const;
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF, doubling its quotes. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function csvLine(fields: readonly string[]): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
+}
+
+/** The active OU; the auth plugin has resolved it for every route declared with `ou: true`. */
+export function scopeOf(auth: AuthContext): Scope {
+  return { orgId: auth.orgId, unitId: auth.unitId as string };
+}
+
+function pageOf(query: { page: number; limit: number }) {
+  return { limit: query.limit, offset: (query.page - 1) * query.limit };
+}
+
+/**
+ * The export as CSV text, read page by page with a keyset cursor so neither the database nor this
+ * process holds more than one page; each page is its own short query, so the single PGlite
+ * connection is never held for the whole download. The generator is pulled by the HTTP stream,
+ * so a slow client slows the reads down instead of filling memory.
+ */
+export async function* exportCsvLines(
+  repo: Pick<EventsRepository, 'exportPage'>,
+  scope: Scope,
+  filter: EventFilter,
+  pageSize = EXPORT_PAGE_SIZE,
+): AsyncGenerator<string> {
+  yield csvLine(EXPORT_COLUMNS);
+  let after: ExportCursor | null = null;
+  for (;;) {
+    const rows = await repo.exportPage(scope, filter, after, pageSize);
+    let chunk = '';
+    for (const row of rows) {
+      chunk += csvLine([
+        row.id,
+        row.lead_id,
+        row.event_type,
+        row.occurred_at.toISOString(),
+        row.channel,
+        row.received_at.toISOString(),
+        JSON.stringify(row.metadata),
+      ]);
+    }
+    if (chunk) yield chunk;
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < pageSize) return;
+    after = { occurredAt: last.cursor_at, seq: last.seq };
+  }
+}
+
+export function createEventsService(deps: { repo: EventsRepository }) {
+  const { repo } = deps;
+
+  return {
+    list(scope: Scope, filter: EventFilter, query: { page: number; limit: number }) {
+      return repo.list(scope, filter, pageOf(query));
+    },
+
+    async listByLead(scope: Scope, leadId: string, query: { page: number; limit: number }) {
+      if (!(await repo.leadExists(scope, leadId))) throw notFound('lead');
+      return repo.listByLead(scope, leadId, pageOf(query));
+    },
+
+    exportCsv(scope: Scope, filter: EventFilter) {
+      return exportCsvLines(repo, scope, filter);
+    },
+
+    /**
+     * Ids that are not events of the active OU (unknown, or another OU's) are reported in
+     * `not_found` and left alone: the answer is the same either way, so nothing leaks.
+     * Each row is deleted as asked; the other row of a normalized pair is not touched.
+     */
+    async batchDelete(scope: Scope, ids: string[]) {
+      const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+      const deleted = new Set(await repo.deleteByIds(scope, unique));
+      return { deleted: deleted.size, not_found: unique.filter((id) => !deleted.has(id)) };
+    },
+
+    async stats(scope: Scope, now = new Date()) {
+      const { totals, top } = await repo.stats(scope, new Date(now.getTime() - DAY_MS));
+      return {
+        last_24h: { events: totals.events, leads: totals.leads },
+        top_events: top.map((t) => ({ event_type: t.event_type, count: t.count })),
+      };
+    },
+
+    async analytics(scope: Scope, now = new Date()) {
+      const { totals, byType } = await repo.analytics(scope, now);
+      return {
+        totals: {
+          events: totals.events,
+          leads: totals.leads,
+          event_types: totals.event_types,
+          last_24h: totals.last_24h,
+          last_7d: totals.last_7d,
+          last_30d: totals.last_30d,
+        },
+        by_type: Object.fromEntries(byType.map((t) => [t.event_type, t.count])),
+      };
+    },
+
+    channels(scope: Scope) {
+      return repo.channels(scope);
+    },
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

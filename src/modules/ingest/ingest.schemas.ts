@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/** Limits of semantics §0. */
+export const MAX_ALIASES = 20;
+export const MAX_ALIAS_VALUE = 512;
+export const MAX_EVENT_TYPE = 128;
+export const MAX_METADATA_BYTES = 100 * 1024;
+export const MAX_BATCH_EVENTS = 1000;
+
+export const aliasKindSchema = z.enum(['email', 'phone', 'external_id', 'cookie', 'social']);
+
+const aliasInput = z.object({
+  alias_kind: aliasKindSchema,
+  raw_value: z.string().max(MAX_ALIAS_VALUE),
+});
+
+/** One event as POST /events takes it; also each item of /events/batch and each CSV row. */
+export const eventInputSchema = z
+  .object({
+    lead_id: z.string().min(1).max(128).nullish().describe('Existing lead identifier; optional when aliases are provided'),
+    aliases: z
+      .array(aliasInput)
+      .min(1)
+      .max(MAX_ALIASES)
+      .nullish()
+      .describe('Preferred. One or more aliases to identify or create a lead (first match wins).'),
+    alias_kind: aliasKindSchema.nullish().describe('Deprecated. Use aliases array.'),
+    alias: z.string().max(MAX_ALIAS_VALUE).nullish().describe('Deprecated. Use aliases array.'),
+    event_type: z.string().trim().min(1).max(MAX_EVENT_TYPE),
+    timestamp: z.iso.datetime({ offset: true }).nullish().describe('RFC3339; defaults to the receive time'),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .describe('A JSON object of at most 100 KB serialized (413 above). DECAY events get channel "system".'),
+  })
+  .superRefine((value, ctx) => {
+    const deprecatedGiven = value.alias_kind != null || value.alias != null;
+    if (deprecatedGiven && (value.alias_kind == null || value.alias == null)) {
+      ctx.addIssue({ code: 'custom', path: ['alias'], message: 'alias_kind and alias must be given together' });
+    }
+    if (value.lead_id == null && value.aliases == null && !deprecatedGiven) {
+      ctx.addIssue({ code: 'custom', path: ['aliases'], message: 'identify the lead with lead_id or aliases' });
+    }
+  })
+  .meta({ id: 'EventInput' });
+
+export type EventInput = z.infer<typeof eventInputSchema>;
+
+export const ingestedSchema = z
+  .object({
+    message: z.string(),
+    metadata: z.object({
+      event_id: z.string().describe('For a normalized pair, the id of the canonical (scored) row'),
+      lead_id: z.string(),
+      lead_created: z.boolean(),
+    }),
+  })
+  .meta({ id: 'EventIngested' });
+
+export const batchBodySchema = z.object({
+  events: z
+    .array(z.unknown().describe('An EventInput; each item is validated on its own'))
+    .min(1)
+    .max(MAX_BATCH_EVENTS),
+});
+
+export const batchResultSchema = z.object({
+  index: z.number().int(),
+  status: z.number().int().describe('202 accepted, else the status a single POST /events would have answered'),
+  event_id: z.string().optional(),
+  lead_id: z.string().optional(),
+  lead_created: z.boolean().optional(),
+  error: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const batchResponseSchema = z
+  .object({
+    message: z.string(),
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+    results: z.array(batchResultSchema),
+  })
+  .meta({ id: 'EventBatchResult' });
+
+export const importResponseSchema = z
+  .object({
+    message: z.string(),
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+    errors: z
+      .array(z.object({ row: z.number().int().describe('Line of the file (the header is line 1)'), error: z.string() }))
+      .describe('The first 100 rejected rows'),
+  })
+  .meta({ id: 'EventImportResult' });
+
+export const leadParamsSchema = z.object({ leadID: z.string().min(1).max(128) });
+
+export const leadAliasSchema = z
+  .object({ alias_kind: aliasKindSchema, value: z.string(), created_at: z.string() })
+  .meta({ id: 'LeadAlias' });

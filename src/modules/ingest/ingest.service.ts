@@ -1,0 +1,139 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Database } from '../../db/database.js';
+import { AppError, notFound } from '../../http/errors.js';
+import type { LiveHub } from '../../live/live-hub.js';
+import { createGroupCommit } from './group-commit.js';
+import type { PreparedEvent } from './ingest.prepare.js';
+import { createIngestRepository } from './ingest.repository.js';
+import { writeBatch, type Outcome } from './ingest.writer.js';
+
+/** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
+export const INGESTED_CHANNEL = 'lv_ingested';
+
+const DEADLOCK = '40P01';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+export interface IngestServiceOptions {
+  groupWaitMs?: number;
+  groupMaxItems?: number;
+  groupMaxInFlight?: number;
+}
+
+export interface WriteOptions {
+  /** Publish an `event_ingested` live message per accepted event (off for bulk CSV imports). */
+  publish: boolean;
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as { code?: string }).code : undefined;
+}
+
+/** events_ingested_total and queue_depth, with the seed's names and help texts. */
+function createIngestMetrics(registry: Registry, countUnscored: () => Promise<number>) {
+  const ingested = new Counter({
+    name: 'events_ingested_total',
+    help: 'Total number of events ingested (accepted).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'queue_depth',
+    help: 'Current depth of the async processing queue.',
+    registers: [registry],
+    async collect() {
+      this.set(await countUnscored());
+    },
+  });
+  return { ingested };
+}
+
+export function createIngestService(
+  deps: { database: Database; live: LiveHub; registry: Registry; log: FastifyBaseLogger },
+  options: IngestServiceOptions = {},
+) {
+  const { database, live, log } = deps;
+  const repo = createIngestRepository(database.db);
+  const metrics = createIngestMetrics(deps.registry, () => repo.countUnscored());
+
+  /** Live messages and the counter; the scoring worker was already woken by the commit's NOTIFY. */
+  function afterCommit(items: PreparedEvent[], outcomes: Outcome[], opts: WriteOptions): void {
+    let accepted = 0;
+    outcomes.forEach((o, i) => {
+      if (!o.ok) return;
+      accepted++;
+      if (!opts.publish) return;
+      live.publish(o.unitId, 'event_ingested', {
+        event_id: o.eventId,
+        lead_id: o.leadId,
+        event_type: o.eventType,
+        channel: o.channel,
+        occurred_at: (items[i] as PreparedEvent).occurredAt.toISOString(),
+      });
+    });
+    metrics.ingested.inc(accepted);
+  }
+
+  async function writeOnce(items: PreparedEvent[]): Promise<Outcome[]> {
+    return database.db.transaction().execute((trx) => writeBatch(trx, items, INGESTED_CHANNEL));
+  }
+
+  /** One item in its own transaction: the answer it gets when its group failed as a whole. */
+  async function writeAlone(item: PreparedEvent): Promise<Outcome> {
+    try {
+      return (await writeOnce([item]))[0] as Outcome;
+    } catch (err) {
+      // The lead was deleted between resolution and insert.
+      if (errorCode(err) === FOREIGN_KEY_VIOLATION) return { ok: false, error: notFound('lead') };
+      log.error({ err }, 'could not ingest an event');
+      return { ok: false, error: new AppError('internal_error', 'internal server error') };
+    }
+  }
+
+  async function writeEach(items: PreparedEvent[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const item of items) outcomes.push(await writeAlone(item));
+    return outcomes;
+  }
+
+  /**
+   * Writes the items in one transaction and answers one outcome per item, in order. When the
+   * group fails as a whole (a deadlock is retried once), each item is retried alone, so one bad
+   * item never costs the others their answer.
+   */
+  async function writeMany(items: PreparedEvent[], opts: WriteOptions): Promise<Outcome[]> {
+    if (items.length === 0) return [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = await writeOnce(items);
+    } catch (err) {
+      if (errorCode(err) === DEADLOCK) {
+        outcomes = await writeOnce(items).catch(() => writeEach(items));
+      } else if (items.length === 1) {
+        outcomes = [await writeAlone(items[0] as PreparedEvent)];
+      } else {
+        log.warn({ err, items: items.length }, 'a group write failed; writing its items one by one');
+        outcomes = await writeEach(items);
+      }
+    }
+    afterCommit(items, outcomes, opts);
+    return outcomes;
+  }
+
+  const group = createGroupCommit<PreparedEvent, Outcome>({
+    maxWaitMs: options.groupWaitMs ?? 1,
+    maxItems: options.groupMaxItems ?? 500,
+    // PGlite has one connection: a second group in flight would only wait for it.
+    maxInFlight: database.kind === 'pglite' ? 1 : (options.groupMaxInFlight ?? 2),
+    run: (items) => writeMany(items, { publish: true }),
+  });
+
+  return {
+    /** One event through group commit; settles after its group's commit. */
+    ingest: (item: PreparedEvent): Promise<Outcome> => group.submit(item),
+    /** A batch in one transaction (POST /events/batch, CSV chunks). */
+    ingestMany: writeMany,
+    drain: () => group.drain(),
+  };
+}
+
+export type IngestService = ReturnType<typeof createIngestService>;

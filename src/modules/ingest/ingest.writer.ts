@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.js';
+import { AppError } from '../../http/errors.js';
+import { channelOf, type PreparedEvent } from './ingest.prepare.js';
+import {
+  createIngestRepository,
+  type AliasRow,
+  type EventColumns,
+  type EventTypeSetting,
+  type IngestRepository,
+  type LookupResult,
+} from './ingest.repository.js';
+
+export interface Accepted {
+  ok: true;
+  eventId: string;
+  leadId: string;
+  leadCreated: boolean;
+  eventType: string;
+  channel: string;
+  occurredAt: Date;
+  unitId: string;
+}
+
+export interface Rejected {
+  ok: false;
+  error: AppError;
+}
+
+export type Outcome = Accepted | Rejected;
+
+const key3 = (unitId: string, kind: string, value: string) => `${unitId}\u0000${kind}\u0000${value}`;
+const key2 = (unitId: string, id: string) => `${unitId}\u0000${id}`;
+
+interface Assignment {
+  leadId: string;
+  created: boolean;
+}
+
+/** What the batch knows before writing: alias owners, settings and lead_id survivors. */
+interface Known {
+  owners: Map<string, string>;
+  settings: Map<string, EventTypeSetting>;
+  survivors: Map<string, string>;
+}
+
+async function lookup(repo: IngestRepository, items: PreparedEvent[]): Promise<Known> {
+  const aliases = { unit_id: [] as string[], kind: [] as string[], value: [] as string[] };
+  const settings = { unit_id: [] as string[], event_type: [] as string[] };
+  const leads = { org_id: [] as string[], unit_id: [] as string[], id: [] as string[] };
+  const seen = new Set<string>();
+  for (const item of items) {
+    for (const a of item.aliases) {
+      const k = key3(item.unitId, a.kind, a.value);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      aliases.unit_id.push(item.unitId);
+      aliases.kind.push(a.kind);
+      aliases.value.push(a.value);
+    }
+    const s = key3(item.unitId, '', item.eventType);
+    if (!seen.has(s)) {
+      seen.add(s);
+      settings.unit_id.push(item.unitId);
+      settings.event_type.push(item.eventType);
+    }
+    if (item.leadId !== null) {
+      leads.org_id.push(item.orgId);
+      leads.unit_id.push(item.unitId);
+      leads.id.push(item.leadId);
+    }
+  }
+  const found = await repo.lookup({ aliases, settings, leads });
+  return {
+    owners: await followMerges(repo, found),
+    settings: await withCanonicalSettings(repo, found.settings),
+    survivors: await survivorsOf(repo, found.leads),
+  };
+}
+
+/** Alias owners, with a merged owner replaced by its surviving lead (rare: one more query). */
+async function followMerges(repo: IngestRepository, found: LookupResult): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  const merged = found.aliases.filter((a) => a.merged_into !== null);
+  for (const a of found.aliases) if (a.merged_into === null) owners.set(key3(a.unit_id, a.kind, a.value), a.lead_id);
+  if (merged.length === 0) return owners;
+  const survivors = await repo.findSurvivors(
+    merged.map((m) => m.unit_id),
+    merged.map((m) => m.merged_into as string),
+  );
+  for (const m of merged) {
+    const survivor = survivors.get(key2(m.unit_id, m.merged_into as string));
+    if (survivor) owners.set(key3(m.unit_id, m.kind, m.value), survivor);
+  }
+  return owners;
+}
+
+async function survivorsOf(repo: IngestRepository, leads: LookupResult['leads']): Promise<Map<string, string>> {
+  const survivors = new Map<string, string>();
+  const merged = leads.filter((l) => l.merged_into !== null);
+  for (const l of leads) if (l.merged_into === null) survivors.set(key2(l.unit_id, l.id), l.id);
+  if (merged.length === 0) return survivors;
+  const next = await repo.findSurvivors(
+    merged.map((l) => l.unit_id),
+    merged.map((l) => l.merged_into as string),
+  );
+  for (const l of merged) {
+    const survivor = next.get(key2(l.unit_id, l.merged_into as string));
+    if (survivor) survivors.set(key2(l.unit_id, l.id), survivor);
+  }
+  return survivors;
+}
+
+/** The canonical type's own setting decides whether the canonical row is scored ('observe'). */
+async function withCanonicalSettings(repo: IngestRepository, rows: EventTypeSetting[]): Promise<Map<string, EventTypeSetting>> {
+  const settings = new Map(rows.map((s) => [key2(s.unit_id, s.event_type), s]));
+  const canonical = rows.filter(
+    (s) => s.canonical_type && s.canonical_type !== s.event_type && !settings.has(key2(s.unit_id, s.canonical_type)),
+  );
+  if (canonical.length === 0) return settings;
+  const more = await repo.findSettings(
+    canonical.map((s) => s.unit_id),
+    canonical.map((s) => s.canonical_type as string),
+  );
+  for (const s of more) settings.set(key2(s.unit_id, s.event_type), s);
+  return settings;
+}
+
+interface Resolution {
+  assigned: Array<Assignment | null>;
+  newLeads: Map<string, { orgId: string; unitId: string }>;
+  newAliases: Array<AliasRow & { org_id: string }>;
+}
+
+/**
+ * Semantics §2, in request order across the batch: lead_id (followed to its survivor) or the first
+ * alias that has an owner picks the lead; no match creates one. Aliases nobody owns attach to the
+ * chosen lead, so a later item of the same batch already sees them.
+ */
+function resolve(items: PreparedEvent[], known: Known): Resolution {
+  const { owners, survivors } = known;
+  const result: Resolution = { assigned: [], newLeads: new Map(), newAliases: [] };
+  for (const item of items) {
+    let assignment: Assignment | null = null;
+    if (item.leadId !== null) {
+      const survivor = survivors.get(key2(item.unitId, item.leadId));
+      if (survivor) assignment = { leadId: survivor, created: false };
+    } else {
+      for (const a of item.aliases) {
+        const owner = owners.get(key3(item.unitId, a.kind, a.value));
+        if (owner) {
+          assignment = { leadId: owner, created: false };
+          break;
+        }
+      }
+      if (!assignment) {
+        assignment = { leadId: randomUUID(), created: true };
+        result.newLeads.set(assignment.leadId, { orgId: item.orgId, unitId: item.unitId });
+      }
+    }
+    result.assigned.push(assignment);
+    if (!assignment) continue;
+    for (const a of item.aliases) {
+      const k = key3(item.unitId, a.kind, a.value);
+      if (owners.has(k)) continue;
+      owners.set(k, assignment.leadId);
+      result.newAliases.push({ org_id: item.orgId, unit_id: item.unitId, kind: a.kind, value: a.value, lead_id: assignment.leadId });
+    }
+  }
+  result.newAliases.sort((a, b) => compare(a.unit_id, b.unit_id) || compare(a.kind, b.kind) || compare(a.value, b.value));
+  return result;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A concurrent transaction committed one of our new aliases first (the primary key made our insert
+ * skip it). A lead we created that lost an alias is handed, with its events and other aliases, to
+ * the winner's lead, so concurrent ingests with the same new alias end with one lead. Rare: only
+ * under a race. Answers loser → winner.
+ */
+async function settleRaces(
+  repo: IngestRepository,
+  resolution: Resolution,
+  lostKeys: Array<{ unit_id: string; kind: string; value: string }>,
+): Promise<Map<string, string>> {
+  const replaced = new Map<string, string>();
+  const lostSet = new Set(lostKeys.map((l) => key3(l.unit_id, l.kind, l.value)));
+  const lost = resolution.newAliases.filter((a) => lostSet.has(key3(a.unit_id, a.kind, a.value)) && resolution.newLeads.has(a.lead_id));
+  if (lost.length === 0) return replaced;
+  const owners = await repo.findAliasOwners(
+    lost.map((a) => a.unit_id),
+    lost.map((a) => a.kind),
+    lost.map((a) => a.value),
+  );
+  const ownerOf = new Map(owners.map((o) => [key3(o.unit_id, o.kind, o.value), o.lead_id]));
+  for (const a of lost) {
+    if (replaced.has(a.lead_id)) continue;
+    const winner = ownerOf.get(key3(a.unit_id, a.kind, a.value));
+    if (!winner) throw new Error('an alias lost a race but has no owner');
+    const survivor = (await repo.findSurvivors([a.unit_id], [winner])).get(key2(a.unit_id, winner)) ?? winner;
+    replaced.set(a.lead_id, survivor);
+    await repo.replaceLead(a.unit_id, a.lead_id, survivor);
+  }
+  return replaced;
+}
+
+function eventColumns(): EventColumns {
+  return {
+    id: [], org_id: [], unit_id: [], lead_id: [], event_type: [], channel: [], metadata: [], occurred_at: [],
+    received_at: [], normalized: [], normalized_parent: [], raw_event_id: [], skip_scoring: [],
+  };
+}
+
+interface EventRow {
+  id: string;
+  leadId: string;
+  eventType: string;
+  normalized: boolean;
+  parent: boolean;
+  rawId: string | null;
+  skip: boolean;
+}
+
+function pushRow(c: EventColumns, item: PreparedEvent, row: EventRow): string {
+  const channel = channelOf(row.eventType, item.metadataChannel);
+  c.id.push(row.id);
+  c.org_id.push(item.orgId);
+  c.unit_id.push(item.unitId);
+  c.lead_id.push(row.leadId);
+  c.event_type.push(row.eventType);
+  c.channel.push(channel);
+  c.metadata.push(item.metadataJson);
+  c.occurred_at.push(item.occurredAt.toISOString());
+  c.received_at.push(item.receivedAt.toISOString());
+  c.normalized.push(row.normalized);
+  c.normalized_parent.push(row.parent);
+  c.raw_event_id.push(row.rawId);
+  c.skip_scoring.push(row.skip);
+  return channel;
+}
+
+/** The event row(s) of one item: one row, or a raw + canonical pair (semantics §2). */
+function plan(c: EventColumns, item: PreparedEvent, assignment: Assignment, settings: Known['settings']): Accepted {
+  const { leadId } = assignment;
+  const setting = settings.get(key2(item.unitId, item.eventType));
+  const observe = setting?.max_processing_scope === 'observe';
+  const canonicalType = setting?.canonical_type;
+  const base = { ok: true as const, leadId, leadCreated: assignment.created, occurredAt: item.occurredAt, unitId: item.unitId };
+  if (!canonicalType || canonicalType === item.eventType) {
+    const id = randomUUID();
+    const channel = pushRow(c, item, { id, leadId, eventType: item.eventType, normalized: false, parent: false, rawId: null, skip: observe });
+    return { ...base, eventId: id, eventType: item.eventType, channel };
+  }
+  // Only the canonical row is scored, so the raw row is stored already settled.
+  const rawId = randomUUID();
+  pushRow(c, item, { id: rawId, leadId, eventType: item.eventType, normalized: true, parent: false, rawId: null, skip: true });
+  const id = randomUUID();
+  const skip = observe || settings.get(key2(item.unitId, canonicalType))?.max_processing_scope === 'observe';
+  const channel = pushRow(c, item, { id, leadId, eventType: canonicalType, normalized: true, parent: true, rawId, skip });
+  return { ...base, eventId: id, eventType: canonicalType, channel };
+}
+
+/**
+ * Writes a batch in the caller's transaction and answers one outcome per item, in order: one
+ * lookup statement and one write statement in the common case, whatever the batch size. Items
+ * whose lead_id is not in their OU are 404s. A database error rejects the whole call (the caller
+ * retries per item). `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
+ */
+export async function writeBatch(trx: Db, items: PreparedEvent[], wakeChannel: string): Promise<Outcome[]> {
+  const repo = createIngestRepository(trx);
+  const known = await lookup(repo, items);
+  const resolution = resolve(items, known);
+
+  const columns = eventColumns();
+  const units = new Set<string>();
+  const outcomes: Outcome[] = items.map((item, i) => {
+    const assignment = resolution.assigned[i];
+    if (!assignment) return { ok: false, error: new AppError('not_found', 'lead not found') };
+    units.add(item.unitId);
+    return plan(columns, item, assignment, known.settings);
+  });
+  const newLeads = [...resolution.newLeads.entries()];
+  const lost = await repo.write({
+    leads: { org_id: newLeads.map(([, l]) => l.orgId), unit_id: newLeads.map(([, l]) => l.unitId), id: newLeads.map(([id]) => id) },
+    aliases: resolution.newAliases,
+    events: columns,
+    wakeUnits: [...units],
+    wakeChannel,
+  });
+  const replaced = lost.length ? await settleRaces(repo, resolution, lost) : new Map<string, string>();
+  if (replaced.size === 0) return outcomes;
+  return outcomes.map((o) => {
+    const winner = o.ok ? replaced.get(o.leadId) : undefined;
+    return o.ok && winner ? { ...o, leadId: winner, leadCreated: false } : o;
+  });
+}

@@ -1,0 +1,233 @@
+import type { Insertable } from 'kysely';
+import type { JsonValue, LeadScoresTable, ScoreHistoryTable } from '../../db/types.js';
+import { roundHalfAwayFromZero, surgeMultiplier } from '../scoring/surge.js';
+import type { ClaimedEvent, EventScoreRow, UnitConfig, WorkerRepository } from './scoring-worker.repository.js';
+
+/** The system event the decay scheduler ingests (semantics §4). */
+export const DECAY_EVENT_TYPE = 'DECAY';
+
+export interface ScoreOutcome {
+  unitId: string;
+  leadId: string;
+  eventId: string;
+  rulesetId: string;
+  delta: number;
+  score: number;
+  level: string | null;
+  surged: boolean;
+  multiplier: number;
+  sessionEvents: number;
+}
+
+export interface BatchResult {
+  events: ClaimedEvent[];
+  outcomes: ScoreOutcome[];
+}
+
+interface LeadState {
+  session_events: number;
+  session_last_at: Date | null;
+  last_engaged_at: Date | null;
+  last_event_at: Date | null;
+  last_event_type: string | null;
+}
+
+type Patch = Record<string, JsonValue>;
+type Filter = UnitConfig['filters'][number];
+type Rule = UnitConfig['rules'][number];
+type Burst = { n: number; first_id: string | null; first_grouped: string | null };
+
+/** Everything a batch reads before scoring, and the rows it accumulates for the bulk writes. */
+interface Batch {
+  configs: Map<string, UnitConfig | null>;
+  totals: Map<string, number>;
+  states: Map<string, LeadState>;
+  bursts: Map<string, Array<{ filter: Filter; burst: Burst }>>;
+  patches: Map<string, Patch>;
+  eventScores: EventScoreRow[];
+  history: Array<Insertable<ScoreHistoryTable>>;
+  leadScores: Map<string, Insertable<LeadScoresTable>>;
+  outcomes: ScoreOutcome[];
+}
+
+const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
+
+export function levelFor(levels: UnitConfig['levels'], score: number): string | null {
+  return levels.find((l) => l.min_score <= score && score <= l.max_score)?.name ?? null;
+}
+
+/** Below zero only when the org allows it; a total already below zero is never pushed further down. */
+export function applyFloor(before: number, raw: number, allowNegative: boolean): number {
+  const after = before + raw;
+  if (allowNegative || raw >= 0 || after >= 0) return after;
+  return Math.max(after, Math.min(before, 0));
+}
+
+/** Active rules of the ruleset for type T with start_at ≤ t < end_at (open ends allowed). */
+export function matchingRules(rules: Rule[], rulesetId: string, eventType: string, t: number): Rule[] {
+  return rules.filter(
+    (r) =>
+      r.ruleset_id === rulesetId &&
+      r.active &&
+      r.event_type === eventType &&
+      (!r.start_at || r.start_at.getTime() <= t) &&
+      (!r.end_at || t < r.end_at.getTime()),
+  );
+}
+
+function isDecay(e: ClaimedEvent): boolean {
+  return e.event_type === DECAY_EVENT_TYPE && e.channel === 'system';
+}
+
+function metaOf(e: ClaimedEvent): Record<string, JsonValue> {
+  return e.metadata && typeof e.metadata === 'object' && !Array.isArray(e.metadata) ? e.metadata : {};
+}
+
+async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promise<Batch> {
+  const configs = new Map<string, UnitConfig | null>();
+  for (const unitId of new Set(events.map((e) => e.unit_id))) configs.set(unitId, await repo.unitConfig(unitId));
+  const leads = [...new Map(events.map((e) => [leadKey(e), { unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
+  const totals = new Map<string, number>();
+  for (const s of await repo.leadScores(leads)) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
+  const states = new Map<string, LeadState>();
+  for (const s of await repo.leadStates(leads)) states.set(leadKey(s), s);
+
+  // Burst counts do not depend on scores, so every filter window of the batch is probed at once.
+  const probes: Array<{ key: number; event: ClaimedEvent; from: Date; filter: Filter }> = [];
+  for (const e of events) {
+    for (const filter of configs.get(e.unit_id)?.filters ?? []) {
+      if (filter.event_type !== e.event_type) continue;
+      probes.push({ key: probes.length, event: e, from: new Date(e.occurred_at.getTime() - filter.time_window_ms), filter });
+    }
+  }
+  const found = await repo.bursts(probes);
+  const bursts = new Map<string, Array<{ filter: Filter; burst: Burst }>>();
+  for (const p of probes) {
+    const burst = found.get(p.key);
+    if (burst) bursts.set(p.event.id, [...(bursts.get(p.event.id) ?? []), { filter: p.filter, burst }]);
+  }
+  return { configs, totals, states, bursts, patches: new Map(), eventScores: [], history: [], leadScores: new Map(), outcomes: [] };
+}
+
+/** Moves the lead's session and activity state past `e`; answers n, its 1-based place in the session. */
+function advanceSession(state: LeadState, e: ClaimedEvent, idleResetSeconds: number): number {
+  const t = e.occurred_at.getTime();
+  const gap = state.session_last_at ? t - state.session_last_at.getTime() : Number.POSITIVE_INFINITY;
+  const n = gap > idleResetSeconds * 1000 ? 1 : state.session_events + 1;
+  state.session_events = n;
+  state.session_last_at = e.occurred_at;
+  if (!state.last_engaged_at || state.last_engaged_at.getTime() < t) state.last_engaged_at = e.occurred_at;
+  if (!state.last_event_at || state.last_event_at.getTime() <= t) {
+    state.last_event_at = e.occurred_at;
+    state.last_event_type = e.event_type;
+  }
+  return n;
+}
+
+/** Flags `e` inorganic when a filter's threshold is reached; grouped_into follows the burst's root. */
+function flagInorganic(batch: Batch, e: ClaimedEvent, patch: Patch): boolean {
+  let inorganic = false;
+  for (const { filter, burst } of batch.bursts.get(e.id) ?? []) {
+    if (burst.n < filter.count_threshold) continue;
+    inorganic = true;
+    patch.inorganic = true;
+    if (filter.group_events && burst.first_id) {
+      // The first event may be in this batch, its grouped_into not written yet.
+      const pending = batch.patches.get(burst.first_id)?.grouped_into;
+      patch.grouped_into = burst.first_grouped ?? (typeof pending === 'string' ? pending : burst.first_id);
+    }
+  }
+  return inorganic;
+}
+
+interface EventContext {
+  e: ClaimedEvent;
+  config: UnitConfig;
+  patch: Patch;
+  decay: boolean;
+  n: number;
+  inorganic: boolean;
+}
+
+/** One ruleset's score of one event (semantics §3), accumulated into the batch's rows. */
+function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rulesets'][number]): void {
+  const { e, config, decay, n, inorganic } = ctx;
+  const matching = decay ? [] : matchingRules(config.rules, ruleset.id, e.event_type, e.occurred_at.getTime());
+  const base = matching.reduce((sum, r) => sum + r.weight, 0);
+  const multiplier = decay ? 1 : surgeMultiplier(config.surge, n);
+  const decrease = Math.abs(Number(metaOf(e).decrease ?? 0)) || 0;
+  const raw = decay ? -decrease : inorganic ? 0 : roundHalfAwayFromZero(base * multiplier);
+  const totalKey = `${leadKey(e)}:${ruleset.id}`;
+  const before = batch.totals.get(totalKey) ?? 0;
+  const after = applyFloor(before, raw, config.allowNegative);
+  const delta = after - before;
+  batch.totals.set(totalKey, after);
+  const surged = !decay && !inorganic && multiplier > 1 && base !== 0;
+  const level = levelFor(config.levels, after);
+  const common = { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ruleset_id: ruleset.id };
+  batch.eventScores.push({
+    ...common,
+    event_id: e.id,
+    event_type: e.event_type,
+    rules: matching.map((r) => ({ rule_id: r.id, event_type: r.event_type, weight: r.weight })),
+    base,
+    multiplier,
+    delta,
+    score_before: before,
+    score_after: after,
+    inorganic,
+    surged,
+    session_events: decay ? null : n,
+    decay_id: decay ? String(metaOf(e).decay_id ?? '') || null : null,
+    occurred_at: e.occurred_at,
+  });
+  batch.history.push({ ...common, event_id: e.id, score: after, delta, occurred_at: e.occurred_at });
+  // A DECAY event is no activity: keep the last activity time (the upsert keeps the stored one).
+  const lastAt = decay ? (batch.leadScores.get(totalKey)?.last_event_at ?? null) : e.occurred_at;
+  batch.leadScores.set(totalKey, { ...common, total_score: after, level, last_event_at: lastAt });
+  if (ruleset.is_primary) ctx.patch.score_delta = delta;
+  batch.outcomes.push({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: ruleset.id, delta, score: after, level, surged, multiplier, sessionEvents: n });
+}
+
+function scoreEvent(batch: Batch, e: ClaimedEvent): void {
+  const patch: Patch = {};
+  batch.patches.set(e.id, patch);
+  const config = batch.configs.get(e.unit_id);
+  // Raw rows of normalized pairs and 'observe' types are stored, never scored (semantics §2).
+  if (!config || (e.normalized && !e.normalized_parent) || config.observeTypes.has(e.event_type)) return;
+  const key = leadKey(e);
+  const state = batch.states.get(key) ?? { session_events: 0, session_last_at: null, last_engaged_at: null, last_event_at: null, last_event_type: null };
+  batch.states.set(key, state);
+  const decay = isDecay(e);
+  // DECAY is no engagement: it neither counts in a session nor re-arms decay.
+  const n = decay ? 0 : advanceSession(state, e, config.surge.idle_reset_seconds);
+  const inorganic = decay ? false : flagInorganic(batch, e, patch);
+  const ctx: EventContext = { e, config, patch, decay, n, inorganic };
+  for (const ruleset of config.rulesets) scoreRuleset(batch, ctx, ruleset);
+}
+
+async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[]): Promise<void> {
+  await repo.insertEventScores(batch.eventScores);
+  await repo.insertHistory(batch.history);
+  await repo.upsertLeadScores([...batch.leadScores.values()]);
+  const touched = new Set(events.map(leadKey));
+  await repo.upsertLeadStates(
+    events
+      .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
+      .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
+  );
+  const marked = await repo.markScored(events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {} })));
+  if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
+}
+
+/**
+ * Scores claimed events (ingestion order per lead) inside the caller's transaction, exactly as
+ * semantics §3: per ruleset matching rules, surge multiplier, rounding, inorganic filter, negative
+ * floor, level; then writes every row in bulk and marks the events scored.
+ */
+export async function scoreEvents(repo: WorkerRepository, events: ClaimedEvent[]): Promise<BatchResult> {
+  const batch = await loadBatch(repo, events);
+  for (const e of events) scoreEvent(batch, e);
+  await writeBatch(repo, batch, events);
+  return { events, outcomes: batch.outcomes };
+}

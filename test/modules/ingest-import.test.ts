@@ -1,0 +1,135 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { setupTestApp } from '../helpers/app.js';
+import { expectError, signup, type Session } from '../helpers/factories.js';
+
+const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false' });
+
+function multipart(content: string | Buffer, filename = 'events.csv', type = 'text/csv') {
+  const boundary = '----leadvibe-test-boundary';
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`),
+    Buffer.isBuffer(content) ? content : Buffer.from(content),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+function upload(session: Session, content: string | Buffer, filename?: string, type?: string) {
+  const body = multipart(content, filename, type);
+  return ctx.app.inject({
+    method: 'POST',
+    url: '/events/import',
+    headers: { ...session.headers, ...body.headers },
+    payload: body.payload,
+  });
+}
+
+async function eventCount(unitId: string) {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unitId}`.execute(ctx.database.db);
+  return rows[0]?.n;
+}
+
+describe('POST /events/import', () => {
+  it('imports good rows, reports bad ones by line and skips them', async () => {
+    const s = await signup(ctx.app);
+    const seeded = await ctx.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: s.headers,
+      payload: { aliases: [{ alias_kind: 'external_id', raw_value: 'crm-1' }], event_type: 'visit' },
+    });
+    const leadId = seeded.json().metadata.lead_id as string;
+    const csv = [
+      'event_type,lead_id,timestamp,metadata,external_id,email,phone,cookie,social',
+      `page_view,,2025-08-15T12:00:00Z,"{""path"":""/a""}",,Ann@Example.com,,,`,
+      `email_open,${leadId},,,,,,,`,
+      ',,,,,x@y.io,,,',
+      'page_view,,not-a-date,,,x@y.io,,,',
+      'page_view,,,{not json},,x@y.io,,,',
+      'page_view,,,[1],,x@y.io,,,',
+      'page_view,,,,,,,,',
+      'page_view,ghost,,,,,,,',
+      'page_view,,,,,too,many,,,columns,here',
+      'webinar_join,,,,crm-1,,,,',
+      'page_view,,,,,,+1 555 0100,ck,@ann',
+    ].join('\n');
+    const res = await upload(s, csv);
+    expect(res.statusCode, res.body).toBe(202);
+    const body = res.json();
+    expect(body).toMatchObject({ message: 'import finished', accepted: 4, rejected: 7 });
+    expect(body.errors.map((e: { row: number }) => e.row)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(body.errors[0].error).toContain('event_type');
+    expect(body.errors[1].error).toContain('timestamp');
+    expect(body.errors[2].error).toContain('JSON');
+    expect(body.errors[3].error).toContain('metadata');
+    expect(body.errors[4].error).toContain('aliases');
+    expect(body.errors[5].error).toContain('not found');
+    expect(body.errors[6].error).toContain('fields');
+    expect(await eventCount(s.unitId)).toBe(5);
+    const rows = await ctx.database.db
+      .selectFrom('events')
+      .select(['event_type', 'lead_id', 'occurred_at', 'metadata', 'channel', 'scored_at'])
+      .where('unit_id', '=', s.unitId)
+      .orderBy('seq')
+      .execute();
+    expect(rows[1]).toMatchObject({ event_type: 'page_view', metadata: { path: '/a' }, scored_at: null });
+    expect(rows[1]?.occurred_at.toISOString()).toBe('2025-08-15T12:00:00.000Z');
+    expect(rows[2]).toMatchObject({ event_type: 'email_open', lead_id: leadId, channel: 'email' });
+    expect(rows[3]).toMatchObject({ event_type: 'webinar_join', lead_id: leadId });
+    const ann = await ctx.database.db
+      .selectFrom('lead_aliases')
+      .select('value')
+      .where('unit_id', '=', s.unitId)
+      .where('lead_id', '=', rows[4]?.lead_id as string)
+      .orderBy('value')
+      .execute();
+    expect(ann.map((a) => a.value)).toEqual(['+15550100', '@ann', 'ck']);
+  });
+
+  it('reports a row with a broken quote and keeps the rows around it', async () => {
+    const s = await signup(ctx.app);
+    const csv = 'event_type,email\nvisit,a@a.io\nvisit,"unclosed@a.io\n';
+    const res = await upload(s, csv);
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(res.json().errors[0].error).toContain('malformed CSV');
+    expect(await eventCount(s.unitId)).toBe(1);
+  });
+
+  it('refuses a CSV without an event_type column (400) and stores nothing', async () => {
+    const s = await signup(ctx.app);
+    expectError(await upload(s, 'type,email\nvisit,a@a.io\n'), 400, 'bad_request');
+    expectError(await upload(s, ''), 400, 'bad_request');
+    expect(await eventCount(s.unitId)).toBe(0);
+  });
+
+  it('refuses a non-CSV upload (415), a JSON body (415) and a form without a file (400)', async () => {
+    const s = await signup(ctx.app);
+    expectError(await upload(s, Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'logo.png', 'image/png'), 415, 'unsupported_media_type');
+    const json = await ctx.app.inject({ method: 'POST', url: '/events/import', headers: s.headers, payload: { event_type: 'x' } });
+    expectError(json, 415, 'unsupported_media_type');
+    const boundary = 'b0undary';
+    const noFile = await ctx.app.inject({
+      method: 'POST',
+      url: '/events/import',
+      headers: { ...s.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${boundary}--\r\n`,
+    });
+    expectError(noFile, 400, 'bad_request');
+    expect(await eventCount(s.unitId)).toBe(0);
+  });
+
+  it('accepts an octet-stream upload named .csv', async () => {
+    const s = await signup(ctx.app);
+    const res = await upload(s, 'event_type,cookie\nvisit,c1\n', 'export.csv', 'application/octet-stream');
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
+  it('answers 413 past IMPORT_MAX_BYTES', async () => {
+    const s = await signup(ctx.app);
+    const lines = ['event_type,cookie'];
+    for (let i = 0; lines.join('\n').length < 80 * 1024; i++) lines.push(`visit,cookie-${i}`);
+    expectError(await upload(s, lines.join('\n')), 413, 'payload_too_large');
+  });
+});
