@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authPlugin } from './auth/auth.plugin.js';
+import { createCredentialCache } from './auth/credential-cache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
@@ -98,8 +99,12 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const unitDefaults = createUnitDefaults();
   const orgService = createOrgService({ db, unitDefaults });
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
+  app.decorate('live', live);
   app.addHook('onReady', async () => live.start());
   app.addHook('onClose', async () => live.close());
+  const credentials = createCredentialCache(database, (err) => app.log.error({ err }, 'credential revocation channel failed'));
+  app.addHook('onReady', async () => credentials.start());
+  app.addHook('onClose', async () => credentials.close());
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
@@ -121,7 +126,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     transform: openapiTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(authPlugin, { db, config });
+  await app.register(authPlugin, { db, config, credentials });
   await app.register(rateLimitPlugin, { limiter, metrics });
   await app.register(auditPlugin, { audit });
 
@@ -129,17 +134,16 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(authRoutes, { db, config, limiter, orgService });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
-  await app.register(secretsRoutes, { db });
+  await app.register(secretsRoutes, { db, credentials });
   await app.register(usageRoutes, { db, audit });
   await app.register(adminRoutes, { db, audit });
-  // Issue 3 (ingestion) modules register here.
+  // Ingestion, live stream and events.
   await app.register(ingestRoutes, { config, database, live, metrics });
   await app.register(leadAliasesRoutes, { db });
   await app.register(streamRoutes, { live, heartbeatMs: config.sseHeartbeatMs });
-  app.decorate('live', live);
   await app.register(eventsRoutes, { db });
   await app.register(eventTypesRoutes, { db });
-  // Issue 4 (scoring) modules register here.
+  // Scoring: configuration, the worker, score reads.
   unitDefaults.add(provisionScoringDefaults);
   const { scoring } = config;
   const scoringWorker = createScoringWorker({

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/errors.js';
 import { roleAtLeast, type Access, type AuthContext, type OuRole } from './access.js';
 import { createAuthRepository, type MemberAccess } from './auth.repository.js';
+import type { CredentialCache } from './credential-cache.js';
 import { secretMatches } from './secrets.js';
 
 export const SESSION_COOKIE = 'session';
@@ -72,6 +73,7 @@ async function authenticate(
   request: FastifyRequest,
   app: FastifyInstance,
   repo: ReturnType<typeof createAuthRepository>,
+  credentials: CredentialCache,
   touched: Map<string, number>,
 ): Promise<AuthContext> {
   const header = request.headers.authorization;
@@ -79,7 +81,8 @@ async function authenticate(
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw unauthorized('malformed Basic credentials');
-    const credential = await repo.findCredentialByClientId(decoded.slice(0, colon));
+    const clientId = decoded.slice(0, colon);
+    const credential = await credentials.get(clientId, () => repo.findCredentialByClientId(clientId));
     if (!credential || !secretMatches(decoded.slice(colon + 1), credential.secret_hash)) {
       throw unauthorized('invalid client credentials');
     }
@@ -132,7 +135,7 @@ function authorize(auth: AuthContext, access: Exclude<Access, { auth: 'none' }>)
  * OU and enforces the route's role, so modules read `request.auth` and never parse credentials.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { db: Db; config: Config }) => {
+  async (app: FastifyInstance, opts: { db: Db; config: Config; credentials: CredentialCache }) => {
     const repo = createAuthRepository(opts.db);
     const touched = new Map<string, number>();
     app.decorateRequest('auth', null as unknown as AuthContext);
@@ -146,7 +149,7 @@ export const authPlugin = fp(
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (!access || access.auth === 'none') return;
-      request.auth = await authenticate(request, app, repo, touched);
+      request.auth = await authenticate(request, app, repo, opts.credentials, touched);
       authorize(request.auth, access);
     });
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../helpers/app.js';
+import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { addMember, assign, basic, createCredential, expectError, signup } from '../helpers/factories.js';
 
 const ctx = setupTestApp();
@@ -39,6 +39,29 @@ describe('API credentials', () => {
     expect((await ctx.app.inject({ method: 'DELETE', url: `/secrets/${cred.id}`, headers: s.headers })).statusCode).toBe(204);
     expectError(await ctx.app.inject({ method: 'GET', url: '/me/rate-limit', headers: cred.headers }), 401, 'unauthorized');
     expectError(await ctx.app.inject({ method: 'DELETE', url: `/secrets/${cred.id}`, headers: s.headers }), 404);
+  });
+
+  it('a credential deleted through another server process is refused there within milliseconds', async (t) => {
+    if (ctx.testDb.kind === 'pglite') t.skip(); // one process only: covered by the test above
+    const s = await signup(ctx.app);
+    const cred = await createCredential(ctx.app, s);
+    const otherDb = await ctx.testDb.open();
+    const other = await buildTestApp(otherDb);
+    try {
+      // Warm the other process's cache, then revoke through this one.
+      expect((await other.inject({ method: 'GET', url: '/me/rate-limit', headers: cred.headers })).statusCode).toBe(200);
+      expect((await ctx.app.inject({ method: 'DELETE', url: `/secrets/${cred.id}`, headers: s.headers })).statusCode).toBe(204);
+      const deadline = Date.now() + 2000;
+      let status = 200;
+      while (status === 200 && Date.now() < deadline) {
+        status = (await other.inject({ method: 'GET', url: '/me/rate-limit', headers: cred.headers })).statusCode;
+        if (status === 200) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(status).toBe(401);
+    } finally {
+      await other.close();
+      await otherDb.close();
+    }
   });
 
   it('refuses wrong secrets, unknown ids and malformed Basic headers with 401', async () => {

@@ -19,14 +19,16 @@ export function createSecretsRepository(db: Db) {
     create(values: Insertable<ApiCredentialsTable>) {
       return db.insertInto('api_credentials').values(values).returning(PUBLIC).executeTakeFirstOrThrow();
     },
-    async remove(orgId: string, unitId: string, id: string): Promise<boolean> {
-      const result = await db
+    /** Deletes the credential; answers its client id, or undefined when it is not in this OU. */
+    async remove(orgId: string, unitId: string, id: string): Promise<string | undefined> {
+      const row = await db
         .deleteFrom('api_credentials')
         .where('org_id', '=', orgId)
         .where('unit_id', '=', unitId)
         .where('id', '=', id)
+        .returning('client_id')
         .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      return row?.client_id;
     },
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access, type AuthContext } from '../../auth/access.js';
+import type { CredentialCache } from '../../auth/credential-cache.js';
 import { newClientCredential } from '../../auth/secrets.js';
 import type { Db } from '../../db/database.js';
 import { notFound } from '../../http/errors.js';
@@ -39,7 +40,7 @@ function unitOf(auth: AuthContext): string {
   return auth.unitId as string;
 }
 
-export async function secretsRoutes(app: FastifyInstance, deps: { db: Db }) {
+export async function secretsRoutes(app: FastifyInstance, deps: { db: Db; credentials: CredentialCache }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createSecretsRepository(deps.db);
   const tags = ['Secrets'];
@@ -89,7 +90,9 @@ export async function secretsRoutes(app: FastifyInstance, deps: { db: Db }) {
       response: { 204: z.null(), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      if (!(await repo.remove(request.auth.orgId, unitOf(request.auth), request.params.id))) throw notFound('credential');
+      const clientId = await repo.remove(request.auth.orgId, unitOf(request.auth), request.params.id);
+      if (!clientId) throw notFound('credential');
+      await deps.credentials.revoke(clientId);
       return reply.code(204).send(null);
     },
   });
