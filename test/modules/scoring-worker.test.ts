@@ -172,6 +172,39 @@ describe('durable scoring worker', () => {
     await expectExactlyOnce(s, primary, leads, 6);
   });
 
+  it('deleting events (by id or all of a type) rescores their leads: totals never keep deleted points', async () => {
+    const s = await signup(ctx.app);
+    await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
+    await createRule(ctx.app, s, { event_type: 'demo_request', weight: 30 });
+    const lead = await insertLead(ctx.database.db, s);
+    const other = await insertLead(ctx.database.db, s);
+    const at = (m: number) => new Date(Date.parse('2025-03-01T10:00:00Z') + m * 3_600_000);
+    const [pv1] = await insertEvents(ctx.database.db, s, lead, [
+      { type: 'page_view', at: at(0) },
+      { type: 'demo_request', at: at(1) },
+      { type: 'page_view', at: at(2) },
+    ]);
+    await insertEvents(ctx.database.db, s, other, [{ type: 'demo_request', at: at(0) }]);
+    await ctx.app.scoringWorker.drain();
+    const scoreOf = async (id: string) =>
+      (await ctx.app.inject({ method: 'GET', url: `/leads/${id}/score`, headers: s.headers })).json().score as number;
+    expect(await scoreOf(lead)).toBe(50);
+
+    const del = await ctx.app.inject({ method: 'POST', url: '/events/batch-delete', headers: s.headers, payload: { ids: [pv1] } });
+    expect(del.statusCode, del.body).toBe(200);
+    await ctx.app.scoringWorker.drain();
+    expect(await scoreOf(lead)).toBe(40);
+    const history = await ctx.database.db.selectFrom('score_history').select('score').where('lead_id', '=', lead).orderBy('id').execute();
+    expect(history.map((h) => h.score)).toEqual([30, 40]);
+
+    const all = await ctx.app.inject({ method: 'DELETE', url: '/settings/event-types/demo_request/events', headers: s.headers });
+    expect(all.statusCode, all.body).toBe(200);
+    expect(all.json()).toMatchObject({ events_deleted: 2 });
+    await ctx.app.scoringWorker.drain();
+    expect(await scoreOf(lead)).toBe(10);
+    expect(await scoreOf(other)).toBe(0);
+  });
+
   it('sets a poison event aside after repeated failures and scores everything else in order', async () => {
     const s = await signup(ctx.app);
     const primary = await primaryRulesetId(ctx.app, s);

@@ -28,8 +28,12 @@ describe('API credentials', () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/me/rate-limit', headers: cred.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ enabled: true, mode: 'observe', key_by: 'org', key: `org:${s.orgId}` });
-    const row = await ctx.database.db.selectFrom('api_credentials').select('last_used_at').where('id', '=', cred.id).executeTakeFirstOrThrow();
-    expect(row.last_used_at).not.toBeNull();
+    // The use is recorded off the request path (at most once a minute), so wait for it to land.
+    const lastUsed = async () =>
+      (await ctx.database.db.selectFrom('api_credentials').select('last_used_at').where('id', '=', cred.id).executeTakeFirstOrThrow()).last_used_at;
+    const deadline = Date.now() + 2000;
+    while ((await lastUsed()) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(await lastUsed()).not.toBeNull();
   });
 
   it('a deleted credential is refused at once', async () => {

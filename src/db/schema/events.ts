@@ -1,10 +1,4 @@
-import type { ColumnType } from 'kysely';
-import type { CreatedAt, Generated, JsonValue, Timestamp } from './common.js';
-
-// Generated<Timestamp> / Generated<Json> would not unwrap the inner ColumnType on select, so
-// columns with a database default spell their select/insert/update types out.
-type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type DefaultedJson = ColumnType<JsonValue, string | JsonValue | undefined, string | JsonValue>;
+import type { CreatedAt, DefaultedJson, DefaultedTimestamp, Generated, Timestamp } from './common.js';
 
 export interface LeadsTable {
   org_id: string;

@@ -1,10 +1,4 @@
-import type { ColumnType } from 'kysely';
-import type { CreatedAt, Generated, JsonValue, Timestamp } from './common.js';
-
-/** A timestamp with a database default (DefaultedTimestamp would not unwrap the ColumnType). */
-type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** A jsonb column with a database default. */
-type DefaultedJson = ColumnType<JsonValue, string | undefined, string>;
+import type { CreatedAt, DefaultedJson, DefaultedTimestamp, Generated, Timestamp } from './common.js';
 
 export type LevelKind = 'engagement' | 'profile' | 'account';
 export type SurgeMode = 'off' | 'standard' | 'gentle' | 'custom';

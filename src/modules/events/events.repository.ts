@@ -1,5 +1,6 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import type { DB, EventsTable } from '../../db/types.js';
 
 /** A stored event as the API reads it (org_id, unit_id and seq stay in the database). */
@@ -107,16 +108,22 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    /** Deletes the listed events of the OU; returns the ids actually deleted. */
-    async deleteByIds(scope: Scope, ids: string[]): Promise<string[]> {
-      const rows = await db
-        .deleteFrom('events')
-        .where('org_id', '=', scope.orgId)
-        .where('unit_id', '=', scope.unitId)
-        .where('id', 'in', ids)
-        .returning('id')
-        .execute();
-      return rows.map((r) => r.id);
+    /**
+     * Deletes the listed events of the OU and queues their leads for rescoring in the same
+     * transaction, so totals never keep points of deleted events; returns the ids deleted.
+     */
+    deleteByIds(scope: Scope, ids: string[]): Promise<string[]> {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .deleteFrom('events')
+          .where('org_id', '=', scope.orgId)
+          .where('unit_id', '=', scope.unitId)
+          .where('id', 'in', ids)
+          .returning(['id', 'lead_id'])
+          .execute();
+        await queueLeadsRescore(trx, scope.unitId, [...new Set(rows.map((r) => r.lead_id))]);
+        return rows.map((r) => r.id);
+      });
     },
 
     async stats(scope: Scope, since: Date) {

@@ -8,11 +8,23 @@ import type { Db } from '../../db/database.js';
  * Returns how many events were queued; the caller NOTIFYs `lv_ingested` after committing.
  */
 export async function queueLeadRescore(trx: Db, unitId: string, leadId: string): Promise<number> {
+  return queueLeadsRescore(trx, unitId, [leadId]);
+}
+
+/** The set-based form of queueLeadRescore, for deletes that touch many leads at once. */
+export async function queueLeadsRescore(trx: Db, unitId: string, leadIds: string[]): Promise<number> {
+  if (leadIds.length === 0) return 0;
   for (const table of ['event_scores', 'score_history', 'lead_scores', 'lead_scoring_state'] as const) {
-    await trx.deleteFrom(table).where('unit_id', '=', unitId).where('lead_id', '=', leadId).execute();
+    // One array parameter, not one per lead: a bulk delete can touch more leads than bind slots.
+    await trx
+      .deleteFrom(table)
+      .where('unit_id', '=', unitId)
+      .where(sql<boolean>`lead_id = any(${leadIds}::text[])`)
+      .execute();
   }
   const result = await sql`
     update events set scored_at = null, metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into'
-    where unit_id = ${unitId} and lead_id = ${leadId}`.execute(trx);
+    where unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(trx);
+  await sql`select pg_notify('lv_ingested', ${unitId})`.execute(trx);
   return Number(result.numAffectedRows ?? 0n);
 }
