@@ -1,56 +1,65 @@
-import { describe, expect, it } from 'vitest';
-import type { EventsRepository, ExportCursor } from '../../src/modules/events/events.repository.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createEventsRepository, type ExportCursor } from '../../src/modules/events/events.repository.js';
 import { csvField, exportCsvLines } from '../../src/modules/events/events.service.js';
+import { setupTestApp } from '../helpers/app.js';
+import { insertEvent, insertLead } from '../helpers/events-factory.js';
+import { signup, type Session } from '../helpers/factories.js';
 
-type ExportRow = Awaited<ReturnType<EventsRepository['exportPage']>>[number];
-
-const scope = { orgId: 'org', unitId: 'unit' };
+const ctx = setupTestApp({ SCORING_WORKER: 'false' });
 const noFilter = { metadata: [], logic: 'and' as const };
 
-function row(n: number): ExportRow {
-  return {
-    id: `ev_${n}`,
-    lead_id: 'ld_1',
-    event_type: 'page_view',
-    occurred_at: new Date(Date.UTC(2025, 7, 15, 12, 0, n)),
-    channel: 'web',
-    received_at: new Date(Date.UTC(2025, 8, 1)),
-    metadata: {},
-    seq: 100 - n,
-    cursor_at: `2025-08-15 12:00:${n}.000001+00`,
-  };
-}
-
-/** A repository holding `total` rows that records every page it is asked for. */
-function fakeRepo(total: number) {
+/** The real repository on this file's database, recording the cursor of every page it is asked for. */
+function recordingRepo() {
+  const real = createEventsRepository(ctx.database.db);
   const calls: Array<ExportCursor | null> = [];
-  const rows = Array.from({ length: total }, (_, i) => row(i));
-  return {
-    calls,
-    repo: {
-      async exportPage(_scope: unknown, _filter: unknown, after: ExportCursor | null, size: number) {
-        calls.push(after);
-        const start = after ? rows.findIndex((r) => r.seq === after.seq) + 1 : 0;
-        return rows.slice(start, start + size);
-      },
+  const repo: Pick<typeof real, 'exportPage'> = {
+    exportPage(scope, filter, after, size) {
+      calls.push(after);
+      return real.exportPage(scope, filter, after, size);
     },
   };
+  return { repo, calls };
 }
 
-describe('exportCsvLines', () => {
+/** An OU with `n` events one second apart; returns the ids newest first (the export's order). */
+async function ouWithEvents(n: number): Promise<{ s: Session; ids: string[] }> {
+  const s = await signup(ctx.app);
+  const lead = await insertLead(ctx.database.db, s);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push(await insertEvent(ctx.database.db, s, { leadId: lead, occurredAt: new Date(Date.UTC(2025, 7, 15, 12, 0, i)) }));
+  }
+  return { s, ids: ids.reverse() };
+}
+
+async function collect(lines: AsyncIterable<string>): Promise<string[]> {
+  const chunks: string[] = [];
+  for await (const chunk of lines) chunks.push(chunk);
+  return chunks;
+}
+
+describe('exportCsvLines over the database', () => {
+  let five: { s: Session; ids: string[] };
+  let four: { s: Session; ids: string[] };
+  beforeAll(async () => {
+    five = await ouWithEvents(5);
+    four = await ouWithEvents(4);
+  });
+
   it('reads page by page, each page after the last row of the previous one, and stops on a short page', async () => {
-    const { repo, calls } = fakeRepo(5);
-    const chunks: string[] = [];
-    for await (const chunk of exportCsvLines(repo, scope, noFilter, 2)) chunks.push(chunk);
-    expect(calls).toEqual([null, { occurredAt: row(1).cursor_at, seq: row(1).seq }, { occurredAt: row(3).cursor_at, seq: row(3).seq }]);
+    const { repo, calls } = recordingRepo();
+    const chunks = await collect(exportCsvLines(repo, five.s, noFilter, 2));
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toBeNull();
+    expect(calls.slice(1).every((c) => c !== null)).toBe(true);
     const lines = chunks.join('').trim().split('\r\n');
     expect(lines[0]).toBe('id,lead_id,event_type,timestamp,channel,received_at,metadata');
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['ev_0', 'ev_1', 'ev_2', 'ev_3', 'ev_4']);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(five.ids);
   });
 
   it('queries lazily: nothing is read before the consumer asks for it', async () => {
-    const { repo, calls } = fakeRepo(10);
-    const lines = exportCsvLines(repo, scope, noFilter, 2);
+    const { repo, calls } = recordingRepo();
+    const lines = exportCsvLines(repo, five.s, noFilter, 2);
     await lines.next();
     expect(calls).toHaveLength(0);
     await lines.next();
@@ -60,11 +69,10 @@ describe('exportCsvLines', () => {
   });
 
   it('asks once more after an exactly full last page, and then ends', async () => {
-    const { repo, calls } = fakeRepo(4);
-    const chunks: string[] = [];
-    for await (const chunk of exportCsvLines(repo, scope, noFilter, 2)) chunks.push(chunk);
+    const { repo, calls } = recordingRepo();
+    const chunks = await collect(exportCsvLines(repo, four.s, noFilter, 2));
     expect(calls).toHaveLength(3);
-    expect(chunks).toHaveLength(3);
+    expect(chunks.join('').trim().split('\r\n').slice(1).map((l) => l.split(',')[0])).toEqual(four.ids);
   });
 });
 
