@@ -2,7 +2,7 @@ import { sql, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import type { EventTypeSettingsTable } from '../../db/types.js';
-import type { Scope } from '../events/events.repository.js';
+import { distinctEventValues, type Scope } from '../events/events.repository.js';
 
 type ProcessingScope = 'observe' | 'decide' | 'activate';
 
@@ -33,17 +33,8 @@ export function createEventTypesRepository(db: Db) {
      */
     async listVisible(scope: Scope): Promise<string[]> {
       const { rows } = await sql<{ event_type: string }>`
-        with recursive seen as (
-          (select event_type from events
-            where org_id = ${scope.orgId} and unit_id = ${scope.unitId}
-            order by event_type limit 1)
-          union all
-          select (select e.event_type from events e
-                   where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.event_type > seen.event_type
-                   order by e.event_type limit 1)
-            from seen where seen.event_type is not null
-        ), types as (
-          select event_type from seen where event_type is not null
+        with types as (
+          select value as event_type from (${distinctEventValues(scope, 'event_type')}) as stored
           union
           select event_type from event_type_settings where org_id = ${scope.orgId} and unit_id = ${scope.unitId}
         )

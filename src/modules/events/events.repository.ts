@@ -58,6 +58,28 @@ function withFilter<O>(qb: EventsQuery<O>, filter: EventFilter): EventsQuery<O> 
   return qb.where((eb) => (filter.logic === 'and' ? eb.and(matches) : eb.or(matches)));
 }
 
+/**
+ * `select value from …`: the distinct values of an events column in one OU as a loose index scan
+ * (recursive CTE): one index probe per distinct value over an index on (unit_id, column), instead
+ * of reading every event of the OU.
+ */
+export function distinctEventValues(scope: Scope, column: 'channel' | 'event_type') {
+  const col = sql.ref(column);
+  const eCol = sql.ref(`e.${column}`);
+  return sql<{ value: string }>`
+    with recursive seen as (
+      (select ${col} as value from events
+        where org_id = ${scope.orgId} and unit_id = ${scope.unitId}
+        order by ${col} limit 1)
+      union all
+      select (select ${eCol} from events e
+               where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and ${eCol} > seen.value
+               order by ${eCol} limit 1)
+        from seen where seen.value is not null
+    )
+    select value from seen where value is not null`;
+}
+
 export function createEventsRepository(db: Db) {
   const events = () => db.selectFrom('events');
   const selectEvents = () => events().select(EVENT_COLUMNS);
@@ -171,25 +193,10 @@ export function createEventsRepository(db: Db) {
       return { totals, byType };
     },
 
-    /**
-     * Distinct channels as a loose index scan over events_unit_channel: one index probe per
-     * channel (a handful) instead of reading every event of the OU.
-     */
+    /** Distinct channels of the OU (a handful of index probes over events_unit_channel). */
     async channels(scope: Scope): Promise<string[]> {
-      const { rows } = await sql<{ channel: string }>`
-        with recursive seen as (
-          (select channel from events
-            where org_id = ${scope.orgId} and unit_id = ${scope.unitId}
-            order by channel limit 1)
-          union all
-          select (select e.channel from events e
-                   where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.channel > seen.channel
-                   order by e.channel limit 1)
-            from seen where seen.channel is not null
-        )
-        select channel from seen where channel is not null order by channel
-      `.execute(db);
-      return rows.map((r) => r.channel);
+      const { rows } = await sql<{ value: string }>`${distinctEventValues(scope, 'channel')} order by value`.execute(db);
+      return rows.map((r) => r.value);
     },
   };
 }
