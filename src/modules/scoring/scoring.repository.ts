@@ -19,6 +19,14 @@ export type Ruleset = Selectable<RulesetsTable>;
 export type ScoringRule = Selectable<ScoringRulesTable>;
 export type Level = Selectable<LevelsTable>;
 
+type UnitConfigTable = 'rulesets' | 'scoring_rules' | 'decay_rules' | 'inorganic_filters';
+
+/** Deletes one configuration row of the OU by id; false when it is not there (another OU's included). */
+async function deleteInUnit(db: Db, table: UnitConfigTable, t: Tenant, id: string): Promise<boolean> {
+  const r = await db.deleteFrom(table).where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
 /** Scoring configuration: rulesets, rules, levels, decay rules, inorganic filters, surge policy. */
 export function createScoringRepository(db: Db) {
   return {
@@ -56,10 +64,7 @@ export function createScoringRepository(db: Db) {
     createRuleset(values: Insertable<RulesetsTable>) {
       return db.insertInto('rulesets').values(values).returningAll().executeTakeFirstOrThrow();
     },
-    async deleteRuleset(t: Tenant, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('rulesets').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    },
+    deleteRuleset: (t: Tenant, id: string) => deleteInUnit(db, 'rulesets', t, id),
 
     listRules(t: Tenant, rulesetId?: string) {
       return db
@@ -88,10 +93,7 @@ export function createScoringRepository(db: Db) {
         .returningAll()
         .executeTakeFirst();
     },
-    async deleteRule(t: Tenant, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('scoring_rules').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    },
+    deleteRule: (t: Tenant, id: string) => deleteInUnit(db, 'scoring_rules', t, id),
 
     listLevels(t: Tenant, kind: LevelKind) {
       return db
@@ -158,10 +160,7 @@ export function createScoringRepository(db: Db) {
         .returningAll()
         .executeTakeFirst();
     },
-    async deleteDecay(t: Tenant, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('decay_rules').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    },
+    deleteDecay: (t: Tenant, id: string) => deleteInUnit(db, 'decay_rules', t, id),
 
     listFilters(t: Tenant) {
       return db
@@ -186,10 +185,7 @@ export function createScoringRepository(db: Db) {
         .returningAll()
         .executeTakeFirst();
     },
-    async deleteFilter(t: Tenant, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('inorganic_filters').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    },
+    deleteFilter: (t: Tenant, id: string) => deleteInUnit(db, 'inorganic_filters', t, id),
 
     findSurgePolicy(t: Tenant) {
       return db.selectFrom('surge_policies').selectAll().where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).executeTakeFirst();
