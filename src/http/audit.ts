@@ -1,10 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Insertable } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { AuditLogsTable } from '../db/types.js';
+import { preparedStatement } from '../db/prepared-pool.js';
 
-export type AuditEntry = Insertable<AuditLogsTable>;
+export interface AuditEntry {
+  org_id: string;
+  unit_id: string | null;
+  member_id: string | null;
+  user_email: string | null;
+  method: string;
+  path: string;
+  status: number;
+  latency_ms: number;
+  ip: string | null;
+  request_id: string | null;
+  /** When the request was answered, not when its buffered row reached the table. */
+  created_at: Date;
+}
+
+/** One prepared statement whatever the batch size (a VALUES list would be re-planned per size). */
+function insertAuditRows(db: Db, rows: AuditEntry[]) {
+  const col = <K extends keyof AuditEntry>(key: K) => rows.map((r) => r[key]);
+  return sql`${sql.raw(preparedStatement('audit_insert'))}
+    insert into audit_logs (org_id, unit_id, member_id, user_email, method, path, status, latency_ms, ip, request_id, created_at)
+    select * from unnest(${col('org_id')}::uuid[], ${col('unit_id')}::uuid[], ${col('member_id')}::uuid[],
+                         ${col('user_email')}::text[], ${col('method')}::text[], ${col('path')}::text[],
+                         ${col('status')}::int[], ${col('latency_ms')}::int[], ${col('ip')}::text[],
+                         ${col('request_id')}::text[], ${col('created_at')}::timestamptz[])`.execute(db);
+}
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const FLUSH_MS = 200;
@@ -26,7 +50,7 @@ export function createAuditLog(db: Db, onError: (err: unknown) => void) {
     buffer = [];
     pending = pending.then(async () => {
       try {
-        await db.insertInto('audit_logs').values(rows).execute();
+        await insertAuditRows(db, rows);
       } catch (err) {
         onError(err);
       }
@@ -77,6 +101,7 @@ export const auditPlugin = fp(
         latency_ms: Math.round(reply.elapsedTime),
         ip: request.ip,
         request_id: String(request.id),
+        created_at: new Date(),
       });
     });
     app.addHook('onClose', async () => opts.audit.close());

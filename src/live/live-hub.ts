@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { preparedStatement } from '../db/prepared-pool.js';
 
 /** Every live event name and its payload, shared by publishers, the SSE route and tests (house rule 18). */
 export interface LiveEventMap {
@@ -44,7 +45,7 @@ export function createLiveHub(database: Database, onError: (err: unknown) => voi
     if (payloads.length === 0) return flushing;
     flushing = flushing
       .then(() =>
-        sql`select pg_notify(${LIVE_CHANNEL}, p)
+        sql`${sql.raw(preparedStatement('live_notify'))} select pg_notify(${LIVE_CHANNEL}, p)
             from unnest(${payloads}::text[]) with ordinality as t(p, n) order by n`.execute(database.db),
       )
       .then(

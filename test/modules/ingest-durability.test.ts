@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
+import { describe, expect, inject, it } from 'vitest';
 import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { signup } from '../helpers/factories.js';
 
@@ -57,6 +59,66 @@ describe('ingestion under concurrency', () => {
     expect(events.length).toBe(200);
   });
 });
+
+describe('an alias race lost to another transaction', () => {
+  // PGlite has one connection, so no second transaction can hold the alias.
+  it.skipIf(inject('testDb').kind === 'pglite')(
+    'retries the write and attaches the event to the lead that committed the alias first',
+    async () => {
+      const s = await signup(ctx.app);
+      const other = await ctx.testDb.open();
+      try {
+        let ingest: Promise<LightMyRequestResponse> | undefined;
+        await other.db.transaction().execute(async (trx) => {
+          await trx.insertInto('leads').values({ org_id: s.orgId, unit_id: s.unitId, id: 'winner' }).execute();
+          await trx
+            .insertInto('lead_aliases')
+            .values({ org_id: s.orgId, unit_id: s.unitId, kind: 'email', value: 'contested@r.io', lead_id: 'winner' })
+            .execute();
+          // Our ingest cannot see the uncommitted alias, creates a lead for it and blocks on its key.
+          ingest = ctx.app.inject({
+            method: 'POST',
+            url: '/events',
+            headers: s.headers,
+            payload: { aliases: [{ alias_kind: 'email', raw_value: 'contested@r.io' }, { alias_kind: 'cookie', raw_value: 'ck-race' }], event_type: 'visit' },
+          });
+          await waitForLockWaiter(ctx.database);
+        });
+        const res = await (ingest as Promise<LightMyRequestResponse>);
+        expect(res.statusCode, res.body).toBe(202);
+        expect(res.json().metadata).toMatchObject({ lead_id: 'winner', lead_created: false });
+        const leads = await ctx.database.db.selectFrom('leads').select('id').where('unit_id', '=', s.unitId).execute();
+        expect(leads.map((l) => l.id)).toEqual(['winner']);
+        const aliases = await ctx.database.db
+          .selectFrom('lead_aliases')
+          .select(['kind', 'value', 'lead_id'])
+          .where('unit_id', '=', s.unitId)
+          .orderBy('kind')
+          .execute();
+        expect(aliases).toEqual([
+          { kind: 'cookie', value: 'ck-race', lead_id: 'winner' },
+          { kind: 'email', value: 'contested@r.io', lead_id: 'winner' },
+        ]);
+        const events = await ctx.database.db.selectFrom('events').select('lead_id').where('unit_id', '=', s.unitId).execute();
+        expect(events).toEqual([{ lead_id: 'winner' }]);
+      } finally {
+        await other.close();
+      }
+    },
+  );
+});
+
+/** Resolves once some statement of this database waits on a row lock (our ingest, blocked). */
+async function waitForLockWaiter(database: typeof ctx.database): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the ingest never blocked on the contested alias');
+}
 
 describe('durability', () => {
   it('keeps an acknowledged event, unscored, across an app restart on the same database', async () => {

@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { preparedStatement } from '../../db/prepared-pool.js';
 import type { AliasKind } from '../../db/schema/events.js';
+
+/** SQLSTATE of a write that lost an alias race (migrations/0004): look up again and retry. */
+export const ALIAS_RACE = 'LV001';
 
 /** How far merged_into chains are followed; merges never build longer ones, this only stops a cycle. */
 const MAX_MERGE_DEPTH = 16;
@@ -64,11 +68,6 @@ export interface WriteInput {
   wakeChannel: string;
 }
 
-export interface LostAlias {
-  unit_id: string;
-  kind: AliasKind;
-  value: string;
-}
 
 type LookupRow =
   | { t: 'a'; unit_id: string; a: string; b: string; c: string | null; d: string | null }
@@ -78,25 +77,35 @@ type LookupRow =
 /**
  * Identity resolution and event writes, all set-based (FROM unnest(…)) so a batch of any size
  * costs a fixed number of statements: one lookup and one write in the common case. Every array
- * carries the OU of each row, so one batch may mix tenants.
+ * carries the OU of each row, so one batch may mix tenants. Probes are LATERAL subqueries with
+ * LIMIT 1 (which keeps the planner from flattening them into a join), so each input row is an
+ * index probe whatever the planner statistics say: on a freshly loaded
+ * table a plain join was planned as a hash join over a sequential scan of lead_aliases.
  */
 export function createIngestRepository(db: Db) {
   return {
     async lookup(input: LookupInput): Promise<LookupResult> {
       const { aliases: a, settings: s, leads: l } = input;
-      const { rows } = await sql<LookupRow>`
-        select 'a' as t, al.unit_id::text as unit_id, al.kind as a, al.value as b, al.lead_id as c, le.merged_into as d
+      const { rows } = await sql<LookupRow>`${sql.raw(preparedStatement('ingest_lookup'))}
+        select 'a' as t, i.unit_id::text as unit_id, i.kind as a, i.value as b, al.lead_id as c, le.merged_into as d
         from unnest(${a.unit_id}::uuid[], ${a.kind}::text[], ${a.value}::text[]) as i(unit_id, kind, value)
-        join lead_aliases al on al.unit_id = i.unit_id and al.kind = i.kind and al.value = i.value
-        join leads le on le.unit_id = al.unit_id and le.id = al.lead_id
+        cross join lateral (
+          select lead_id from lead_aliases where unit_id = i.unit_id and kind = i.kind and value = i.value limit 1
+        ) al
+        cross join lateral (select merged_into from leads where unit_id = i.unit_id and id = al.lead_id limit 1) le
         union all
-        select 's', st.unit_id::text, st.event_type, st.max_processing_scope, st.canonical_type, null
+        select 's', i.unit_id::text, i.event_type, st.max_processing_scope, st.canonical_type, null
         from unnest(${s.unit_id}::uuid[], ${s.event_type}::text[]) as i(unit_id, event_type)
-        join event_type_settings st on st.unit_id = i.unit_id and st.event_type = i.event_type
+        cross join lateral (
+          select max_processing_scope, canonical_type from event_type_settings
+          where unit_id = i.unit_id and event_type = i.event_type limit 1
+        ) st
         union all
-        select 'l', le.unit_id::text, le.id, le.merged_into, null, null
+        select 'l', i.unit_id::text, i.id, le.merged_into, null, null
         from unnest(${l.org_id}::uuid[], ${l.unit_id}::uuid[], ${l.id}::text[]) as i(org_id, unit_id, id)
-        join leads le on le.org_id = i.org_id and le.unit_id = i.unit_id and le.id = i.id`.execute(db);
+        cross join lateral (
+          select merged_into from leads where org_id = i.org_id and unit_id = i.unit_id and id = i.id limit 1
+        ) le`.execute(db);
       const result: LookupResult = { aliases: [], settings: [], leads: [] };
       for (const r of rows) {
         if (r.t === 'a') result.aliases.push({ unit_id: r.unit_id, kind: r.a as AliasKind, value: r.b, lead_id: r.c as string, merged_into: r.d });
@@ -113,14 +122,6 @@ export function createIngestRepository(db: Db) {
         from event_type_settings s
         join unnest(${unitIds}::uuid[], ${eventTypes}::text[]) as i(unit_id, event_type)
           on s.unit_id = i.unit_id and s.event_type = i.event_type`.execute(db);
-      return rows;
-    },
-
-    async findAliasOwners(unitIds: string[], kinds: string[], values: string[]): Promise<AliasRow[]> {
-      const { rows } = await sql<AliasRow>`
-        select a.unit_id::text as unit_id, a.kind, a.value, a.lead_id
-        from unnest(${unitIds}::uuid[], ${kinds}::text[], ${values}::text[]) as i(unit_id, kind, value)
-        join lead_aliases a on a.unit_id = i.unit_id and a.kind = i.kind and a.value = i.value`.execute(db);
       return rows;
     },
 
@@ -147,29 +148,29 @@ export function createIngestRepository(db: Db) {
     },
 
     /**
-     * One statement: new leads, the aliases nobody owns yet (a concurrent owner wins the rest),
-     * the events, and the NOTIFY that wakes the scoring worker at commit. Answers the aliases
-     * that were not inserted because another transaction owns them now.
+     * One statement, atomic on its own: new leads, their aliases, the events, and the NOTIFY that
+     * wakes the scoring worker at commit. When a concurrent transaction created one of the new
+     * aliases first, the statement aborts with ALIAS_RACE and writes nothing; the caller looks
+     * up again (the winner's alias is committed by then) and retries.
      */
-    async write(w: WriteInput): Promise<LostAlias[]> {
+    async write(w: WriteInput): Promise<void> {
       const e = w.events;
       const al = w.aliases;
-      const { rows } = await sql<{ unit_id: string | null; kind: AliasKind; value: string }>`
+      await sql`${sql.raw(preparedStatement('ingest_write'))}
         with new_leads as (
           insert into leads (org_id, unit_id, id)
           select * from unnest(${w.leads.org_id}::uuid[], ${w.leads.unit_id}::uuid[], ${w.leads.id}::text[])
         ),
-        alias_input as (
-          select * from unnest(${al.map((r) => r.org_id)}::uuid[], ${al.map((r) => r.unit_id)}::uuid[],
-                               ${al.map((r) => r.kind)}::text[], ${al.map((r) => r.value)}::text[],
-                               ${al.map((r) => r.lead_id)}::text[])
-                        with ordinality as i(org_id, unit_id, kind, value, lead_id, ord)
-        ),
         new_aliases as (
           insert into lead_aliases (org_id, unit_id, kind, value, lead_id)
-          select org_id, unit_id, kind, value, lead_id from alias_input order by ord
+          select org_id, unit_id, kind, value, lead_id
+          from unnest(${al.map((r) => r.org_id)}::uuid[], ${al.map((r) => r.unit_id)}::uuid[],
+                      ${al.map((r) => r.kind)}::text[], ${al.map((r) => r.value)}::text[],
+                      ${al.map((r) => r.lead_id)}::text[])
+               with ordinality as i(org_id, unit_id, kind, value, lead_id, ord)
+          order by ord
           on conflict (unit_id, kind, value) do nothing
-          returning unit_id, kind, value
+          returning 1
         ),
         new_events as (
           insert into events (id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at,
@@ -183,28 +184,9 @@ export function createIngestRepository(db: Db) {
                with ordinality as i(id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at,
                                     received_at, normalized, normalized_parent, raw_event_id, skip_scoring, ord)
           order by ord
-        ),
-        wake as (
-          select count(pg_notify(${w.wakeChannel}, u)) as n from unnest(${w.wakeUnits}::text[]) as u
         )
-        select lost.unit_id, lost.kind, lost.value
-        from wake
-        left join (
-          select i.unit_id::text as unit_id, i.kind, i.value
-          from alias_input i
-          where not exists (
-            select 1 from new_aliases n where n.unit_id = i.unit_id and n.kind = i.kind and n.value = i.value
-          )
-        ) lost on true`.execute(db);
-      // \`wake\` is the preserved side of the join, so its NOTIFY runs even when nothing was lost.
-      return rows.filter((r): r is LostAlias => r.unit_id !== null);
-    },
-
-    /** Hands a lead created in this transaction, with its events and aliases, to the lead that won a race. */
-    async replaceLead(unitId: string, loser: string, winner: string): Promise<void> {
-      await sql`update events set lead_id = ${winner} where unit_id = ${unitId} and lead_id = ${loser}`.execute(db);
-      await sql`update lead_aliases set lead_id = ${winner} where unit_id = ${unitId} and lead_id = ${loser}`.execute(db);
-      await sql`delete from leads where unit_id = ${unitId} and id = ${loser}`.execute(db);
+        select lv_assert((select count(*) from new_aliases) = ${al.length}, ${ALIAS_RACE}, 'an alias was created concurrently'),
+               (select count(pg_notify(${w.wakeChannel}, u)) from unnest(${w.wakeUnits}::text[]) as u)`.execute(db);
     },
 
     async countUnscored(): Promise<number> {

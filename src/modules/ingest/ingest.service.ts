@@ -5,13 +5,15 @@ import { AppError, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
-import { createIngestRepository } from './ingest.repository.js';
+import { ALIAS_RACE, createIngestRepository } from './ingest.repository.js';
 import { writeBatch, type Outcome } from './ingest.writer.js';
 
 /** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
 export const INGESTED_CHANNEL = 'lv_ingested';
 
 const DEADLOCK = '40P01';
+/** Looking up again settles an alias race (the winner has committed); more rounds only under churn. */
+const MAX_RACE_RETRIES = 3;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 export interface IngestServiceOptions {
@@ -73,8 +75,15 @@ export function createIngestService(
     metrics.ingested.inc(accepted);
   }
 
+  /** One lookup and one atomic write; a batch that lost an alias race looks up again and retries. */
   async function writeOnce(items: PreparedEvent[]): Promise<Outcome[]> {
-    return database.db.transaction().execute((trx) => writeBatch(trx, items, INGESTED_CHANNEL));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await writeBatch(database.db, items, INGESTED_CHANNEL);
+      } catch (err) {
+        if (errorCode(err) !== ALIAS_RACE || attempt > MAX_RACE_RETRIES) throw err;
+      }
+    }
   }
 
   /** One item in its own transaction: the answer it gets when its group failed as a whole. */

@@ -173,38 +173,6 @@ function resolve(items: PreparedEvent[], known: Known): Resolution {
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * A concurrent transaction committed one of our new aliases first (the primary key made our insert
- * skip it). A lead we created that lost an alias is handed, with its events and other aliases, to
- * the winner's lead, so concurrent ingests with the same new alias end with one lead. Rare: only
- * under a race. Answers loser → winner.
- */
-async function settleRaces(
-  repo: IngestRepository,
-  resolution: Resolution,
-  lostKeys: Array<{ unit_id: string; kind: string; value: string }>,
-): Promise<Map<string, string>> {
-  const replaced = new Map<string, string>();
-  const lostSet = new Set(lostKeys.map((l) => key3(l.unit_id, l.kind, l.value)));
-  const lost = resolution.newAliases.filter((a) => lostSet.has(key3(a.unit_id, a.kind, a.value)) && resolution.newLeads.has(a.lead_id));
-  if (lost.length === 0) return replaced;
-  const owners = await repo.findAliasOwners(
-    lost.map((a) => a.unit_id),
-    lost.map((a) => a.kind),
-    lost.map((a) => a.value),
-  );
-  const ownerOf = new Map(owners.map((o) => [key3(o.unit_id, o.kind, o.value), o.lead_id]));
-  for (const a of lost) {
-    if (replaced.has(a.lead_id)) continue;
-    const winner = ownerOf.get(key3(a.unit_id, a.kind, a.value));
-    if (!winner) throw new Error('an alias lost a race but has no owner');
-    const survivor = (await repo.findSurvivors([a.unit_id], [winner])).get(key2(a.unit_id, winner)) ?? winner;
-    replaced.set(a.lead_id, survivor);
-    await repo.replaceLead(a.unit_id, a.lead_id, survivor);
-  }
-  return replaced;
-}
-
 function eventColumns(): EventColumns {
   return {
     id: [], org_id: [], unit_id: [], lead_id: [], event_type: [], channel: [], metadata: [], occurred_at: [],
@@ -262,10 +230,11 @@ function plan(c: EventColumns, item: PreparedEvent, assignment: Assignment, sett
 }
 
 /**
- * Writes a batch in the caller's transaction and answers one outcome per item, in order: one
- * lookup statement and one write statement in the common case, whatever the batch size. Items
- * whose lead_id is not in their OU are 404s. A database error rejects the whole call (the caller
- * retries per item). `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
+ * Writes a batch and answers one outcome per item, in order: one lookup statement and one write
+ * statement (atomic on its own, so no transaction is opened) in the common case, whatever the
+ * batch size. Items whose lead_id is not in their OU are 404s. A database error rejects the whole
+ * call and writes nothing: ALIAS_RACE asks for a retry, anything else for a retry per item.
+ * `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
  */
 export async function writeBatch(trx: Db, items: PreparedEvent[], wakeChannel: string): Promise<Outcome[]> {
   const repo = createIngestRepository(trx);
@@ -281,17 +250,12 @@ export async function writeBatch(trx: Db, items: PreparedEvent[], wakeChannel: s
     return plan(columns, item, assignment, known.settings);
   });
   const newLeads = [...resolution.newLeads.entries()];
-  const lost = await repo.write({
+  await repo.write({
     leads: { org_id: newLeads.map(([, l]) => l.orgId), unit_id: newLeads.map(([, l]) => l.unitId), id: newLeads.map(([id]) => id) },
     aliases: resolution.newAliases,
     events: columns,
     wakeUnits: [...units],
     wakeChannel,
   });
-  const replaced = lost.length ? await settleRaces(repo, resolution, lost) : new Map<string, string>();
-  if (replaced.size === 0) return outcomes;
-  return outcomes.map((o) => {
-    const winner = o.ok ? replaced.get(o.leadId) : undefined;
-    return o.ok && winner ? { ...o, leadId: winner, leadCreated: false } : o;
-  });
+  return outcomes;
 }
