@@ -87,6 +87,34 @@ describe('POST /events/import', () => {
     expect(ann.map((a) => a.value)).toEqual(['+15550100', '@ann', 'ck']);
   });
 
+  it('resolves aliases across chunks and commits each lead\'s rows in file order', async () => {
+    const s = await signup(ctx.app);
+    // 2,200 rows in chunks of 1,000: the first chunk creates leads 0-299, the second 300-599,
+    // and the third (looked up while the second is being written) reuses those of the second.
+    const lines = ['event_type,external_id,cookie'];
+    for (let i = 0; i < 2200; i++) {
+      const k = i < 1000 ? i % 300 : 300 + (i % 300);
+      lines.push(`r${i},e${k},c${k}`);
+    }
+    const res = await upload(s, lines.join('\n'));
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 2200, rejected: 0 });
+
+    const { rows: aliases } = await sql<{ lead_id: string; kinds: string }>`
+      select lead_id, string_agg(kind || ':' || value, ',' order by kind) as kinds
+      from lead_aliases where unit_id = ${s.unitId} group by lead_id`.execute(ctx.database.db);
+    expect(aliases.length).toBe(600);
+    for (const a of aliases) expect(a.kinds).toMatch(/^cookie:c(\d+),external_id:e\1$/);
+    const { rows: leads } = await sql<{ n: number }>`select count(*)::int as n from leads where unit_id = ${s.unitId}`.execute(ctx.database.db);
+    expect(leads[0]?.n).toBe(600);
+
+    const { rows: order } = await sql<{ lead_id: string; rows: number[] }>`
+      select lead_id, array_agg(substr(event_type, 2)::int order by seq) as rows
+      from events where unit_id = ${s.unitId} group by lead_id`.execute(ctx.database.db);
+    expect(order.reduce((n, o) => n + o.rows.length, 0)).toBe(2200);
+    for (const o of order) expect(o.rows).toEqual([...o.rows].sort((x, y) => x - y));
+  });
+
   it('reports a row with a broken quote and keeps the rows around it', async () => {
     const s = await signup(ctx.app);
     const csv = 'event_type,email\nvisit,a@a.io\nvisit,"unclosed@a.io\n';

@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { AppError } from '../../http/errors.js';
 import { parseEvent, type PreparedEvent, type Tenant } from './ingest.prepare.js';
-import type { WriteOptions } from './ingest.service.js';
 import type { Outcome } from './ingest.writer.js';
 
 const ALIAS_COLUMNS = ['external_id', 'email', 'phone', 'cookie', 'social'] as const;
@@ -22,7 +21,8 @@ export interface ImportOptions {
   chunkSize: number;
   /** Chunks written at the same time, while the next one is parsed. */
   concurrency: number;
-  writeMany(items: PreparedEvent[], opts: WriteOptions): Promise<Outcome[]>;
+  /** Writes one chunk; chunks are handed over in file order. */
+  write(items: PreparedEvent[]): Promise<Outcome[]>;
 }
 
 /** One line for a row error: the field paths of a validation error, else its message. */
@@ -114,7 +114,7 @@ export async function importCsv(source: Readable, options: ImportOptions): Promi
   let writeError: unknown = null;
 
   const write = (items: PreparedEvent[], lines: number[]) =>
-    options.writeMany(items, { publish: false }).then((outcomes) => {
+    options.write(items).then((outcomes) => {
       outcomes.forEach((o, i) => {
         if (o.ok) result.accepted++;
         else reject(lines[i] as number, describeError(o.error));

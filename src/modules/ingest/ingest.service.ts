@@ -6,7 +6,7 @@ import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
 import { ALIAS_RACE, createIngestRepository } from './ingest.repository.js';
-import { writeBatch, type Outcome } from './ingest.writer.js';
+import { planBatch, writeBatch, writePlanned, type Outcome, type PlannedBatch } from './ingest.writer.js';
 
 /** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
 export const INGESTED_CHANNEL = 'lv_ingested';
@@ -105,15 +105,19 @@ export function createIngestService(
   }
 
   /**
-   * Writes the items in one transaction and answers one outcome per item, in order. When the
-   * group fails as a whole (a deadlock is retried once), each item is retried alone, so one bad
-   * item never costs the others their answer.
+   * Writes the items in one statement and answers one outcome per item, in order. When the group
+   * fails as a whole (a deadlock is retried once), each item is retried alone, so one bad item
+   * never costs the others their answer. `first` replaces the first attempt (a pre-planned write).
    */
-  async function writeMany(items: PreparedEvent[], opts: WriteOptions): Promise<Outcome[]> {
+  async function writeMany(
+    items: PreparedEvent[],
+    opts: WriteOptions,
+    first: () => Promise<Outcome[]> = () => writeOnce(items),
+  ): Promise<Outcome[]> {
     if (items.length === 0) return [];
     let outcomes: Outcome[];
     try {
-      outcomes = await writeOnce(items);
+      outcomes = await first();
     } catch (err) {
       if (errorCode(err) === DEADLOCK) {
         outcomes = await writeOnce(items).catch(() => writeEach(items));
@@ -128,6 +132,42 @@ export function createIngestService(
     return outcomes;
   }
 
+  /**
+   * Writes batches in the order they are given (a lead's rows commit in file order), planning each
+   * batch while the one before it is being written: the lookup overlaps that write and takes the
+   * aliases the batch before creates as owned. When that batch was not written as planned, or this
+   * one loses an alias race, it is planned again once the write before has settled.
+   */
+  function orderedWriter(opts: WriteOptions): (items: PreparedEvent[]) => Promise<Outcome[]> {
+    let last: { plan: Promise<PlannedBatch | null>; asPlanned: Promise<boolean> } | null = null;
+    return (items) => {
+      const before = last;
+      const plan = (async () => {
+        const previous = before ? await before.plan : null;
+        return planBatch(database.db, items, INGESTED_CHANNEL, previous?.creates ?? null).catch(() => null);
+      })();
+      let written = false;
+      const outcomes = (async () => {
+        const planned = await plan;
+        const beforeAsPlanned = before ? await before.asPlanned : true;
+        return writeMany(items, opts, async () => {
+          if (planned && beforeAsPlanned) {
+            try {
+              const result = await writePlanned(database.db, planned);
+              written = true;
+              return result;
+            } catch (err) {
+              if (errorCode(err) !== ALIAS_RACE) throw err;
+            }
+          }
+          return writeOnce(items);
+        });
+      })();
+      last = { plan, asPlanned: outcomes.then(() => written, () => false) };
+      return outcomes;
+    };
+  }
+
   const group = createGroupCommit<PreparedEvent, Outcome>({
     maxWaitMs: options.groupWaitMs ?? 1,
     maxItems: options.groupMaxItems ?? 500,
@@ -139,8 +179,10 @@ export function createIngestService(
   return {
     /** One event through group commit; settles after its group's commit. */
     ingest: (item: PreparedEvent): Promise<Outcome> => group.submit(item),
-    /** A batch in one transaction (POST /events/batch, CSV chunks). */
-    ingestMany: writeMany,
+    /** A batch in one statement (POST /events/batch). */
+    ingestMany: (items: PreparedEvent[], opts: WriteOptions) => writeMany(items, opts),
+    /** A sequence of batches written in order with overlapping lookups (CSV import chunks). */
+    orderedWriter,
     drain: () => group.drain(),
   };
 }

@@ -9,6 +9,7 @@ import {
   type EventTypeSetting,
   type IngestRepository,
   type LookupResult,
+  type WriteInput,
 } from './ingest.repository.js';
 
 export interface Accepted {
@@ -44,7 +45,11 @@ interface Known {
   survivors: Map<string, string>;
 }
 
-async function lookup(repo: IngestRepository, items: PreparedEvent[]): Promise<Known> {
+/**
+ * `pending` are aliases written by an earlier batch whose write may not have committed yet (the
+ * import's pipeline): they are taken as owned by the lead that batch gives them.
+ */
+async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: PendingOwners | null): Promise<Known> {
   const aliases = { unit_id: [] as string[], kind: [] as string[], value: [] as string[] };
   const settings = { unit_id: [] as string[], event_type: [] as string[] };
   const leads = { org_id: [] as string[], unit_id: [] as string[], id: [] as string[] };
@@ -71,8 +76,10 @@ async function lookup(repo: IngestRepository, items: PreparedEvent[]): Promise<K
     }
   }
   const found = await repo.lookup({ aliases, settings, leads });
+  const owners = await followMerges(repo, found);
+  if (pending) for (const [k, leadId] of pending) if (!owners.has(k)) owners.set(k, leadId);
   return {
-    owners: await followMerges(repo, found),
+    owners,
     settings: await withCanonicalSettings(repo, found.settings),
     survivors: await survivorsOf(repo, found.leads),
   };
@@ -229,16 +236,29 @@ function plan(c: EventColumns, item: PreparedEvent, assignment: Assignment, sett
   return { ...base, eventId: id, eventType: canonicalType, channel };
 }
 
+/** Aliases a planned batch creates, keyed like the lookup (unit, kind, value) → lead id. */
+export type PendingOwners = Map<string, string>;
+
+/** A batch resolved and laid out, ready for its one write statement. */
+export interface PlannedBatch {
+  outcomes: Outcome[];
+  write: WriteInput;
+  /** The aliases this batch creates, for the lookup of a batch planned before this one commits. */
+  creates: PendingOwners;
+}
+
 /**
- * Writes a batch and answers one outcome per item, in order: one lookup statement and one write
- * statement (atomic on its own, so no transaction is opened) in the common case, whatever the
- * batch size. Items whose lead_id is not in their OU are 404s. A database error rejects the whole
- * call and writes nothing: ALIAS_RACE asks for a retry, anything else for a retry per item.
- * `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
+ * Looks up and resolves a batch (semantics §2, in order) and lays out its write; writes nothing.
+ * Items whose lead_id is not in their OU are 404s. `pending`: see lookup().
  */
-export async function writeBatch(trx: Db, items: PreparedEvent[], wakeChannel: string): Promise<Outcome[]> {
-  const repo = createIngestRepository(trx);
-  const known = await lookup(repo, items);
+export async function planBatch(
+  db: Db,
+  items: PreparedEvent[],
+  wakeChannel: string,
+  pending: PendingOwners | null = null,
+): Promise<PlannedBatch> {
+  const repo = createIngestRepository(db);
+  const known = await lookup(repo, items, pending);
   const resolution = resolve(items, known);
 
   const columns = eventColumns();
@@ -250,12 +270,30 @@ export async function writeBatch(trx: Db, items: PreparedEvent[], wakeChannel: s
     return plan(columns, item, assignment, known.settings);
   });
   const newLeads = [...resolution.newLeads.entries()];
-  await repo.write({
-    leads: { org_id: newLeads.map(([, l]) => l.orgId), unit_id: newLeads.map(([, l]) => l.unitId), id: newLeads.map(([id]) => id) },
-    aliases: resolution.newAliases,
-    events: columns,
-    wakeUnits: [...units],
-    wakeChannel,
-  });
-  return outcomes;
+  return {
+    outcomes,
+    write: {
+      leads: { org_id: newLeads.map(([, l]) => l.orgId), unit_id: newLeads.map(([, l]) => l.unitId), id: newLeads.map(([id]) => id) },
+      aliases: resolution.newAliases,
+      events: columns,
+      wakeUnits: [...units],
+      wakeChannel,
+    },
+    creates: new Map(resolution.newAliases.map((a) => [key3(a.unit_id, a.kind, a.value), a.lead_id])),
+  };
+}
+
+/**
+ * The one write statement of a planned batch, atomic on its own (no transaction is opened). A
+ * database error rejects and writes nothing: ALIAS_RACE asks for a new plan, anything else for a
+ * retry per item. `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
+ */
+export async function writePlanned(db: Db, planned: PlannedBatch): Promise<Outcome[]> {
+  await createIngestRepository(db).write(planned.write);
+  return planned.outcomes;
+}
+
+/** Plans and writes a batch: one lookup and one write statement in the common case, whatever its size. */
+export async function writeBatch(db: Db, items: PreparedEvent[], wakeChannel: string): Promise<Outcome[]> {
+  return writePlanned(db, await planBatch(db, items, wakeChannel));
 }
