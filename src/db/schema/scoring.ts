@@ -123,17 +123,18 @@ export interface EventScoresTable {
   scored_at: DefaultedTimestamp;
 }
 
-export interface ScoreHistoryTable {
-  id: Generated<number>;
+/** A view over event_scores (migrations/0008): read-only. */
+export interface ScoreHistoryView {
+  id: number;
   org_id: string;
   unit_id: string;
   lead_id: string;
   ruleset_id: string;
-  event_id: string | null;
+  event_id: string;
   score: number;
   delta: number;
-  occurred_at: Timestamp;
-  created_at: CreatedAt;
+  occurred_at: Date;
+  created_at: Date;
 }
 
 export interface DecayApplicationsTable {
@@ -157,6 +158,6 @@ export interface ScoringTables {
   lead_scores: LeadScoresTable;
   lead_scoring_state: LeadScoringStateTable;
   event_scores: EventScoresTable;
-  score_history: ScoreHistoryTable;
+  score_history: ScoreHistoryView;
   decay_applications: DecayApplicationsTable;
 }

@@ -14,7 +14,8 @@ export async function queueLeadRescore(trx: Db, unitId: string, leadId: string):
 /** The set-based form of queueLeadRescore, for deletes that touch many leads at once. */
 export async function queueLeadsRescore(trx: Db, unitId: string, leadIds: string[]): Promise<number> {
   if (leadIds.length === 0) return 0;
-  for (const table of ['event_scores', 'score_history', 'lead_scores', 'lead_scoring_state'] as const) {
+  // score_history is a view of event_scores.
+  for (const table of ['event_scores', 'lead_scores', 'lead_scoring_state'] as const) {
     // One array parameter, not one per lead: a bulk delete can touch more leads than bind slots.
     await trx
       .deleteFrom(table)

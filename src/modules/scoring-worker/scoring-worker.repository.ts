@@ -1,12 +1,12 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable, ScoreHistoryTable } from '../../db/types.js';
+import { preparedStatement } from '../../db/prepared-pool.js';
+import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
 import type { SurgeBand, SurgePolicy } from '../scoring/surge.js';
 import { STANDARD_POLICY } from '../scoring/surge.js';
 
 /** Advisory-lock class of "a worker is scoring this lead" (two-int form, apart from migrate's lock). */
 const LEAD_LOCK_CLASS = 4_212_004;
-const INSERT_CHUNK = 1000;
 
 export interface ClaimedEvent {
   id: string;
@@ -28,6 +28,14 @@ export type EventScoreRow = Omit<Insertable<EventScoresTable>, 'rules'> & {
   rules: Array<{ rule_id: string; event_type: string; weight: number }>;
 };
 
+/** The rows one scoring pass writes (see writeScores). */
+export interface ScoreWrites {
+  eventScores: EventScoreRow[];
+  leadScores: Array<Insertable<LeadScoresTable>>;
+  states: Array<Insertable<LeadScoringStateTable>>;
+  patches: Array<{ id: string; patch: Record<string, JsonValue> }>;
+}
+
 export interface LeadKey {
   unit_id: string;
   lead_id: string;
@@ -42,12 +50,6 @@ export interface UnitConfig {
   levels: Array<{ name: string; min_score: number; max_score: number }>;
   surge: SurgePolicy;
   observeTypes: Set<string>;
-}
-
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) out.push(rows.slice(i, i + INSERT_CHUNK));
-  return out;
 }
 
 function leadArrays(leads: LeadKey[]) {
@@ -196,9 +198,9 @@ export function createWorkerRepository(db: Db) {
         from_at: p.from.toISOString(),
         to_at: p.event.occurred_at.toISOString(),
       }));
-      const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_grouped: string | null }>`
+      const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_grouped: string | null }>`${sql.raw(preparedStatement('score_bursts'))}
         select x.key, b.n, b.first_id, b.first_grouped
-        from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+        from json_to_recordset(${JSON.stringify(input)}::json)
           as x(key int, unit_id uuid, lead_id text, event_type text, seq bigint, from_at timestamptz, to_at timestamptz)
         cross join lateral (
           select count(*)::int as n,
@@ -214,75 +216,61 @@ export function createWorkerRepository(db: Db) {
       return new Map(rows.map((r) => [r.key, r]));
     },
 
-    /** Bulk insert through one jsonb parameter: one bind instead of ~18 per row. */
-    async insertEventScores(rows: EventScoreRow[]) {
-      for (const part of chunks(rows)) {
-        await sql`
+    /**
+     * Every write of a scoring pass in one statement (one round trip, one plan): event scores
+     * (score_history is a view of them), lead totals, lead session state, and the events marked scored with their metadata
+     * patches. Each table's rows travel as one json parameter, not ~18 binds per row (json, not
+     * jsonb: it is read once). Answers how many events were marked scored.
+     */
+    async writeScores(w: ScoreWrites): Promise<number> {
+      const { rows } = await sql<{ marked: number }>`${sql.raw(preparedStatement('score_write'))}
+        with event_scores_in as (
           insert into event_scores (event_id, ruleset_id, org_id, unit_id, lead_id, event_type, rules, base, multiplier, delta,
                                     score_before, score_after, inorganic, surged, session_events, decay_id, occurred_at)
           select event_id, ruleset_id, org_id, unit_id, lead_id, event_type, rules, base, multiplier, delta,
                  score_before, score_after, inorganic, surged, session_events, decay_id, occurred_at
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(event_id uuid, ruleset_id uuid, org_id uuid, unit_id uuid,
+          from json_to_recordset(${JSON.stringify(w.eventScores)}::json) as x(event_id uuid, ruleset_id uuid, org_id uuid, unit_id uuid,
             lead_id text, event_type text, rules jsonb, base int, multiplier numeric, delta int, score_before int, score_after int,
-            inorganic boolean, surged boolean, session_events int, decay_id uuid, occurred_at timestamptz)`.execute(db);
-      }
-    },
-    async insertHistory(rows: Array<Insertable<ScoreHistoryTable>>) {
-      for (const part of chunks(rows)) {
-        await sql`
-          insert into score_history (org_id, unit_id, lead_id, ruleset_id, event_id, score, delta, occurred_at)
-          select org_id, unit_id, lead_id, ruleset_id, event_id, score, delta, occurred_at
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(org_id uuid, unit_id uuid, lead_id text, ruleset_id uuid,
-            event_id uuid, score int, delta int, occurred_at timestamptz)`.execute(db);
-      }
-    },
-    async upsertLeadScores(rows: Array<Insertable<LeadScoresTable>>) {
-      for (const part of chunks(rows)) {
-        await sql`
+            inorganic boolean, surged boolean, session_events int, decay_id uuid, occurred_at timestamptz)
+        ),
+        scores_in as (
           insert into lead_scores as s (org_id, unit_id, lead_id, ruleset_id, total_score, level, last_event_at)
           select org_id, unit_id, lead_id, ruleset_id, total_score, level, last_event_at
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(org_id uuid, unit_id uuid, lead_id text, ruleset_id uuid,
+          from json_to_recordset(${JSON.stringify(w.leadScores)}::json) as x(org_id uuid, unit_id uuid, lead_id text, ruleset_id uuid,
             total_score int, level text, last_event_at timestamptz)
           on conflict (unit_id, lead_id, ruleset_id) do update set
             total_score = excluded.total_score,
             level = excluded.level,
             -- A DECAY event carries no activity time: keep the stored one.
             last_event_at = coalesce(excluded.last_event_at, s.last_event_at),
-            updated_at = now()`.execute(db);
-      }
-    },
-    async upsertLeadStates(rows: Array<Insertable<LeadScoringStateTable>>) {
-      for (const part of chunks(rows)) {
-        await sql`
+            updated_at = now()
+        ),
+        states_in as (
           insert into lead_scoring_state (org_id, unit_id, lead_id, session_events, session_last_at, last_engaged_at, last_event_at, last_event_type)
           select org_id, unit_id, lead_id, session_events, session_last_at, last_engaged_at, last_event_at, last_event_type
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(org_id uuid, unit_id uuid, lead_id text, session_events int,
+          from json_to_recordset(${JSON.stringify(w.states)}::json) as x(org_id uuid, unit_id uuid, lead_id text, session_events int,
             session_last_at timestamptz, last_engaged_at timestamptz, last_event_at timestamptz, last_event_type text)
           on conflict (unit_id, lead_id) do update set
             session_events = excluded.session_events,
             session_last_at = excluded.session_last_at,
             last_engaged_at = excluded.last_engaged_at,
             last_event_at = excluded.last_event_at,
-            last_event_type = excluded.last_event_type`.execute(db);
-      }
+            last_event_type = excluded.last_event_type
+        ),
+        marked as (
+          update events e set scored_at = now(), metadata = e.metadata || x.patch
+          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(id uuid, patch jsonb)
+          where e.id = x.id and e.scored_at is null
+          returning 1
+        )
+        select count(*)::int as marked from marked`.execute(db);
+      return rows[0]?.marked ?? 0;
     },
     /** Takes a repeatedly failing event out of the queue without scores, recording why. */
     async setAside(eventId: string, message: string): Promise<void> {
       await sql`
         update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: message.slice(0, 500) })}::jsonb
         where id = ${eventId} and scored_at is null`.execute(db);
-    },
-    /** Marks the events scored (merging metadata patches); returns how many rows changed. */
-    async markScored(patches: Array<{ id: string; patch: Record<string, JsonValue> }>): Promise<number> {
-      let n = 0;
-      for (const part of chunks(patches)) {
-        const result = await sql`
-          update events e set scored_at = now(), metadata = e.metadata || x.patch
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(id uuid, patch jsonb)
-          where e.id = x.id and e.scored_at is null`.execute(db);
-        n += Number(result.numAffectedRows ?? 0n);
-      }
-      return n;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import type { JsonValue, LeadScoresTable, ScoreHistoryTable } from '../../db/types.js';
+import type { JsonValue, LeadScoresTable } from '../../db/types.js';
 import { roundHalfAwayFromZero, surgeMultiplier } from '../scoring/surge.js';
 import type { ClaimedEvent, EventScoreRow, UnitConfig, WorkerRepository } from './scoring-worker.repository.js';
 
@@ -45,7 +45,6 @@ interface Batch {
   bursts: Map<string, Array<{ filter: Filter; burst: Burst }>>;
   patches: Map<string, Patch>;
   eventScores: EventScoreRow[];
-  history: Array<Insertable<ScoreHistoryTable>>;
   leadScores: Map<string, Insertable<LeadScoresTable>>;
   outcomes: ScoreOutcome[];
 }
@@ -106,7 +105,7 @@ async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promis
     const burst = found.get(p.key);
     if (burst) bursts.set(p.event.id, [...(bursts.get(p.event.id) ?? []), { filter: p.filter, burst }]);
   }
-  return { configs, totals, states, bursts, patches: new Map(), eventScores: [], history: [], leadScores: new Map(), outcomes: [] };
+  return { configs, totals, states, bursts, patches: new Map(), eventScores: [], leadScores: new Map(), outcomes: [] };
 }
 
 /** Moves the lead's session and activity state past `e`; answers n, its 1-based place in the session. */
@@ -181,7 +180,6 @@ function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rule
     decay_id: decay ? String(metaOf(e).decay_id ?? '') || null : null,
     occurred_at: e.occurred_at,
   });
-  batch.history.push({ ...common, event_id: e.id, score: after, delta, occurred_at: e.occurred_at });
   // A DECAY event is no activity: keep the last activity time (the upsert keeps the stored one).
   const lastAt = decay ? (batch.leadScores.get(totalKey)?.last_event_at ?? null) : e.occurred_at;
   batch.leadScores.set(totalKey, { ...common, total_score: after, level, last_event_at: lastAt });
@@ -207,16 +205,15 @@ function scoreEvent(batch: Batch, e: ClaimedEvent): void {
 }
 
 async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[]): Promise<void> {
-  await repo.insertEventScores(batch.eventScores);
-  await repo.insertHistory(batch.history);
-  await repo.upsertLeadScores([...batch.leadScores.values()]);
   const touched = new Set(events.map(leadKey));
-  await repo.upsertLeadStates(
-    events
+  const marked = await repo.writeScores({
+    eventScores: batch.eventScores,
+    leadScores: [...batch.leadScores.values()],
+    states: events
       .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
       .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
-  );
-  const marked = await repo.markScored(events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {} })));
+    patches: events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {} })),
+  });
   if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
 }
 
