@@ -59,67 +59,55 @@ function leadArrays(leads: LeadKey[]) {
 /** The worker's SQL: claiming, per-unit configuration, per-lead state and the batched writes. */
 export function createWorkerRepository(db: Db) {
   return {
-    /** Oldest unscored events not locked by another transaction (candidates: their leads get claimed). */
-    async candidateLeads(limit: number): Promise<LeadKey[]> {
-      const rows = await db
-        .selectFrom('events')
-        .select(['unit_id', 'lead_id', 'seq'])
-        .where('scored_at', 'is', null)
-        .orderBy('seq')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      const seen = new Set<string>();
-      const leads: LeadKey[] = [];
-      for (const r of rows) {
-        const key = `${r.unit_id}:${r.lead_id}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          leads.push({ unit_id: r.unit_id, lead_id: r.lead_id });
-        }
-      }
-      return leads;
-    },
-
-    /** Takes the per-lead transaction lock where free; only the holder may score that lead's events. */
-    async lockLeads(leads: LeadKey[]): Promise<LeadKey[]> {
-      if (leads.length === 0) return [];
-      const { units, ids } = leadArrays(leads);
-      const { rows } = await sql<LeadKey>`
-        select k.unit_id::text as unit_id, k.lead_id
-        from unnest(${units}::uuid[], ${ids}::text[]) as k(unit_id, lead_id)
-        where pg_try_advisory_xact_lock(${LEAD_LOCK_CLASS}, hashtext(k.unit_id::text || ':' || k.lead_id))`.execute(db);
-      return rows;
-    },
-
     /**
-     * The unscored backlog of the locked leads in ingestion order, row-locked with SKIP LOCKED.
-     * A row another transaction still holds ends that lead's run: its later events wait, so each
-     * lead is scored strictly in seq order.
+     * Claims a batch in one statement (one round trip):
+     * 1. the oldest unscored events not row-locked by another transaction (FOR UPDATE SKIP LOCKED)
+     *    name the candidate leads;
+     * 2. a per-lead transaction advisory lock is taken where free; only its holder may score that
+     *    lead's events (a busy lead is left to its holder: no waiting, so no deadlocks);
+     * 3. the held leads' unscored backlog is read in ingestion order and row-locked with SKIP
+     *    LOCKED. A row another transaction still holds ends that lead's run: its later events
+     *    wait, so each lead is scored strictly in seq order.
      */
-    async claimEvents(leads: LeadKey[], limit: number): Promise<ClaimedEvent[]> {
-      if (leads.length === 0) return [];
-      const { units, ids } = leadArrays(leads);
-      const { rows: backlog } = await sql<{ id: string; unit_id: string; lead_id: string }>`
-        select e.id, e.unit_id, e.lead_id from events e
-        join unnest(${units}::uuid[], ${ids}::text[]) as k(unit_id, lead_id) on e.unit_id = k.unit_id and e.lead_id = k.lead_id
-        where e.scored_at is null order by e.seq limit ${limit}`.execute(db);
-      if (backlog.length === 0) return [];
-      const { rows: locked } = await sql<ClaimedEvent>`
-        select id, seq, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at, normalized, normalized_parent
-        from events where id = any(${backlog.map((b) => b.id)}::uuid[]) and scored_at is null
-        order by seq for update skip locked`.execute(db);
-      const lockedIds = new Set(locked.map((e) => e.id));
+    async claim(limit: number): Promise<ClaimedEvent[]> {
+      const { rows } = await sql<ClaimedEvent & { backlog_id: string; backlog_unit: string; backlog_lead: string }>`${sql.raw(preparedStatement('score_claim'))}
+        with candidates as materialized (
+          select unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
+        ),
+        held as materialized (
+          select unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
+          where pg_try_advisory_xact_lock(${LEAD_LOCK_CLASS}, hashtext(c.unit_id::text || ':' || c.lead_id))
+        ),
+        backlog as materialized (
+          select e.id, e.seq, e.unit_id, e.lead_id from held k
+          cross join lateral (
+            select id, seq, unit_id, lead_id from events
+            where unit_id = k.unit_id and lead_id = k.lead_id and scored_at is null
+            order by seq limit ${limit}
+          ) e
+          order by e.seq limit ${limit}
+        ),
+        locked as materialized (
+          select id, seq, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at, normalized, normalized_parent
+          from events where id in (select id from backlog) and scored_at is null
+          order by seq for update skip locked
+        )
+        select b.id as backlog_id, b.unit_id::text as backlog_unit, b.lead_id as backlog_lead, l.*
+        from backlog b left join locked l on l.id = b.id
+        order by b.seq`.execute(db);
       const blocked = new Set<string>();
-      const keep = new Set<string>();
-      for (const b of backlog) {
-        const key = `${b.unit_id}:${b.lead_id}`;
+      const claimed: ClaimedEvent[] = [];
+      for (const r of rows) {
+        const key = `${r.backlog_unit}:${r.backlog_lead}`;
         if (blocked.has(key)) continue;
-        if (lockedIds.has(b.id)) keep.add(b.id);
-        else blocked.add(key);
+        if (r.id === null) {
+          blocked.add(key);
+          continue;
+        }
+        const { backlog_id: _id, backlog_unit: _unit, backlog_lead: _lead, ...event } = r;
+        claimed.push(event);
       }
-      return locked.filter((e) => keep.has(e.id));
+      return claimed;
     },
 
     async unitConfig(unitId: string): Promise<UnitConfig | null> {

@@ -114,9 +114,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       // Safe to relax: score rows and scored_at commit or vanish together, so a commit lost in a
       // crash only means those events are scored again after restart, still exactly once.
       if (database.kind === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
-      const candidates = await repo.candidateLeads(limit);
-      const leads = await repo.lockLeads(candidates);
-      const events = await repo.claimEvents(leads, limit);
+      const events = await repo.claim(limit);
       onClaim?.(events.map((e) => e.id));
       if (events.length === 0) return null;
       const scored = await scoreEvents(repo, events);
