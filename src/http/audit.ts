@@ -1,23 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { preparedStatement } from '../db/prepared-pool.js';
+import type { AuditLogsTable } from '../db/types.js';
 
-export interface AuditEntry {
-  org_id: string;
-  unit_id: string | null;
-  member_id: string | null;
-  user_email: string | null;
-  method: string;
-  path: string;
-  status: number;
-  latency_ms: number;
-  ip: string | null;
-  request_id: string | null;
-  /** When the request was answered, not when its buffered row reached the table. */
-  created_at: Date;
-}
+/** An audit row as recorded; `created_at` is when the request was answered, not when its buffered row reached the table. */
+export type AuditEntry = Omit<Selectable<AuditLogsTable>, 'id'>;
 
 /** One prepared statement whatever the batch size (a VALUES list would be re-planned per size). */
 function insertAuditRows(db: Db, rows: AuditEntry[]) {
