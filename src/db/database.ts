@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
@@ -94,6 +93,8 @@ async function createPostgres(url: string, poolSize: number): Promise<Database> 
 
 async function createPglite(options: { dataDir?: string; loadDataDir?: Blob }): Promise<Database> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // Loaded only when used: the module costs tens of MB of memory a PostgreSQL deployment never needs.
+  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
   const parsers = { [pgliteTypes.INT8]: (v: string) => Number(v), [pgliteTypes.NUMERIC]: (v: string) => Number(v) };
   const client = await PGlite.create(options.dataDir, {
     parsers,
