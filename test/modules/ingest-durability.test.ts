@@ -110,7 +110,7 @@ describe('an alias race lost to another transaction', () => {
 
 /** Resolves once some statement of this database waits on a row lock (our ingest, blocked). */
 async function waitForLockWaiter(database: typeof ctx.database): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_stat_activity
       where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
