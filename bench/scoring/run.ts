@@ -56,9 +56,8 @@ const log = pino({ level: 'warn' });
 
 // 1. Throughput over a backlog.
 for (let done = 0; done < BACKLOG; done += 10_000) await ingest(Math.min(10_000, BACKLOG - done), new Date());
-// Planner statistics as autovacuum keeps them on a live table: without them the burst probe of the
-// inorganic filter walks the OU's (unit, time) index instead of the lead's (unit, lead, time) one.
-await sql`analyze`.execute(db);
+// No ANALYZE here: the freshly loaded events table has no planner statistics, as after a bulk load
+// into a new database; the worker gathers them itself (ensureStatistics in scoring-worker.ts).
 const drainer = createScoringWorker({ database, log, batchSize: BATCH, concurrency: CONCURRENCY });
 const t0 = performance.now();
 const drained = await Promise.all(Array.from({ length: CONCURRENCY }, () => drainer.drain()));

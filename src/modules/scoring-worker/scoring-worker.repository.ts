@@ -254,6 +254,17 @@ export function createWorkerRepository(db: Db) {
         select count(*)::int as marked from marked`.execute(db);
       return rows[0]?.marked ?? 0;
     },
+    /**
+     * Gives `events` planner statistics when PostgreSQL has never gathered any (a fresh database
+     * just bulk-loaded, before autovacuum's first pass). Answers whether it analyzed.
+     */
+    async analyzeEventsIfNeverAnalyzed(): Promise<boolean> {
+      const { rows } = await sql<{ reltuples: number }>`select reltuples::float8 as reltuples from pg_class where oid = 'events'::regclass`.execute(db);
+      if ((rows[0]?.reltuples ?? 0) >= 0) return false;
+      await sql`analyze events`.execute(db);
+      return true;
+    },
+
     /** Takes a repeatedly failing event out of the queue without scores, recording why. */
     async setAside(eventId: string, message: string): Promise<void> {
       await sql`

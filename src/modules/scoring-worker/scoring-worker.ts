@@ -46,6 +46,9 @@ function createScoringMetrics(registry?: Registry) {
   };
 }
 
+/** How often the worker checks that `events` has planner statistics (see ensureStatistics). */
+const STATISTICS_CHECK_MS = 60_000;
+
 /**
  * The durable scoring worker (semantics §3). Each pass is one transaction: it claims the oldest
  * unscored events with SKIP LOCKED, takes a per-lead advisory lock so no two workers (in this or
@@ -136,7 +139,25 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
    * aside (scored_at set, metadata.scoring_error) instead of blocking the queue behind it forever.
    * Resolves to the events scored, or -1 when the pass failed.
    */
+  /**
+   * The burst probe of the inorganic filters is planned from `events` statistics. Without any (a
+   * fresh database just bulk-loaded, before autovacuum's first pass) PostgreSQL walked the OU's
+   * time index on every probe and passes were 20× slower; so the worker analyzes the table once
+   * when it finds it never analyzed. Checked at most once a minute.
+   */
+  let statisticsCheckedAt = -Infinity;
+  async function ensureStatistics(): Promise<void> {
+    if (Date.now() - statisticsCheckedAt < STATISTICS_CHECK_MS) return;
+    statisticsCheckedAt = Date.now();
+    try {
+      if (await createWorkerRepository(db).analyzeEventsIfNeverAnalyzed()) log.info('analyzed events: it had no planner statistics yet');
+    } catch (err) {
+      log.warn({ err }, 'could not check the planner statistics of events');
+    }
+  }
+
   async function step(): Promise<number> {
+    await ensureStatistics();
     let claimed: string[] = [];
     try {
       const n = await runOnce(isolate ? 1 : batchSize, (ids) => (claimed = ids));
@@ -176,6 +197,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   /** Scores until no unscored event is left (waiting for other workers' claims); for tests and shutdown. */
   async function drain(): Promise<number> {
     let total = 0;
+    await ensureStatistics();
     for (;;) {
       const n = await runOnce();
       total += n;
