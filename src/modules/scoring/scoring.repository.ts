@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type {
+  DB,
   DecayRulesTable,
   InorganicFiltersTable,
   LevelKind,
@@ -20,6 +21,35 @@ export type ScoringRule = Selectable<ScoringRulesTable>;
 export type Level = Selectable<LevelsTable>;
 
 type UnitConfigTable = 'rulesets' | 'scoring_rules' | 'decay_rules' | 'inorganic_filters';
+
+type UpdatableConfigTable = 'scoring_rules' | 'decay_rules' | 'inorganic_filters';
+
+// Kysely cannot build a query over a generic table name, so the two helpers below run the query on
+// the union of their tables and restate, with casts, the row type that T already fixes.
+
+/** Updates one configuration row of the OU by id (stamping updated_at); undefined when it is not there. */
+function updateInUnit<T extends UpdatableConfigTable>(db: Db, table: T, t: Tenant, id: string, values: Updateable<DB[T]>) {
+  return db
+    .updateTable(table as UpdatableConfigTable)
+    .set({ ...(values as Updateable<DB[UpdatableConfigTable]>), updated_at: sql<Date>`now()` })
+    .where('org_id', '=', t.orgId)
+    .where('unit_id', '=', t.unitId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst() as Promise<Selectable<DB[T]> | undefined>;
+}
+
+/** The OU's rows of a configuration table, oldest first. */
+function listInUnit<T extends 'decay_rules' | 'inorganic_filters'>(db: Db, table: T, t: Tenant) {
+  return db
+    .selectFrom(table as 'decay_rules' | 'inorganic_filters')
+    .selectAll()
+    .where('org_id', '=', t.orgId)
+    .where('unit_id', '=', t.unitId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute() as Promise<Array<Selectable<DB[T]>>>;
+}
 
 /** Deletes one configuration row of the OU by id; false when it is not there (another OU's included). */
 async function deleteInUnit(db: Db, table: UnitConfigTable, t: Tenant, id: string): Promise<boolean> {
@@ -83,16 +113,7 @@ export function createScoringRepository(db: Db) {
     createRule(values: Insertable<ScoringRulesTable>) {
       return db.insertInto('scoring_rules').values(values).returningAll().executeTakeFirstOrThrow();
     },
-    updateRule(t: Tenant, id: string, values: Updateable<ScoringRulesTable>) {
-      return db
-        .updateTable('scoring_rules')
-        .set({ ...values, updated_at: sql<Date>`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
+    updateRule: (t: Tenant, id: string, values: Updateable<ScoringRulesTable>) => updateInUnit(db, 'scoring_rules', t, id, values),
     deleteRule: (t: Tenant, id: string) => deleteInUnit(db, 'scoring_rules', t, id),
 
     listLevels(t: Tenant, kind: LevelKind) {
@@ -144,47 +165,18 @@ export function createScoringRepository(db: Db) {
       return Number(r.numDeletedRows) > 0;
     },
 
-    listDecays(t: Tenant) {
-      return db.selectFrom('decay_rules').selectAll().where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).orderBy('created_at').orderBy('id').execute();
-    },
+    listDecays: (t: Tenant) => listInUnit(db, 'decay_rules', t),
     createDecay(values: Insertable<DecayRulesTable>) {
       return db.insertInto('decay_rules').values(values).returningAll().executeTakeFirstOrThrow();
     },
-    updateDecay(t: Tenant, id: string, values: Updateable<DecayRulesTable>) {
-      return db
-        .updateTable('decay_rules')
-        .set({ ...values, updated_at: sql<Date>`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
+    updateDecay: (t: Tenant, id: string, values: Updateable<DecayRulesTable>) => updateInUnit(db, 'decay_rules', t, id, values),
     deleteDecay: (t: Tenant, id: string) => deleteInUnit(db, 'decay_rules', t, id),
 
-    listFilters(t: Tenant) {
-      return db
-        .selectFrom('inorganic_filters')
-        .selectAll()
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
-    },
+    listFilters: (t: Tenant) => listInUnit(db, 'inorganic_filters', t),
     createFilter(values: Insertable<InorganicFiltersTable>) {
       return db.insertInto('inorganic_filters').values(values).returningAll().executeTakeFirstOrThrow();
     },
-    updateFilter(t: Tenant, id: string, values: Updateable<InorganicFiltersTable>) {
-      return db
-        .updateTable('inorganic_filters')
-        .set({ ...values, updated_at: sql<Date>`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
+    updateFilter: (t: Tenant, id: string, values: Updateable<InorganicFiltersTable>) => updateInUnit(db, 'inorganic_filters', t, id, values),
     deleteFilter: (t: Tenant, id: string) => deleteInUnit(db, 'inorganic_filters', t, id),
 
     findSurgePolicy(t: Tenant) {
