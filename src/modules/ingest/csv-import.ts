@@ -17,9 +17,9 @@ export interface ImportResult {
 
 export interface ImportOptions {
   tenant: Tenant;
-  /** Rows written per transaction. */
+  /** Rows written per write statement (each chunk commits on its own). */
   chunkSize: number;
-  /** Chunks written at the same time, while the next one is parsed. */
+  /** Chunks handed to `write` and not yet settled, while the next one is parsed. */
   concurrency: number;
   /** Writes one chunk; chunks are handed over in file order. */
   write(items: PreparedEvent[]): Promise<Outcome[]>;

@@ -17,7 +17,7 @@ interface Waiter<I, R> {
 
 /**
  * Group commit: concurrent callers are gathered for a millisecond or two (or until a group is
- * full) and written in one transaction; each caller's promise settles after that commit. When
+ * full) and written together (one commit); each caller's promise settles after that commit. When
  * every connection slot is busy, arrivals keep gathering, so groups grow with the load.
  */
 export function createGroupCommit<I, R>(options: GroupCommitOptions<I, R>) {

@@ -86,7 +86,7 @@ export function createIngestService(
     }
   }
 
-  /** One item in its own transaction: the answer it gets when its group failed as a whole. */
+  /** One item written on its own: the answer it gets when its group failed as a whole. */
   async function writeAlone(item: PreparedEvent): Promise<Outcome> {
     try {
       return (await writeOnce([item]))[0] as Outcome;

@@ -36,6 +36,9 @@ export interface ScoreWrites {
   patches: Array<{ id: string; patch: Record<string, JsonValue> }>;
 }
 
+/** A backlog row of the claim: the event when this pass row-locked it, all nulls when another transaction holds it. */
+type ClaimRow = { backlog_unit: string; backlog_lead: string } & (ClaimedEvent | { [K in keyof ClaimedEvent]: null });
+
 export interface LeadKey {
   unit_id: string;
   lead_id: string;
@@ -70,7 +73,7 @@ export function createWorkerRepository(db: Db) {
      *    wait, so each lead is scored strictly in seq order.
      */
     async claim(limit: number): Promise<ClaimedEvent[]> {
-      const { rows } = await sql<ClaimedEvent & { backlog_id: string; backlog_unit: string; backlog_lead: string }>`${sql.raw(preparedStatement('score_claim'))}
+      const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
         with candidates as materialized (
           select unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
         ),
@@ -92,7 +95,7 @@ export function createWorkerRepository(db: Db) {
           from events where id in (select id from backlog) and scored_at is null
           order by seq for update skip locked
         )
-        select b.id as backlog_id, b.unit_id::text as backlog_unit, b.lead_id as backlog_lead, l.*
+        select b.unit_id::text as backlog_unit, b.lead_id as backlog_lead, l.*
         from backlog b left join locked l on l.id = b.id
         order by b.seq`.execute(db);
       const blocked = new Set<string>();
@@ -104,7 +107,7 @@ export function createWorkerRepository(db: Db) {
           blocked.add(key);
           continue;
         }
-        const { backlog_id: _id, backlog_unit: _unit, backlog_lead: _lead, ...event } = r;
+        const { backlog_unit: _unit, backlog_lead: _lead, ...event } = r;
         claimed.push(event);
       }
       return claimed;
