@@ -146,7 +146,6 @@ describe('POST /events: event fields', () => {
     ['webinar_join', {}, 'webinar'],
     ['crm_update', {}, 'crm'],
     ['deal_won', {}, 'crm'],
-    ['DECAY', {}, 'system'],
     ['page_view', {}, 'web'],
     ['page_view', { channel: 'slack' }, 'slack'],
     ['email_open', { channel: 'carrier-pigeon' }, 'email'],
@@ -155,7 +154,6 @@ describe('POST /events: event fields', () => {
     const r = await ingested(s, { aliases: [email('c@c.io')], event_type: eventType, metadata });
     const row = await eventRow(r.event_id);
     expect(row.channel).toBe(channel);
-    if (eventType === 'DECAY') expect(row.metadata).toMatchObject({ channel: 'system' });
   });
 
   it('stores a normalized pair when the type has a canonical_type and returns the canonical row', async () => {

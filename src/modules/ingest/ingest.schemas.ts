@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isReservedEventType, RESERVED_EVENT_TYPES, RESERVED_TYPE_MESSAGE } from '../events/system-events.js';
 
 /** Limits of semantics §0. */
 export const MAX_ALIASES = 20;
@@ -26,14 +27,25 @@ export const eventInputSchema = z
       .describe('Preferred. One or more aliases to identify or create a lead (first match wins).'),
     alias_kind: aliasKindSchema.nullish().describe('Deprecated. Use aliases array.'),
     alias: z.string().max(MAX_ALIAS_VALUE).nullish().describe('Deprecated. Use aliases array.'),
-    event_type: z.string().trim().min(1).max(MAX_EVENT_TYPE),
+    event_type: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_EVENT_TYPE)
+      .describe(`Reserved types the server writes itself (${RESERVED_EVENT_TYPES.join(', ')}, any case) are refused with 400`),
     timestamp: z.iso.datetime({ offset: true }).nullish().describe('RFC3339; defaults to the receive time'),
     metadata: z
       .record(z.string(), z.unknown())
       .nullish()
-      .describe('A JSON object of at most 100 KB serialized (413 above). DECAY events get channel "system".'),
+      .describe(
+        'A JSON object of at most 100 KB serialized (413 above). ' +
+          'Keys the server writes (score_delta, inorganic, grouped_into, scoring_error, decay_id, decrease) are dropped.',
+      ),
   })
   .superRefine((value, ctx) => {
+    if (isReservedEventType(value.event_type)) {
+      ctx.addIssue({ code: 'custom', path: ['event_type'], message: RESERVED_TYPE_MESSAGE });
+    }
     const deprecatedGiven = value.alias_kind != null || value.alias != null;
     if (deprecatedGiven && (value.alias_kind == null || value.alias == null)) {
       ctx.addIssue({ code: 'custom', path: ['alias'], message: 'alias_kind and alias must be given together' });
