@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../db/schema/common.js';
 import type { AliasKind } from '../../db/schema/events.js';
 import { AppError } from '../../http/errors.js';
+import { assertStorable } from '../../http/storable.js';
 import { SERVER_METADATA_KEYS } from '../events/system-events.js';
 import { MAX_METADATA_BYTES, eventInputSchema, type EventInput } from './ingest.schemas.js';
 
@@ -98,8 +99,12 @@ export function prepareEvent(input: EventInput, tenant: Tenant, receivedAt: Date
   };
 }
 
-/** Validates an untyped item (a batch element or a CSV row) the way the POST /events schema does. */
+/**
+ * Validates an untyped item (a batch element or a CSV row) the way POST /events is validated: what
+ * the database cannot store (the app-wide check of every body), then the schema.
+ */
 export function parseEvent(raw: unknown, tenant: Tenant, receivedAt: Date): PreparedEvent {
+  assertStorable(raw, 'body');
   const parsed = eventInputSchema.safeParse(raw);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database } from '../../db/database.js';
-import { AppError, notFound } from '../../http/errors.js';
+import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
@@ -31,11 +31,16 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as { code?: string }).code : undefined;
 }
 
-/** events_ingested_total and queue_depth, with the seed's names and help texts. */
+/** events_ingested_total and queue_depth, with the seed's names and help texts; group-commit fallbacks. */
 function createIngestMetrics(registry: Registry, countUnscored: () => Promise<number>) {
   const ingested = new Counter({
     name: 'events_ingested_total',
     help: 'Total number of events ingested (accepted).',
+    registers: [registry],
+  });
+  const groupFallbacks = new Counter({
+    name: 'ingest_group_fallbacks_total',
+    help: 'Group-commit writes that failed as a whole and were retried item by item.',
     registers: [registry],
   });
   new Gauge({
@@ -46,7 +51,7 @@ function createIngestMetrics(registry: Registry, countUnscored: () => Promise<nu
       this.set(await countUnscored());
     },
   });
-  return { ingested };
+  return { ingested, groupFallbacks };
 }
 
 export function createIngestService(
@@ -93,6 +98,11 @@ export function createIngestService(
     } catch (err) {
       // The lead was deleted between resolution and insert.
       if (errorCode(err) === FOREIGN_KEY_VIOLATION) return { ok: false, error: notFound('lead') };
+      const known = fromDatabaseError(err);
+      if (known) {
+        log.warn({ err }, 'the database refused an event');
+        return { ok: false, error: known };
+      }
       log.error({ err }, 'could not ingest an event');
       return { ok: false, error: new AppError('internal_error', 'internal server error') };
     }
@@ -121,9 +131,15 @@ export function createIngestService(
     } catch (err) {
       if (errorCode(err) === DEADLOCK) {
         outcomes = await writeOnce(items).catch(() => writeEach(items));
+      } else if (isQueryCanceled(err)) {
+        // The database is too slow right now: one statement per item would only add to its load.
+        log.warn({ err, items: items.length }, 'a group write timed out');
+        const error = fromDatabaseError(err) as AppError;
+        outcomes = items.map(() => ({ ok: false, error }));
       } else if (items.length === 1) {
         outcomes = [await writeAlone(items[0] as PreparedEvent)];
       } else {
+        metrics.groupFallbacks.inc();
         log.warn({ err, items: items.length }, 'a group write failed; writing its items one by one');
         outcomes = await writeEach(items);
       }
