@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../../db/database.js';
 import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
-import { ALIAS_RACE, createIngestRepository } from './ingest.repository.js';
+import { ALIAS_RACE } from './ingest.repository.js';
 import { planBatch, writeBatch, writePlanned, type Outcome, type PlannedBatch } from './ingest.writer.js';
 
 /** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
@@ -31,8 +31,11 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as { code?: string }).code : undefined;
 }
 
-/** events_ingested_total and queue_depth, with the seed's names and help texts; group-commit fallbacks. */
-function createIngestMetrics(registry: Registry, countUnscored: () => Promise<number>) {
+/**
+ * events_ingested_total (the seed's name and help text) and the group-commit fallbacks. queue_depth
+ * is kept by the scoring worker, which learns it without a count at every scrape.
+ */
+function createIngestMetrics(registry: Registry) {
   const ingested = new Counter({
     name: 'events_ingested_total',
     help: 'Total number of events ingested (accepted).',
@@ -43,14 +46,6 @@ function createIngestMetrics(registry: Registry, countUnscored: () => Promise<nu
     help: 'Group-commit writes that failed as a whole and were retried item by item.',
     registers: [registry],
   });
-  new Gauge({
-    name: 'queue_depth',
-    help: 'Current depth of the async processing queue.',
-    registers: [registry],
-    async collect() {
-      this.set(await countUnscored());
-    },
-  });
   return { ingested, groupFallbacks };
 }
 
@@ -59,8 +54,7 @@ export function createIngestService(
   options: IngestServiceOptions = {},
 ) {
   const { database, live, log } = deps;
-  const repo = createIngestRepository(database.db);
-  const metrics = createIngestMetrics(deps.registry, () => repo.countUnscored());
+  const metrics = createIngestMetrics(deps.registry);
 
   /** Live messages and the counter; the scoring worker was already woken by the commit's NOTIFY. */
   function afterCommit(items: PreparedEvent[], outcomes: Outcome[], opts: WriteOptions): void {
