@@ -122,10 +122,10 @@ function advanceSession(state: LeadState, e: ClaimedEvent, idleResetSeconds: num
   return n;
 }
 
-/** The root of a burst: its first event's own root, from this batch when it was scored here. */
-function burstRoot(batch: Batch, burst: Burst & { first_id: string }): string {
-  if (batch.roots.has(burst.first_id)) return batch.roots.get(burst.first_id) ?? burst.first_id;
-  return burst.first_root ?? burst.first_id;
+/** The root of a burst: its first event's own root (from this batch when it was scored here), else that event. */
+function burstRoot(batch: Batch, firstId: string, storedRoot: string | null): string {
+  if (batch.roots.has(firstId)) return batch.roots.get(firstId) ?? firstId;
+  return storedRoot ?? firstId;
 }
 
 /** Flags `e` inorganic when a filter's threshold is reached; grouped_into follows the burst's root. */
@@ -136,7 +136,7 @@ function flagInorganic(batch: Batch, e: ClaimedEvent, patch: Patch): boolean {
     inorganic = true;
     patch.inorganic = true;
     if (filter.group_events && burst.first_id) {
-      const root = burstRoot(batch, { ...burst, first_id: burst.first_id });
+      const root = burstRoot(batch, burst.first_id, burst.first_root);
       batch.roots.set(e.id, root);
       patch.grouped_into = root;
     }
