@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
 import { registerErrorHandlers } from './http/errors.js';
+import { MAX_JSON_DEPTH, registerStorableCheck } from './http/storable.js';
 import { createMetrics } from './http/metrics.js';
 import { openapiTransform } from './http/openapi-transform.js';
 import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
@@ -56,7 +57,10 @@ const OPENAPI_INFO = {
   version: '1.0.0',
   description:
     'Event ingestion, scoring, segments, triggers and organization unit (OU) workflows. ' +
-    'Authenticate with a JWT (Bearer or the `session` cookie) or HTTP Basic API credentials.',
+    'Authenticate with a JWT (Bearer or the `session` cookie) or HTTP Basic API credentials. ' +
+    'Request bodies are `application/json` (any other content type answers 415; the CSV import takes ' +
+    '`multipart/form-data`). Strings holding NUL or lone UTF-16 surrogates, numbers JSON cannot hold and ' +
+    `nesting deeper than ${MAX_JSON_DEPTH} levels are refused with 400 wherever they appear (body, query, path).`,
 };
 
 /**
@@ -91,6 +95,10 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app);
+  // JSON routes take JSON only: Fastify's default text/plain parser would hand a string body to the
+  // schema (a 400); without it any non-JSON body is a 415. CSV travels as multipart (import).
+  app.removeContentTypeParser('text/plain');
+  registerStorableCheck(app);
 
   const db = database.db;
   const metrics = createMetrics();

@@ -8,6 +8,7 @@ const bool = z
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
@@ -34,6 +35,8 @@ const envSchema = z.object({
 export type Config = Readonly<{
   databaseUrl: string | undefined;
   dataDir: string;
+  /** statement_timeout of the app's PostgreSQL connections (0: none); migrations run without it. */
+  dbStatementTimeoutMs: number;
   port: number;
   host: string;
   jwtSecret: string;
@@ -80,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     port: e.PORT,
     host: e.HOST,
     jwtSecret,

@@ -80,7 +80,8 @@ async function authenticate(
   if (header?.startsWith('Basic ')) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 1) throw unauthorized('malformed Basic credentials');
+    // NUL cannot be stored, so no client id holds one (and PostgreSQL would refuse the lookup).
+    if (colon < 1 || decoded.includes('\u0000')) throw unauthorized('malformed Basic credentials');
     const clientId = decoded.slice(0, colon);
     const credential = await credentials.get(clientId, () => repo.findCredentialByClientId(clientId));
     if (!credential || !secretMatches(decoded.slice(colon + 1), credential.secret_hash)) {

@@ -8,7 +8,13 @@ import type { DB } from './types.js';
 export type Db = Kysely<DB>;
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      /** statement_timeout of every pooled connection in ms (0: none); migrations lift it (migrate.ts). */
+      statementTimeoutMs?: number;
+    }
   | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
 
 /** The database handle every module receives: Kysely plus the LISTEN/NOTIFY channel. */
@@ -38,11 +44,16 @@ function pgTypes(): pg.CustomTypesConfig {
 }
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.kind === 'postgres' ? createPostgres(options.url, options.poolSize ?? 10) : createPglite(options);
+  return options.kind === 'postgres'
+    ? createPostgres(options.url, options.poolSize ?? 10, options.statementTimeoutMs ?? 0)
+    : createPglite(options);
 }
 
-async function createPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes() });
+async function createPostgres(url: string, poolSize: number, statementTimeoutMs: number): Promise<Database> {
+  // Sent at connect time, so it holds for every statement on the pool's connections; the LISTEN
+  // client below has none (it runs no statements that could hang).
+  const timeout = statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {};
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes(), ...timeout });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   let listener: pg.Client | null = null;
   const handlers = new Map<string, Set<(payload: string) => void>>();
@@ -130,7 +141,16 @@ async function createPglite(options: { dataDir?: string; loadDataDir?: Blob }): 
   };
 }
 
-/** Kysely over the database named by config: PostgreSQL when a URL is given, else embedded PGlite. */
-export function databaseOptionsFromConfig(cfg: { databaseUrl: string | undefined; dataDir: string }): DatabaseOptions {
-  return cfg.databaseUrl ? { kind: 'postgres', url: cfg.databaseUrl } : { kind: 'pglite', dataDir: cfg.dataDir };
+/**
+ * Kysely over the database named by config: PostgreSQL when a URL is given, else embedded PGlite
+ * (which has no statement timeout: one in-process connection, no signal to cancel it with).
+ */
+export function databaseOptionsFromConfig(cfg: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbStatementTimeoutMs: number;
+}): DatabaseOptions {
+  return cfg.databaseUrl
+    ? { kind: 'postgres', url: cfg.databaseUrl, statementTimeoutMs: cfg.dbStatementTimeoutMs }
+    : { kind: 'pglite', dataDir: cfg.dataDir };
 }

@@ -25,6 +25,8 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
   for (const file of files) {
     if (await isApplied(database, file)) continue;
     const script = [
+      // A migration may rewrite a large table: the app's statement_timeout is not for it.
+      'set local statement_timeout = 0',
       `select pg_advisory_xact_lock(${LOCK_KEY})`,
       `insert into schema_migrations (name) values (${quote(file)})`,
       readFileSync(join(dir, file), 'utf8'),

@@ -19,7 +19,11 @@ export const errorStatus = {
   rate_limited: 429,
   internal_error: 500,
   not_ready: 503,
+  query_timeout: 503,
 } as const;
+
+/** Seconds a client is asked to wait after a 503 query_timeout. */
+const QUERY_TIMEOUT_RETRY_AFTER = '2';
 
 export type ErrorCode = keyof typeof errorStatus;
 
@@ -44,6 +48,30 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const forbidden = (message = 'you are not allowed to do this') => new AppError('forbidden', message);
 export const conflict = (message: string) => new AppError('conflict', message);
+
+/** The SQLSTATE of a database error (pg and PGlite errors carry `code`), else undefined. */
+export function sqlstateOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** SQLSTATE 57014: the statement was cancelled, here by statement_timeout (DB_STATEMENT_TIMEOUT_MS). */
+export function isQueryCanceled(error: unknown): boolean {
+  return sqlstateOf(error) === '57014';
+}
+
+/**
+ * Database errors a client's input can cause, as the answer they deserve: a data exception (class
+ * 22: a value the database cannot take, which input validation should have caught) is a 400, a
+ * statement cancelled by the timeout a 503. Anything else stays a 500 (null).
+ */
+export function fromDatabaseError(error: unknown): AppError | null {
+  const sqlstate = sqlstateOf(error);
+  if (!sqlstate) return null;
+  if (sqlstate === '57014') return new AppError('query_timeout', 'the database took too long to answer; try again shortly');
+  if (sqlstate.startsWith('22')) return new AppError('bad_request', `a value in the request cannot be stored (SQLSTATE ${sqlstate})`);
+  return null;
+}
 
 export const errorBodySchema = z
   .object({
@@ -82,6 +110,7 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   const body: ErrorBody = { error: error.code, message: error.message, request_id: String(request.id) };
   if (error.details?.length) body.details = error.details;
   if (error.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  if (error.code === 'query_timeout') reply.header('retry-after', QUERY_TIMEOUT_RETRY_AFTER);
   return reply.code(error.status).type('application/json').serializer(JSON.stringify).send(body);
 }
 
@@ -103,6 +132,12 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     }
     const translated = fromFastifyError(error);
     if (translated) return send(reply, request, translated);
+    const fromDatabase = fromDatabaseError(error);
+    if (fromDatabase) {
+      // Input validation should have answered before the database did: worth a look, not an alert.
+      request.log.warn({ err: error }, 'database refused the request');
+      return send(reply, request, fromDatabase);
+    }
     request.log.error({ err: error }, 'unhandled error');
     return send(reply, request, new AppError('internal_error', 'internal server error'));
   });

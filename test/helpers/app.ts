@@ -16,8 +16,11 @@ export const TEST_ENV = {
 } as const;
 
 export interface TestDatabase {
-  /** Opens a new handle on this file's database (a "restarted process" on PostgreSQL). */
-  open(): Promise<Database>;
+  /**
+   * Opens a new handle on this file's database (a "restarted process" on PostgreSQL);
+   * `statementTimeoutMs` applies on PostgreSQL only.
+   */
+  open(options?: { statementTimeoutMs?: number }): Promise<Database>;
   kind: 'postgres' | 'pglite';
 }
 
@@ -31,7 +34,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.query(`create database ${name} template ${info.template}`);
     await admin.end();
     const url = databaseUrl(info.adminUrl, name);
-    return { kind: 'postgres', open: () => createDatabase({ kind: 'postgres', url, poolSize: 5 }) };
+    return {
+      kind: 'postgres',
+      open: (options = {}) => createDatabase({ kind: 'postgres', url, poolSize: 5, ...options }),
+    };
   }
   // PGlite is in memory and single-process: every open() shares one instance.
   const database = await createDatabase({ kind: 'pglite', loadDataDir: new Blob([readFileSync(info.dumpFile)]) });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEventsRepository, type ExportCursor } from '../../src/modules/events/events.repository.js';
-import { csvField, exportCsvLines } from '../../src/modules/events/events.service.js';
+import { csvField, exportCsvLines, neutralizeFormula } from '../../src/modules/events/events.service.js';
 import { setupTestApp } from '../helpers/app.js';
 import { insertEvent, insertLead } from '../helpers/events-factory.js';
 import { signup, type Session } from '../helpers/factories.js';
@@ -86,5 +86,22 @@ describe('csvField', () => {
     ['', ''],
   ])('writes %j as %j', (value, expected) => {
     expect(csvField(value)).toBe(expected);
+  });
+});
+
+describe('neutralizeFormula (OWASP CSV injection)', () => {
+  it.each([
+    ['=1+2', "'=1+2"],
+    ['+1', "'+1"],
+    ['-1', "'-1"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tcmd', "'\tcmd"],
+    ['\rcmd', "'\rcmd"],
+    ['plain', 'plain'],
+    ['a=b', 'a=b'],
+    ['{"a":"=1"}', '{"a":"=1"}'],
+    ['', ''],
+  ])('writes %j as %j', (value, expected) => {
+    expect(neutralizeFormula(value)).toBe(expected);
   });
 });

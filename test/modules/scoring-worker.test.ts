@@ -212,11 +212,13 @@ describe('durable scoring worker', () => {
     const lead = await insertLead(ctx.database.db, s);
     const ids = await insertEvents(ctx.database.db, s, lead, series3());
     const poison = ids[1] as string;
+    // A database-like failure whose text quotes data: only its code may reach the event.
+    const failure = Object.assign(new Error('invalid input syntax for type uuid: "secret-value"'), { code: '22P02' });
     const worker = createScoringWorker({
       database: ctx.database,
       log: ctx.app.log.child({}, { level: 'silent' }),
       beforeCommit: (events) => {
-        if (events.some((e) => e.id === poison)) throw new Error('cannot score this one');
+        if (events.some((e) => e.id === poison)) throw failure;
       },
     });
     const outcomes: number[] = [];
@@ -224,8 +226,10 @@ describe('durable scoring worker', () => {
     expect(await unscoredOf(s.unitId)).toBe(0);
     // Batch fails → e0 alone ok → batch (e1, e2) fails → e1 alone fails MAX times → set aside → e2 ok.
     expect(outcomes.filter((n) => n < 0).length).toBe(2 + MAX_EVENT_FAILURES);
-    const poisoned = await ctx.database.db.selectFrom('events').select('metadata').where('id', '=', poison).executeTakeFirstOrThrow();
-    expect(poisoned.metadata).toMatchObject({ scoring_error: 'cannot score this one' });
+    const listed = await ctx.app.inject({ method: 'GET', url: '/events?limit=500', headers: s.headers });
+    const poisoned = (listed.json() as Array<{ id: string; metadata: Record<string, unknown> }>).find((e) => e.id === poison);
+    expect(poisoned?.metadata.scoring_error).toBe('scoring_failed:22P02');
+    expect(JSON.stringify(poisoned?.metadata)).not.toContain('secret-value');
     const rows = await ctx.database.db.selectFrom('event_scores').select(['event_id', 'delta']).where('ruleset_id', '=', primary).where('lead_id', '=', lead).execute();
     expect(rows.map((r) => r.event_id).sort()).toEqual([ids[0], ids[2]].sort());
   });

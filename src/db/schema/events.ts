@@ -37,6 +37,11 @@ export interface EventsTable {
   normalized_parent: Generated<boolean>;
   raw_event_id: string | null;
   scored_at: Timestamp | null;
+  /** Server-owned (migrations/0010): set only by the decay scheduler on the DECAY events it creates. */
+  decay_id: string | null;
+  decay_decrease: number | null;
+  /** Server-owned: the first event of the inorganic burst the scoring worker grouped this one into. */
+  burst_root: string | null;
 }
 
 export interface EventTypeSettingsTable {

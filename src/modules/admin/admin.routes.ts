@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import type { AuditLog } from '../../http/audit.js';
+import { limitParam, offsetParam } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
 import { createAdminRepository } from './admin.repository.js';
 
 const auditQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: limitParam(100),
+  offset: offsetParam,
   search: z.string().trim().min(1).max(200).optional(),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
   status_min: z.coerce.number().int().min(100).max(599).optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../events/system-events.js';
 import type { EventTypeSettingRow } from './event-types.repository.js';
 
 export const eventTypeName = z.string().min(1).max(128);
@@ -29,9 +30,13 @@ export const updateSettingBody = z
       .optional()
       .describe('Ceiling for event processing in this OU; does not imply execution'),
     canonical_type: eventTypeName
+      .refine((type) => !isReservedEventType(type), RESERVED_TYPE_MESSAGE)
       .nullable()
       .optional()
-      .describe('Store events of this type also as this canonical type (a normalized pair); null clears it'),
+      .describe(
+        'Store events of this type also as this canonical type (a normalized pair); null clears it. ' +
+          'A type the server writes itself (DECAY, any case) is refused with 400.',
+      ),
   })
   .refine((b) => b.hidden !== undefined || b.max_processing_scope !== undefined || b.canonical_type !== undefined, {
     message: 'give at least one of hidden, max_processing_scope, canonical_type',

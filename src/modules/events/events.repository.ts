@@ -3,8 +3,8 @@ import type { Db } from '../../db/database.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import type { DB, EventsTable } from '../../db/types.js';
 
-/** A stored event as the API reads it (org_id, unit_id and seq stay in the database). */
-export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq'>;
+/** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
+export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'burst_root'>;
 
 const EVENT_COLUMNS = [
   'events.id',

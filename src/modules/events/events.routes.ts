@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
+import { pageQuery } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
 import { createEventsRepository } from './events.repository.js';
 import {
@@ -14,7 +15,6 @@ import {
   filterQuery,
   leadParams,
   listQuery,
-  pageQuery,
   statsSchema,
   toEvent,
   toFilter,
@@ -50,7 +50,8 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Export the events of the active OU as CSV (streamed), newest first',
       description:
         'Columns: id,lead_id,event_type,timestamp,channel,received_at,metadata (metadata as JSON). ' +
-        'Accepts the metadata filters of GET /events.',
+        'Accepts the metadata filters of GET /events. A cell starting with =, +, -, @, tab or CR gets a leading ' +
+        "single quote, so a spreadsheet shows it as text rather than running it as a formula.",
       querystring: filterQuery,
       response: {
         200: { description: 'CSV with a header row', content: { 'text/csv': { schema: z.string() } } },

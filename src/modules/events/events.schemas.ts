@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../../http/pagination.js';
 import type { EventRow, EventFilter } from './events.repository.js';
 
 const timestamp = z.string();
@@ -45,11 +46,6 @@ export function toEvent(row: EventRow): ApiEvent {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-export const pageQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
 
 /** `metadata=key:value`; the key is everything before the first colon, the value may hold colons. */
 const metadataFilter = z

@@ -9,13 +9,24 @@ export const EXPORT_PAGE_SIZE = 1000;
 /** The seed's columns first (`id,lead_id,event_type,timestamp`), then ours. */
 export const EXPORT_COLUMNS = ['id', 'lead_id', 'event_type', 'timestamp', 'channel', 'received_at', 'metadata'] as const;
 
+/** First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A cell a spreadsheet shows as text: one starting like a formula gets a leading single quote
+ * (OWASP's advice). Client strings (lead ids, event types) may start that way.
+ */
+export function neutralizeFormula(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
 /** RFC 4180: quote a field holding a comma, quote, CR or LF, doubling its quotes. */
 export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 function csvLine(fields: readonly string[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
+  return `${fields.map((field) => csvField(neutralizeFormula(field))).join(',')}\r\n`;
 }
 
 /** The active OU; the auth plugin has resolved it for every route declared with `ou: true`. */

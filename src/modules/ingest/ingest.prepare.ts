@@ -1,6 +1,8 @@
 import type { JsonObject } from '../../db/schema/common.js';
 import type { AliasKind } from '../../db/schema/events.js';
 import { AppError } from '../../http/errors.js';
+import { assertStorable } from '../../http/storable.js';
+import { SERVER_METADATA_KEYS } from '../events/system-events.js';
 import { MAX_METADATA_BYTES, eventInputSchema, type EventInput } from './ingest.schemas.js';
 
 export const CHANNELS = ['web', 'email', 'slack', 'webinar', 'crm', 'system'] as const;
@@ -41,7 +43,6 @@ export function normalizeAlias(kind: AliasKind, raw: string): string {
 
 export function channelOf(eventType: string, metadataChannel: Channel | null): Channel {
   if (metadataChannel) return metadataChannel;
-  if (eventType === 'DECAY') return 'system';
   if (eventType.startsWith('email_')) return 'email';
   if (eventType.startsWith('slack_')) return 'slack';
   if (eventType.startsWith('webinar_')) return 'webinar';
@@ -51,6 +52,12 @@ export function channelOf(eventType: string, metadataChannel: Channel | null): C
 
 function isChannel(value: unknown): value is Channel {
   return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);
+}
+
+/** Client metadata without the keys the server writes (docs/ingestion.md): a few lookups, no copy. */
+function withoutServerKeys(metadata: JsonObject): JsonObject {
+  for (const key of SERVER_METADATA_KEYS) if (Object.hasOwn(metadata, key)) delete metadata[key];
+  return metadata;
 }
 
 /** Turns a validated input into a PreparedEvent; throws 400 (empty alias) or 413 (metadata size). */
@@ -73,8 +80,7 @@ export function prepareEvent(input: EventInput, tenant: Tenant, receivedAt: Date
     }
   }
 
-  const metadata = (input.metadata ?? {}) as JsonObject;
-  if (input.event_type === 'DECAY') metadata.channel = 'system';
+  const metadata = withoutServerKeys((input.metadata ?? {}) as JsonObject);
   const metadataJson = JSON.stringify(metadata);
   // Byte length only matters near the limit; the string length is a cheap lower bound.
   if (metadataJson.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) {
@@ -93,8 +99,12 @@ export function prepareEvent(input: EventInput, tenant: Tenant, receivedAt: Date
   };
 }
 
-/** Validates an untyped item (a batch element or a CSV row) the way the POST /events schema does. */
+/**
+ * Validates an untyped item (a batch element or a CSV row) the way POST /events is validated: what
+ * the database cannot store (the app-wide check of every body), then the schema.
+ */
 export function parseEvent(raw: unknown, tenant: Tenant, receivedAt: Date): PreparedEvent {
+  assertStorable(raw, 'body');
   const parsed = eventInputSchema.safeParse(raw);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({

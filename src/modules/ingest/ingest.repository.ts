@@ -189,11 +189,6 @@ export function createIngestRepository(db: Db) {
                (select count(pg_notify(${w.wakeChannel}, u)) from unnest(${w.wakeUnits}::text[]) as u)`.execute(db);
     },
 
-    async countUnscored(): Promise<number> {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where scored_at is null`.execute(db);
-      return rows[0]?.n ?? 0;
-    },
-
     leadExists(orgId: string, unitId: string, leadId: string) {
       return db
         .selectFrom('leads')

@@ -8,7 +8,9 @@ import type { Database } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
 import type { Metrics } from '../../http/metrics.js';
 import { errorResponses } from '../../http/responses.js';
+import { MAX_JSON_DEPTH } from '../../http/storable.js';
 import type { LiveHub } from '../../live/live-hub.js';
+import { RESERVED_EVENT_TYPES } from '../events/system-events.js';
 import { describeError, importCsv } from './csv-import.js';
 import { parseEvent, prepareEvent, type PreparedEvent, type Tenant } from './ingest.prepare.js';
 import {
@@ -21,6 +23,11 @@ import {
 import { createIngestService, type IngestService } from './ingest.service.js';
 
 const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
+const JSON_ROUTE_NOTE =
+  `The body must be application/json (415 otherwise). Event types the server writes itself ` +
+  `(${RESERVED_EVENT_TYPES.join(', ')}, any case) are refused with 400, as are strings holding NUL (\\u0000) or ` +
+  `lone UTF-16 surrogates, numbers JSON cannot hold and nesting deeper than ${MAX_JSON_DEPTH} levels ` +
+  `(details name the field).`;
 const IMPORT_CHUNK_ROWS = 1000;
 /** Browsers and tools label CSV files in many ways; anything else is refused with 415. */
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/x-csv', 'application/vnd.ms-excel', 'text/plain']);
@@ -44,7 +51,13 @@ async function requireMultipart(request: FastifyRequest) {
 
 async function importUpload(request: FastifyRequest, service: IngestService) {
   const upload = await request.file();
-  if (!upload) throw new AppError('bad_request', 'the multipart body has no `file` part');
+  // Only the part named `file` is the upload; a CSV in any other part is not imported.
+  if (upload && upload.fieldname !== 'file') upload.file.resume();
+  if (!upload || upload.fieldname !== 'file') {
+    throw new AppError('bad_request', 'the multipart body has no `file` part', [
+      { field: 'body.file', message: 'upload the CSV in a multipart part named `file`' },
+    ]);
+  }
   if (!isCsvUpload(upload.mimetype, upload.filename)) {
     upload.file.resume();
     throw new AppError('unsupported_media_type', `expected a CSV file, got ${upload.mimetype}`);
@@ -80,7 +93,6 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
     { groupWaitMs: deps.config.ingestGroup.waitMs, groupMaxInFlight: deps.config.ingestGroup.concurrency },
   );
   const tags = ['Events'];
-  await app.register(multipart, { limits: { fileSize: deps.config.importMaxBytes, files: 1, fields: 10, parts: 20 } });
   app.addHook('onClose', async () => service.drain());
 
   r.post('/events', {
@@ -89,8 +101,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       tags,
       operationId: 'ingestEvent',
       summary: 'Ingest engagement event (202 once committed; identity by lead_id or aliases)',
+      description: JSON_ROUTE_NOTE,
       body: eventInputSchema,
-      response: { 202: ingestedSchema, ...errorResponses(400, 401, 403, 404, 413) },
+      response: { 202: ingestedSchema, ...errorResponses(400, 401, 403, 404, 413, 415) },
     },
     handler: async (request, reply) => {
       const outcome = await service.ingest(prepareEvent(request.body, tenantOf(request.auth), new Date()));
@@ -102,13 +115,15 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
 
   r.post('/events/batch', {
     bodyLimit: BATCH_BODY_LIMIT,
-    config: { access: access.ou('Operator') },
+    // Items are checked one by one (parseEvent), so a bad item is its own 400 result.
+    config: { access: access.ou('Operator'), storableBody: 'per-item' },
     schema: {
       tags,
       operationId: 'ingestEventBatch',
       summary: 'Ingest up to 1000 events in one request; per-item results in order',
+      description: `Each item is validated as POST /events validates its body; a bad item gets its own result. ${JSON_ROUTE_NOTE}`,
       body: batchBodySchema,
-      response: { 202: batchResponseSchema, ...errorResponses(400, 401, 403, 413) },
+      response: { 202: batchResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
     },
     handler: async (request, reply) => {
       const tenant = tenantOf(request.auth);
@@ -137,27 +152,33 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
     },
   });
 
-  r.post('/events/import', {
-    config: { access: access.ou('Operator') },
-    preValidation: requireMultipart,
-    schema: {
-      tags,
-      operationId: 'importEvents',
-      summary: 'Import events from a CSV upload (multipart `file`), streamed; bad rows reported and skipped',
-      description:
-        'Columns: event_type (required), lead_id, timestamp (RFC3339), metadata (JSON object), and the alias ' +
-        'columns external_id, email, phone, cookie, social. Upload limit IMPORT_MAX_BYTES (default 100 MB).',
-      consumes: ['multipart/form-data'],
-      body: z
-        .object({
-          file: z.unknown().optional().meta({ type: 'string', format: 'binary', description: 'CSV file with header row' }),
-        })
-        .nullish(),
-      response: { 202: importResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
-    },
-    handler: async (request, reply) => {
-      const result = await importUpload(request, service);
-      return reply.code(202).send({ message: 'import finished', ...result });
-    },
+  // The multipart parser only where a multipart body is expected: the JSON routes answer it with 415.
+  await app.register(async (child) => {
+    await child.register(multipart, { limits: { fileSize: deps.config.importMaxBytes, files: 1, fields: 10, parts: 20 } });
+    child.withTypeProvider<ZodTypeProvider>().post('/events/import', {
+      config: { access: access.ou('Operator') },
+      preValidation: requireMultipart,
+      schema: {
+        tags,
+        operationId: 'importEvents',
+        summary: 'Import events from a CSV upload (multipart `file`), streamed; bad rows reported and skipped',
+        description:
+          'Columns: event_type (required), lead_id, timestamp (RFC3339), metadata (JSON object), and the alias ' +
+          'columns external_id, email, phone, cookie, social. Upload limit IMPORT_MAX_BYTES (default 100 MB). ' +
+          'Only the part named `file` is read (400 without one); a non-multipart body is a 415. Rows of a reserved ' +
+          'type (DECAY) or holding what the database cannot store (NUL, lone surrogates) are reported and skipped.',
+        consumes: ['multipart/form-data'],
+        body: z
+          .object({
+            file: z.unknown().optional().meta({ type: 'string', format: 'binary', description: 'CSV file with header row' }),
+          })
+          .nullish(),
+        response: { 202: importResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
+      },
+      handler: async (request, reply) => {
+        const result = await importUpload(request, service);
+        return reply.code(202).send({ message: 'import finished', ...result });
+      },
+    });
   });
 }

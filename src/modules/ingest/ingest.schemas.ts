@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from '../../http/storable.js';
+import { isReservedEventType, RESERVED_EVENT_TYPES, RESERVED_TYPE_MESSAGE } from '../events/system-events.js';
 
 /** Limits of semantics §0. */
 export const MAX_ALIASES = 20;
@@ -6,6 +8,8 @@ export const MAX_ALIAS_VALUE = 512;
 export const MAX_EVENT_TYPE = 128;
 export const MAX_METADATA_BYTES = 100 * 1024;
 export const MAX_BATCH_EVENTS = 1000;
+/** 0001-01-01T00:00:00Z: PostgreSQL has no year 0 (an ISO year 0000 is 1 BC and is refused). */
+const MIN_TIMESTAMP_MS = -62_135_596_800_000;
 
 export const aliasKindSchema = z.enum(['email', 'phone', 'external_id', 'cookie', 'social']);
 
@@ -26,14 +30,29 @@ export const eventInputSchema = z
       .describe('Preferred. One or more aliases to identify or create a lead (first match wins).'),
     alias_kind: aliasKindSchema.nullish().describe('Deprecated. Use aliases array.'),
     alias: z.string().max(MAX_ALIAS_VALUE).nullish().describe('Deprecated. Use aliases array.'),
-    event_type: z.string().trim().min(1).max(MAX_EVENT_TYPE),
-    timestamp: z.iso.datetime({ offset: true }).nullish().describe('RFC3339; defaults to the receive time'),
+    event_type: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_EVENT_TYPE)
+      .describe(`Reserved types the server writes itself (${RESERVED_EVENT_TYPES.join(', ')}, any case) are refused with 400`),
+    timestamp: z.iso
+      .datetime({ offset: true })
+      .refine((t) => Date.parse(t) >= MIN_TIMESTAMP_MS, 'must be 0001-01-01T00:00:00Z or later')
+      .nullish()
+      .describe('RFC3339, 0001-01-01T00:00:00Z or later; defaults to the receive time'),
     metadata: z
       .record(z.string(), z.unknown())
       .nullish()
-      .describe('A JSON object of at most 100 KB serialized (413 above). DECAY events get channel "system".'),
+      .describe(
+        `A JSON object of at most 100 KB serialized (413 above), nesting at most ${MAX_JSON_DEPTH} levels. ` +
+          'Keys the server writes (score_delta, inorganic, grouped_into, scoring_error, decay_id, decrease) are dropped.',
+      ),
   })
   .superRefine((value, ctx) => {
+    if (isReservedEventType(value.event_type)) {
+      ctx.addIssue({ code: 'custom', path: ['event_type'], message: RESERVED_TYPE_MESSAGE });
+    }
     const deprecatedGiven = value.alias_kind != null || value.alias != null;
     if (deprecatedGiven && (value.alias_kind == null || value.alias == null)) {
       ctx.addIssue({ code: 'custom', path: ['alias'], message: 'alias_kind and alias must be given together' });

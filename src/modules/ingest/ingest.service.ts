@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../../db/database.js';
-import { AppError, notFound } from '../../http/errors.js';
+import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
-import { ALIAS_RACE, createIngestRepository } from './ingest.repository.js';
+import { ALIAS_RACE } from './ingest.repository.js';
 import { planBatch, writeBatch, writePlanned, type Outcome, type PlannedBatch } from './ingest.writer.js';
 
 /** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
@@ -31,22 +31,22 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as { code?: string }).code : undefined;
 }
 
-/** events_ingested_total and queue_depth, with the seed's names and help texts. */
-function createIngestMetrics(registry: Registry, countUnscored: () => Promise<number>) {
+/**
+ * events_ingested_total (the seed's name and help text) and the group-commit fallbacks. queue_depth
+ * is kept by the scoring worker, which learns it without a count at every scrape.
+ */
+function createIngestMetrics(registry: Registry) {
   const ingested = new Counter({
     name: 'events_ingested_total',
     help: 'Total number of events ingested (accepted).',
     registers: [registry],
   });
-  new Gauge({
-    name: 'queue_depth',
-    help: 'Current depth of the async processing queue.',
+  const groupFallbacks = new Counter({
+    name: 'ingest_group_fallbacks_total',
+    help: 'Group-commit writes that failed as a whole and were retried item by item.',
     registers: [registry],
-    async collect() {
-      this.set(await countUnscored());
-    },
   });
-  return { ingested };
+  return { ingested, groupFallbacks };
 }
 
 export function createIngestService(
@@ -54,8 +54,7 @@ export function createIngestService(
   options: IngestServiceOptions = {},
 ) {
   const { database, live, log } = deps;
-  const repo = createIngestRepository(database.db);
-  const metrics = createIngestMetrics(deps.registry, () => repo.countUnscored());
+  const metrics = createIngestMetrics(deps.registry);
 
   /** Live messages and the counter; the scoring worker was already woken by the commit's NOTIFY. */
   function afterCommit(items: PreparedEvent[], outcomes: Outcome[], opts: WriteOptions): void {
@@ -93,6 +92,11 @@ export function createIngestService(
     } catch (err) {
       // The lead was deleted between resolution and insert.
       if (errorCode(err) === FOREIGN_KEY_VIOLATION) return { ok: false, error: notFound('lead') };
+      const known = fromDatabaseError(err);
+      if (known) {
+        log.warn({ err }, 'the database refused an event');
+        return { ok: false, error: known };
+      }
       log.error({ err }, 'could not ingest an event');
       return { ok: false, error: new AppError('internal_error', 'internal server error') };
     }
@@ -121,9 +125,15 @@ export function createIngestService(
     } catch (err) {
       if (errorCode(err) === DEADLOCK) {
         outcomes = await writeOnce(items).catch(() => writeEach(items));
+      } else if (isQueryCanceled(err)) {
+        // The database is too slow right now: one statement per item would only add to its load.
+        log.warn({ err, items: items.length }, 'a group write timed out');
+        const error = fromDatabaseError(err) as AppError;
+        outcomes = items.map(() => ({ ok: false, error }));
       } else if (items.length === 1) {
         outcomes = [await writeAlone(items[0] as PreparedEvent)];
       } else {
+        metrics.groupFallbacks.inc();
         log.warn({ err, items: items.length }, 'a group write failed; writing its items one by one');
         outcomes = await writeEach(items);
       }

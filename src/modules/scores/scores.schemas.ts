@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitParam, pageQuery } from '../../http/pagination.js';
 import { dateTimeInput } from '../scoring/scoring.schemas.js';
 
 const iso = z.string();
@@ -8,9 +9,7 @@ export const leadIdParams = z.object({ leadID: z.string().min(1).max(128) });
 export const eventIdParams = z.object({ eventID: z.string().uuid() });
 
 export const leadRange = z.enum(['all', 'today', 'yesterday', 'last_24h', 'last_7d', 'last_30d', 'last_90d']);
-export const listLeadsQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+export const listLeadsQuery = pageQuery.extend({
   range: leadRange.optional(),
   min_score: z.coerce.number().int().optional(),
   max_score: z.coerce.number().int().optional(),
@@ -113,11 +112,11 @@ export const leadExplainSchema = z
   })
   .meta({ id: 'LeadScoreExplanation' });
 
-export const topLeadsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(10) });
+export const topLeadsQuery = z.object({ limit: limitParam(10) });
 export const topLeadItem = z.object({ lead_id: z.string(), score: z.number().int(), level, last_event_at: iso.nullable() });
 export const gainsQuery = z.object({
   hours: z.coerce.number().int().min(1).max(24 * 365).default(24),
-  limit: z.coerce.number().int().min(1).max(500).default(10),
+  limit: limitParam(10),
 });
 export const gainItem = z.object({
   lead_id: z.string(),

@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { DECAY_EVENT_TYPE } from './scoring.engine.js';
+import { DECAY_EVENT_TYPE } from '../events/system-events.js';
 
 /**
  * One decay pass at `now` (semantics §4): for each decay rule, the leads whose last engagement is
  * older than the rule's duration and that have not had the rule applied for that engagement get a
  * system DECAY event. The application row's key (rule, lead, last engagement) makes each rule fire
  * once per inactivity period, across processes; new engagement moves the anchor and re-arms it.
- * Returns how many DECAY events were ingested.
+ * The rule and its decrease go into the server-owned columns the engine scores from (decay_id,
+ * decay_decrease); the metadata shows them to readers. Returns how many DECAY events were ingested.
  */
 export async function runDecayPass(db: Db, now: Date): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -34,6 +35,8 @@ export async function runDecayPass(db: Db, now: Date): Promise<number> {
           channel: 'system',
           metadata: sql`${JSON.stringify({ channel: 'system', decay_id: r.decay_id, decrease: r.decrease })}::jsonb`,
           occurred_at: now,
+          decay_id: r.decay_id,
+          decay_decrease: r.decrease,
         })),
       )
       .returning(['id', 'unit_id', 'lead_id'])

@@ -16,11 +16,13 @@ export interface ClaimedEvent {
   lead_id: string;
   event_type: string;
   channel: string;
-  metadata: JsonValue;
   occurred_at: Date;
   received_at: Date;
   normalized: boolean;
   normalized_parent: boolean;
+  /** Server-owned (migrations/0010): set only on the DECAY events the decay scheduler creates. */
+  decay_id: string | null;
+  decay_decrease: number | null;
 }
 
 /** An event_scores row as the worker writes it (rules as a JSON value, not a string). */
@@ -33,7 +35,8 @@ export interface ScoreWrites {
   eventScores: EventScoreRow[];
   leadScores: Array<Insertable<LeadScoresTable>>;
   states: Array<Insertable<LeadScoringStateTable>>;
-  patches: Array<{ id: string; patch: Record<string, JsonValue> }>;
+  /** Metadata shown to readers, and the burst root the engine reads (a server-owned column). */
+  patches: Array<{ id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
 }
 
 /** A backlog row of the claim: the event when this pass row-locked it, all nulls when another transaction holds it. */
@@ -91,7 +94,8 @@ export function createWorkerRepository(db: Db) {
           order by e.seq limit ${limit}
         ),
         locked as materialized (
-          select id, seq, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at, normalized, normalized_parent
+          select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
+                 decay_id, decay_decrease
           from events where id in (select id from backlog) and scored_at is null
           order by seq for update skip locked
         )
@@ -179,7 +183,7 @@ export function createWorkerRepository(db: Db) {
      * (lower seq) in [from, event time]: their count and the burst's first event. One query per batch.
      */
     async bursts(probes: Array<{ key: number; event: ClaimedEvent; from: Date }>) {
-      if (probes.length === 0) return new Map<number, { n: number; first_id: string | null; first_grouped: string | null }>();
+      if (probes.length === 0) return new Map<number, { n: number; first_id: string | null; first_root: string | null }>();
       const input = probes.map((p) => ({
         key: p.key,
         unit_id: p.event.unit_id,
@@ -189,14 +193,14 @@ export function createWorkerRepository(db: Db) {
         from_at: p.from.toISOString(),
         to_at: p.event.occurred_at.toISOString(),
       }));
-      const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_grouped: string | null }>`${sql.raw(preparedStatement('score_bursts'))}
-        select x.key, b.n, b.first_id, b.first_grouped
+      const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_root: string | null }>`${sql.raw(preparedStatement('score_bursts'))}
+        select x.key, b.n, b.first_id, b.first_root
         from json_to_recordset(${JSON.stringify(input)}::json)
           as x(key int, unit_id uuid, lead_id text, event_type text, seq bigint, from_at timestamptz, to_at timestamptz)
         cross join lateral (
           select count(*)::int as n,
                  (array_agg(e.id::text order by e.occurred_at, e.seq))[1] as first_id,
-                 (array_agg(e.metadata->>'grouped_into' order by e.occurred_at, e.seq))[1] as first_grouped
+                 (array_agg(e.burst_root::text order by e.occurred_at, e.seq))[1] as first_root
           from events e
           -- "|| ''" keeps the planner on the (unit, lead, time) index: the (unit, type, time) one would
           -- walk every lead's events of that type in the window.
@@ -249,8 +253,8 @@ export function createWorkerRepository(db: Db) {
             last_event_type = excluded.last_event_type
         ),
         marked as (
-          update events e set scored_at = now(), metadata = e.metadata || x.patch
-          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(id uuid, patch jsonb)
+          update events e set scored_at = now(), metadata = e.metadata || x.patch, burst_root = x.burst_root
+          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(id uuid, patch jsonb, burst_root uuid)
           where e.id = x.id and e.scored_at is null
           returning 1
         )
@@ -268,10 +272,10 @@ export function createWorkerRepository(db: Db) {
       return true;
     },
 
-    /** Takes a repeatedly failing event out of the queue without scores, recording why. */
-    async setAside(eventId: string, message: string): Promise<void> {
+    /** Takes a repeatedly failing event out of the queue without scores, recording an error code. */
+    async setAside(eventId: string, code: string): Promise<void> {
       await sql`
-        update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: message.slice(0, 500) })}::jsonb
+        update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: code })}::jsonb
         where id = ${eventId} and scored_at is null`.execute(db);
     },
   };

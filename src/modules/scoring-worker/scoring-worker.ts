@@ -1,11 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Database } from '../../db/database.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { runDecayPass } from './decay.js';
 import { scoreEvents, type BatchResult } from './scoring.engine.js';
 import { createWorkerRepository, type ClaimedEvent } from './scoring-worker.repository.js';
+import { createScoringMetrics, QUEUE_DEPTH_REFRESH_MS, scoringErrorCode } from './scoring-worker.metrics.js';
 
 /** Failed single-event passes after which an event is set aside rather than retried forever. */
 export const MAX_EVENT_FAILURES = 3;
@@ -26,29 +27,8 @@ export interface ScoringWorkerOptions {
   beforeCommit?: (events: ClaimedEvent[]) => void | Promise<void>;
 }
 
-function createScoringMetrics(registry?: Registry) {
-  if (!registry) return null;
-  const existing = registry.getSingleMetric('events_scored_total');
-  if (existing) {
-    return {
-      scored: existing as Counter,
-      latency: registry.getSingleMetric('event_to_score_latency_seconds') as Histogram,
-    };
-  }
-  return {
-    scored: new Counter({ name: 'events_scored_total', help: 'Events scored (committed) by the scoring worker.', registers: [registry] }),
-    latency: new Histogram({
-      name: 'event_to_score_latency_seconds',
-      help: 'Latency in seconds from event ingestion (received_at) to its score commit.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    }),
-  };
-}
-
 /** How often the worker checks that `events` has planner statistics (see ensureStatistics). */
 const STATISTICS_CHECK_MS = 60_000;
-
 /**
  * The durable scoring worker (semantics §3). Each pass is one transaction: it claims the oldest
  * unscored events with SKIP LOCKED, takes a per-lead advisory lock so no two workers (in this or
@@ -173,9 +153,11 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
         // Only passes that got as far as claiming count, so a database outage sets nothing aside.
         if (count >= MAX_EVENT_FAILURES) {
           failures.delete(only);
+          // The event keeps a code; the error's text (which may quote data) goes to the log only.
+          const code = scoringErrorCode(err);
           await createWorkerRepository(db)
-            .setAside(only, err instanceof Error ? err.message : String(err))
-            .then(() => log.error({ eventId: only }, 'event set aside after repeated scoring failures'))
+            .setAside(only, code)
+            .then(() => log.error({ err, eventId: only, scoringError: code }, 'event set aside after repeated scoring failures'))
             .catch((setAsideErr: unknown) => log.error({ err: setAsideErr, eventId: only }, 'could not set the event aside'));
         }
       }
@@ -194,6 +176,18 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     return Number(row.n);
   }
 
+  let depthRefreshedAt = -Infinity;
+  /** Sets queue_depth from one count, at most every QUEUE_DEPTH_REFRESH_MS unless forced. */
+  async function refreshQueueDepth(force = false): Promise<void> {
+    if (!metrics || (!force && Date.now() - depthRefreshedAt < QUEUE_DEPTH_REFRESH_MS)) return;
+    depthRefreshedAt = Date.now();
+    try {
+      metrics.queueDepth.set(await unscoredCount());
+    } catch (err) {
+      log.warn({ err }, 'could not count unscored events for queue_depth');
+    }
+  }
+
   /** Scores until no unscored event is left (waiting for other workers' claims); for tests and shutdown. */
   async function drain(): Promise<number> {
     let total = 0;
@@ -202,13 +196,17 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       const n = await runOnce();
       total += n;
       if (n > 0) continue;
-      if ((await unscoredCount()) === 0) return total;
+      if ((await unscoredCount()) === 0) {
+        metrics?.queueDepth.set(0);
+        return total;
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   async function loop(): Promise<void> {
     while (running) {
+      await refreshQueueDepth();
       const n = await step();
       if (running && n <= 0) {
         // After a failure retry soon (isolating the failing event), backing off while failures last.
@@ -251,6 +249,8 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     runOnce: () => runOnce(),
     step,
     drain,
+    /** Counts unscored events into queue_depth now (the loop does it every QUEUE_DEPTH_REFRESH_MS). */
+    refreshQueueDepth: () => refreshQueueDepth(true),
     wake,
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
     runDecay: (now: Date) => runDecayPass(db, now),

@@ -3,9 +3,6 @@ import type { JsonValue, LeadScoresTable } from '../../db/types.js';
 import { roundHalfAwayFromZero, surgeMultiplier } from '../scoring/surge.js';
 import type { ClaimedEvent, EventScoreRow, UnitConfig, WorkerRepository } from './scoring-worker.repository.js';
 
-/** The system event the decay scheduler ingests (semantics §4). */
-export const DECAY_EVENT_TYPE = 'DECAY';
-
 export interface ScoreOutcome {
   unitId: string;
   leadId: string;
@@ -35,7 +32,7 @@ interface LeadState {
 type Patch = Record<string, JsonValue>;
 type Filter = UnitConfig['filters'][number];
 type Rule = UnitConfig['rules'][number];
-type Burst = { n: number; first_id: string | null; first_grouped: string | null };
+type Burst = { n: number; first_id: string | null; first_root: string | null };
 
 /** Everything a batch reads before scoring, and the rows it accumulates for the bulk writes. */
 interface Batch {
@@ -44,6 +41,8 @@ interface Batch {
   states: Map<string, LeadState>;
   bursts: Map<string, Array<{ filter: Filter; burst: Burst }>>;
   patches: Map<string, Patch>;
+  /** Burst root of each event this batch scored (null: not grouped), read before the stored one. */
+  roots: Map<string, string | null>;
   eventScores: EventScoreRow[];
   leadScores: Map<string, Insertable<LeadScoresTable>>;
   outcomes: ScoreOutcome[];
@@ -74,12 +73,12 @@ export function matchingRules(rules: Rule[], rulesetId: string, eventType: strin
   );
 }
 
+/**
+ * A system DECAY event is one the decay scheduler created: only it sets decay_id (a column the
+ * ingest path never writes). Nothing of an event's metadata is read to score it.
+ */
 function isDecay(e: ClaimedEvent): boolean {
-  return e.event_type === DECAY_EVENT_TYPE && e.channel === 'system';
-}
-
-function metaOf(e: ClaimedEvent): Record<string, JsonValue> {
-  return e.metadata && typeof e.metadata === 'object' && !Array.isArray(e.metadata) ? e.metadata : {};
+  return e.decay_id !== null;
 }
 
 async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promise<Batch> {
@@ -105,7 +104,7 @@ async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promis
     const burst = found.get(p.key);
     if (burst) bursts.set(p.event.id, [...(bursts.get(p.event.id) ?? []), { filter: p.filter, burst }]);
   }
-  return { configs, totals, states, bursts, patches: new Map(), eventScores: [], leadScores: new Map(), outcomes: [] };
+  return { configs, totals, states, bursts, patches: new Map(), roots: new Map(), eventScores: [], leadScores: new Map(), outcomes: [] };
 }
 
 /** Moves the lead's session and activity state past `e`; answers n, its 1-based place in the session. */
@@ -123,6 +122,12 @@ function advanceSession(state: LeadState, e: ClaimedEvent, idleResetSeconds: num
   return n;
 }
 
+/** The root of a burst: its first event's own root (from this batch when it was scored here), else that event. */
+function burstRoot(batch: Batch, firstId: string, storedRoot: string | null): string {
+  if (batch.roots.has(firstId)) return batch.roots.get(firstId) ?? firstId;
+  return storedRoot ?? firstId;
+}
+
 /** Flags `e` inorganic when a filter's threshold is reached; grouped_into follows the burst's root. */
 function flagInorganic(batch: Batch, e: ClaimedEvent, patch: Patch): boolean {
   let inorganic = false;
@@ -131,9 +136,9 @@ function flagInorganic(batch: Batch, e: ClaimedEvent, patch: Patch): boolean {
     inorganic = true;
     patch.inorganic = true;
     if (filter.group_events && burst.first_id) {
-      // The first event may be in this batch, its grouped_into not written yet.
-      const pending = batch.patches.get(burst.first_id)?.grouped_into;
-      patch.grouped_into = burst.first_grouped ?? (typeof pending === 'string' ? pending : burst.first_id);
+      const root = burstRoot(batch, burst.first_id, burst.first_root);
+      batch.roots.set(e.id, root);
+      patch.grouped_into = root;
     }
   }
   return inorganic;
@@ -154,7 +159,7 @@ function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rule
   const matching = decay ? [] : matchingRules(config.rules, ruleset.id, e.event_type, e.occurred_at.getTime());
   const base = matching.reduce((sum, r) => sum + r.weight, 0);
   const multiplier = decay ? 1 : surgeMultiplier(config.surge, n);
-  const decrease = Math.abs(Number(metaOf(e).decrease ?? 0)) || 0;
+  const decrease = e.decay_decrease ?? 0;
   const raw = decay ? -decrease : inorganic ? 0 : roundHalfAwayFromZero(base * multiplier);
   const totalKey = `${leadKey(e)}:${ruleset.id}`;
   const before = batch.totals.get(totalKey) ?? 0;
@@ -177,7 +182,7 @@ function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rule
     inorganic,
     surged,
     session_events: decay ? null : n,
-    decay_id: decay ? String(metaOf(e).decay_id ?? '') || null : null,
+    decay_id: e.decay_id,
     occurred_at: e.occurred_at,
   });
   // A DECAY event is no activity: keep the last activity time (the upsert keeps the stored one).
@@ -199,6 +204,7 @@ function scoreEvent(batch: Batch, e: ClaimedEvent): void {
   const decay = isDecay(e);
   // DECAY is no engagement: it neither counts in a session nor re-arms decay.
   const n = decay ? 0 : advanceSession(state, e, config.surge.idle_reset_seconds);
+  batch.roots.set(e.id, null);
   const inorganic = decay ? false : flagInorganic(batch, e, patch);
   const ctx: EventContext = { e, config, patch, decay, n, inorganic };
   for (const ruleset of config.rulesets) scoreRuleset(batch, ctx, ruleset);
@@ -212,7 +218,7 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
     states: events
       .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
       .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
-    patches: events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {} })),
+    patches: events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: batch.roots.get(e.id) ?? null })),
   });
   if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
 }

@@ -13,11 +13,12 @@ import type { Metrics } from '../../http/metrics.js';
 const OPENAPI_FILE = join(MIGRATIONS_DIR, '..', 'openapi.yaml');
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-const SWAGGER_ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-};
+// A Map, not an object literal: `constructor` or `__proto__` must not name an asset.
+const SWAGGER_ASSETS = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'application/javascript; charset=utf-8'],
+]);
 
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Leadvibe API reference</title>
@@ -113,7 +114,7 @@ export async function systemRoutes(app: FastifyInstance, deps: { database: Datab
     config: { access: access.public },
     schema: { hide: true, params: z.object({ file: z.string() }) },
     handler: async (request, reply) => {
-      const type = SWAGGER_ASSETS[request.params.file];
+      const type = SWAGGER_ASSETS.get(request.params.file);
       if (!type) throw new AppError('not_found', 'no such asset');
       return reply
         .type(type)
