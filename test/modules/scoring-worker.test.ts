@@ -164,7 +164,7 @@ describe('durable scoring worker', () => {
     const leads = await backlog(s, 2, 6);
     await ctx.app.scoringWorker.drain();
     const [first, second] = leads as [string, string];
-    const queued = await ctx.database.db.transaction().execute((trx) => queueLeadRescore(trx, s.unitId, first));
+    const queued = await ctx.database.db.transaction().execute((trx) => queueLeadRescore(trx, { orgId: s.orgId, unitId: s.unitId }, first));
     expect(queued).toBe(6);
     const untouched = await ctx.database.db.selectFrom('events').select('id').where('lead_id', '=', second).where('scored_at', 'is', null).execute();
     expect(untouched).toEqual([]);

@@ -94,7 +94,7 @@ export function createEventTypesRepository(db: Db) {
       return db
         .insertInto('event_type_settings')
         .values({ org_id: scope.orgId, unit_id: scope.unitId, event_type: eventType, ...DEFAULTS, ...given })
-        .onConflict((oc) => oc.columns(['unit_id', 'event_type']).doUpdateSet({ ...given, updated_at: sql`now()` }))
+        .onConflict((oc) => oc.columns(['org_id', 'unit_id', 'event_type']).doUpdateSet({ ...given, updated_at: sql`now()` }))
         .returning(['event_type', 'hidden', 'max_processing_scope', 'canonical_type'])
         .executeTakeFirstOrThrow();
     },
@@ -116,7 +116,7 @@ export function createEventTypesRepository(db: Db) {
     async countEventScores(scope: Scope, eventType: string): Promise<number> {
       const row = await db
         .selectFrom('event_scores')
-        .innerJoin('events', 'events.id', 'event_scores.event_id')
+        .innerJoin('events', (j) => j.onRef('events.org_id', '=', 'event_scores.org_id').onRef('events.id', '=', 'event_scores.event_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('events.org_id', '=', scope.orgId)
         .where('events.unit_id', '=', scope.unitId)
@@ -139,7 +139,7 @@ export function createEventTypesRepository(db: Db) {
             returning lead_id
           )
           select lead_id, count(*)::int as n from deleted group by lead_id`.execute(trx);
-        await queueLeadsRescore(trx, scope.unitId, rows.map((r) => r.lead_id));
+        await queueLeadsRescore(trx, scope, rows.map((r) => r.lead_id));
         return { events: rows.reduce((sum, r) => sum + r.n, 0), scores };
       });
     },

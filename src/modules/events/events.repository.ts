@@ -143,7 +143,7 @@ export function createEventsRepository(db: Db) {
           .where('id', 'in', ids)
           .returning(['id', 'lead_id'])
           .execute();
-        await queueLeadsRescore(trx, scope.unitId, [...new Set(rows.map((r) => r.lead_id))]);
+        await queueLeadsRescore(trx, scope, [...new Set(rows.map((r) => r.lead_id))]);
         return rows.map((r) => r.id);
       });
     },

@@ -19,25 +19,26 @@ export interface AliasRow {
 }
 
 export interface EventTypeSetting {
+  org_id: string;
   unit_id: string;
   event_type: string;
   max_processing_scope: ProcessingScope;
   canonical_type: string | null;
 }
 
-/** What a batch needs to know before it writes, read in one statement. */
+/** What a batch needs to know before it writes, read in one statement; org_id leads every key probed. */
 export interface LookupInput {
-  aliases: { unit_id: string[]; kind: string[]; value: string[] };
-  settings: { unit_id: string[]; event_type: string[] };
+  aliases: { org_id: string[]; unit_id: string[]; kind: string[]; value: string[] };
+  settings: { org_id: string[]; unit_id: string[]; event_type: string[] };
   leads: { org_id: string[]; unit_id: string[]; id: string[] };
 }
 
 export interface LookupResult {
   /** Owner of each known alias, with the owner's merged_into (null for a surviving lead). */
-  aliases: Array<AliasRow & { merged_into: string | null }>;
+  aliases: Array<AliasRow & { org_id: string; merged_into: string | null }>;
   settings: EventTypeSetting[];
   /** Leads named by lead_id that exist in their org and OU. */
-  leads: Array<{ unit_id: string; id: string; merged_into: string | null }>;
+  leads: Array<{ org_id: string; unit_id: string; id: string; merged_into: string | null }>;
 }
 
 /** Column arrays of a set-based events insert, one element per row, in ingestion order. */
@@ -70,9 +71,9 @@ export interface WriteInput {
 
 
 type LookupRow =
-  | { t: 'a'; unit_id: string; a: string; b: string; c: string | null; d: string | null }
-  | { t: 's'; unit_id: string; a: string; b: string; c: string | null; d: string | null }
-  | { t: 'l'; unit_id: string; a: string; b: string | null; c: string | null; d: string | null };
+  | { t: 'a'; org_id: string; unit_id: string; a: string; b: string; c: string | null; d: string | null }
+  | { t: 's'; org_id: string; unit_id: string; a: string; b: string; c: string | null; d: string | null }
+  | { t: 'l'; org_id: string; unit_id: string; a: string; b: string | null; c: string | null; d: string | null };
 
 /**
  * Identity resolution and event writes, all set-based (FROM unnest(…)) so a batch of any size
@@ -87,54 +88,59 @@ export function createIngestRepository(db: Db) {
     async lookup(input: LookupInput): Promise<LookupResult> {
       const { aliases: a, settings: s, leads: l } = input;
       const { rows } = await sql<LookupRow>`${sql.raw(preparedStatement('ingest_lookup'))}
-        select 'a' as t, i.unit_id::text as unit_id, i.kind as a, i.value as b, al.lead_id as c, le.merged_into as d
-        from unnest(${a.unit_id}::uuid[], ${a.kind}::text[], ${a.value}::text[]) as i(unit_id, kind, value)
+        select 'a' as t, i.org_id::text as org_id, i.unit_id::text as unit_id, i.kind as a, i.value as b, al.lead_id as c,
+               le.merged_into as d
+        from unnest(${a.org_id}::uuid[], ${a.unit_id}::uuid[], ${a.kind}::text[], ${a.value}::text[]) as i(org_id, unit_id, kind, value)
         cross join lateral (
-          select lead_id from lead_aliases where unit_id = i.unit_id and kind = i.kind and value = i.value limit 1
+          select lead_id from lead_aliases
+          where org_id = i.org_id and unit_id = i.unit_id and kind = i.kind and value = i.value limit 1
         ) al
-        cross join lateral (select merged_into from leads where unit_id = i.unit_id and id = al.lead_id limit 1) le
+        cross join lateral (
+          select merged_into from leads where org_id = i.org_id and unit_id = i.unit_id and id = al.lead_id limit 1
+        ) le
         union all
-        select 's', i.unit_id::text, i.event_type, st.max_processing_scope, st.canonical_type, null
-        from unnest(${s.unit_id}::uuid[], ${s.event_type}::text[]) as i(unit_id, event_type)
+        select 's', i.org_id::text, i.unit_id::text, i.event_type, st.max_processing_scope, st.canonical_type, null
+        from unnest(${s.org_id}::uuid[], ${s.unit_id}::uuid[], ${s.event_type}::text[]) as i(org_id, unit_id, event_type)
         cross join lateral (
           select max_processing_scope, canonical_type from event_type_settings
-          where unit_id = i.unit_id and event_type = i.event_type limit 1
+          where org_id = i.org_id and unit_id = i.unit_id and event_type = i.event_type limit 1
         ) st
         union all
-        select 'l', i.unit_id::text, i.id, le.merged_into, null, null
+        select 'l', i.org_id::text, i.unit_id::text, i.id, le.merged_into, null, null
         from unnest(${l.org_id}::uuid[], ${l.unit_id}::uuid[], ${l.id}::text[]) as i(org_id, unit_id, id)
         cross join lateral (
           select merged_into from leads where org_id = i.org_id and unit_id = i.unit_id and id = i.id limit 1
         ) le`.execute(db);
       const result: LookupResult = { aliases: [], settings: [], leads: [] };
       for (const r of rows) {
-        if (r.t === 'a') result.aliases.push({ unit_id: r.unit_id, kind: r.a as AliasKind, value: r.b, lead_id: r.c as string, merged_into: r.d });
+        const { org_id, unit_id } = r;
+        if (r.t === 'a') result.aliases.push({ org_id, unit_id, kind: r.a as AliasKind, value: r.b, lead_id: r.c as string, merged_into: r.d });
         else if (r.t === 's') {
-          result.settings.push({ unit_id: r.unit_id, event_type: r.a, max_processing_scope: r.b as ProcessingScope, canonical_type: r.c });
-        } else result.leads.push({ unit_id: r.unit_id, id: r.a, merged_into: r.b });
+          result.settings.push({ org_id, unit_id, event_type: r.a, max_processing_scope: r.b as ProcessingScope, canonical_type: r.c });
+        } else result.leads.push({ org_id, unit_id, id: r.a, merged_into: r.b });
       }
       return result;
     },
 
-    async findSettings(unitIds: string[], eventTypes: string[]): Promise<EventTypeSetting[]> {
+    async findSettings(orgIds: string[], unitIds: string[], eventTypes: string[]): Promise<EventTypeSetting[]> {
       const { rows } = await sql<EventTypeSetting>`
-        select s.unit_id::text as unit_id, s.event_type, s.max_processing_scope, s.canonical_type
+        select s.org_id::text as org_id, s.unit_id::text as unit_id, s.event_type, s.max_processing_scope, s.canonical_type
         from event_type_settings s
-        join unnest(${unitIds}::uuid[], ${eventTypes}::text[]) as i(unit_id, event_type)
-          on s.unit_id = i.unit_id and s.event_type = i.event_type`.execute(db);
+        join unnest(${orgIds}::uuid[], ${unitIds}::uuid[], ${eventTypes}::text[]) as i(org_id, unit_id, event_type)
+          on s.org_id = i.org_id and s.unit_id = i.unit_id and s.event_type = i.event_type`.execute(db);
       return rows;
     },
 
     /** The surviving lead of each (unit, id), following merged_into chains; keyed `${unit}\0${id}`. */
-    async findSurvivors(unitIds: string[], ids: string[]): Promise<Map<string, string>> {
+    async findSurvivors(orgIds: string[], unitIds: string[], ids: string[]): Promise<Map<string, string>> {
       const survivors = new Map<string, string>();
-      let pending = ids.map((id, i) => ({ key: `${unitIds[i]}\u0000${id}`, unit: unitIds[i] as string, id }));
+      let pending = ids.map((id, i) => ({ key: `${unitIds[i]}\u0000${id}`, org: orgIds[i] as string, unit: unitIds[i] as string, id }));
       for (let depth = 0; pending.length > 0 && depth < MAX_MERGE_DEPTH; depth++) {
         const { rows } = await sql<{ ord: number; merged_into: string | null }>`
           select i.ord::int as ord, l.merged_into
-          from unnest(${pending.map((p) => p.unit)}::uuid[], ${pending.map((p) => p.id)}::text[])
-               with ordinality as i(unit_id, id, ord)
-          join leads l on l.unit_id = i.unit_id and l.id = i.id`.execute(db);
+          from unnest(${pending.map((p) => p.org)}::uuid[], ${pending.map((p) => p.unit)}::uuid[], ${pending.map((p) => p.id)}::text[])
+               with ordinality as i(org_id, unit_id, id, ord)
+          join leads l on l.org_id = i.org_id and l.unit_id = i.unit_id and l.id = i.id`.execute(db);
         const next: typeof pending = [];
         for (const row of rows) {
           const item = pending[row.ord - 1];
@@ -169,7 +175,7 @@ export function createIngestRepository(db: Db) {
                       ${al.map((r) => r.lead_id)}::text[])
                with ordinality as i(org_id, unit_id, kind, value, lead_id, ord)
           order by ord
-          on conflict (unit_id, kind, value) do nothing
+          on conflict (org_id, unit_id, kind, value) do nothing
           returning 1
         ),
         new_events as (

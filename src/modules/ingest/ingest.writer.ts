@@ -50,8 +50,8 @@ interface Known {
  * import's pipeline): they are taken as owned by the lead that batch gives them.
  */
 async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: PendingOwners | null): Promise<Known> {
-  const aliases = { unit_id: [] as string[], kind: [] as string[], value: [] as string[] };
-  const settings = { unit_id: [] as string[], event_type: [] as string[] };
+  const aliases = { org_id: [] as string[], unit_id: [] as string[], kind: [] as string[], value: [] as string[] };
+  const settings = { org_id: [] as string[], unit_id: [] as string[], event_type: [] as string[] };
   const leads = { org_id: [] as string[], unit_id: [] as string[], id: [] as string[] };
   const seen = new Set<string>();
   for (const item of items) {
@@ -59,6 +59,7 @@ async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: P
       const k = key3(item.unitId, a.kind, a.value);
       if (seen.has(k)) continue;
       seen.add(k);
+      aliases.org_id.push(item.orgId);
       aliases.unit_id.push(item.unitId);
       aliases.kind.push(a.kind);
       aliases.value.push(a.value);
@@ -66,6 +67,7 @@ async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: P
     const s = key3(item.unitId, '', item.eventType);
     if (!seen.has(s)) {
       seen.add(s);
+      settings.org_id.push(item.orgId);
       settings.unit_id.push(item.unitId);
       settings.event_type.push(item.eventType);
     }
@@ -92,6 +94,7 @@ async function followMerges(repo: IngestRepository, found: LookupResult): Promis
   for (const a of found.aliases) if (a.merged_into === null) owners.set(key3(a.unit_id, a.kind, a.value), a.lead_id);
   if (merged.length === 0) return owners;
   const survivors = await repo.findSurvivors(
+    merged.map((m) => m.org_id),
     merged.map((m) => m.unit_id),
     merged.map((m) => m.merged_into as string),
   );
@@ -108,6 +111,7 @@ async function survivorsOf(repo: IngestRepository, leads: LookupResult['leads'])
   for (const l of leads) if (l.merged_into === null) survivors.set(key2(l.unit_id, l.id), l.id);
   if (merged.length === 0) return survivors;
   const next = await repo.findSurvivors(
+    merged.map((l) => l.org_id),
     merged.map((l) => l.unit_id),
     merged.map((l) => l.merged_into as string),
   );
@@ -126,6 +130,7 @@ async function withCanonicalSettings(repo: IngestRepository, rows: EventTypeSett
   );
   if (canonical.length === 0) return settings;
   const more = await repo.findSettings(
+    canonical.map((s) => s.org_id),
     canonical.map((s) => s.unit_id),
     canonical.map((s) => s.canonical_type as string),
   );

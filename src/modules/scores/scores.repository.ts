@@ -15,9 +15,10 @@ export interface LeadListFilters {
   activeSince?: Date;
 }
 
-/** The engagement level holding `score` in the lead's OU (computed at read time, so level edits apply at once). */
-function levelOf(unitRef: string, scoreSql: Expression<number>) {
-  return sql<string | null>`(select lv.name from levels lv where lv.unit_id = ${sql.ref(unitRef)} and lv.kind = 'engagement'
+/** The engagement level holding `score` in the OU of the row `alias` (computed at read time, so level edits apply at once). */
+function levelOf(alias: 'l' | 's', scoreSql: Expression<number>) {
+  return sql<string | null>`(select lv.name from levels lv
+    where lv.org_id = ${sql.ref(`${alias}.org_id`)} and lv.unit_id = ${sql.ref(`${alias}.unit_id`)} and lv.kind = 'engagement'
     and ${scoreSql} between lv.min_score and lv.max_score order by lv.min_score limit 1)`;
 }
 
@@ -55,9 +56,15 @@ export function createScoresRepository(db: Db) {
       const base = db
         .selectFrom('leads as l')
         .leftJoin('lead_scores as s', (j) =>
-          j.onRef('s.unit_id', '=', 'l.unit_id').onRef('s.lead_id', '=', 'l.id').on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
+          j
+            .onRef('s.org_id', '=', 'l.org_id')
+            .onRef('s.unit_id', '=', 'l.unit_id')
+            .onRef('s.lead_id', '=', 'l.id')
+            .on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
         )
-        .leftJoin('lead_scoring_state as st', (j) => j.onRef('st.unit_id', '=', 'l.unit_id').onRef('st.lead_id', '=', 'l.id'))
+        .leftJoin('lead_scoring_state as st', (j) =>
+          j.onRef('st.org_id', '=', 'l.org_id').onRef('st.unit_id', '=', 'l.unit_id').onRef('st.lead_id', '=', 'l.id'),
+        )
         .where('l.org_id', '=', t.orgId)
         .where('l.unit_id', '=', t.unitId)
         .where('l.merged_into', 'is', null)
@@ -77,7 +84,7 @@ export function createScoresRepository(db: Db) {
             'st.last_event_at',
             'st.last_event_type',
             score.as('score'),
-            levelOf('l.unit_id', score).as('level'),
+            levelOf('l', score).as('level'),
           ])
           .orderBy(sql`${score} desc`)
           .orderBy('l.id')
@@ -95,9 +102,13 @@ export function createScoresRepository(db: Db) {
       return db
         .selectFrom('leads as l')
         .leftJoin('lead_scores as s', (j) =>
-          j.onRef('s.unit_id', '=', 'l.unit_id').onRef('s.lead_id', '=', 'l.id').on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
+          j
+            .onRef('s.org_id', '=', 'l.org_id')
+            .onRef('s.unit_id', '=', 'l.unit_id')
+            .onRef('s.lead_id', '=', 'l.id')
+            .on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
         )
-        .select(['l.id', score.as('score'), levelOf('l.unit_id', score).as('level'), 's.last_event_at'])
+        .select(['l.id', score.as('score'), levelOf('l', score).as('level'), 's.last_event_at'])
         .where('l.org_id', '=', t.orgId)
         .where('l.unit_id', '=', t.unitId)
         .where('l.id', 'in', leadIds)
@@ -108,10 +119,10 @@ export function createScoresRepository(db: Db) {
     async highestScore(t: Tenant, leadId: string) {
       const row = await db
         .selectFrom('lead_scores as s')
-        .innerJoin('rulesets as r', 'r.id', 's.ruleset_id')
+        .innerJoin('rulesets as r', (j) => j.onRef('r.org_id', '=', 's.org_id').onRef('r.id', '=', 's.ruleset_id'))
         .select(['s.total_score', 's.ruleset_id'])
+        .where('s.org_id', '=', t.orgId)
         .where('s.unit_id', '=', t.unitId)
-        .where('r.org_id', '=', t.orgId)
         .where('s.lead_id', '=', leadId)
         .orderBy('s.total_score', 'desc')
         .orderBy('r.is_primary', 'desc')
@@ -122,6 +133,7 @@ export function createScoresRepository(db: Db) {
       const row = await db
         .selectFrom('levels')
         .select('name')
+        .where('org_id', '=', t.orgId)
         .where('unit_id', '=', t.unitId)
         .where('kind', '=', 'engagement')
         .where('min_score', '<=', score)
@@ -159,10 +171,10 @@ export function createScoresRepository(db: Db) {
     eventScores(t: Tenant, eventId: string) {
       return db
         .selectFrom('event_scores as s')
-        .innerJoin('rulesets as r', 'r.id', 's.ruleset_id')
+        .innerJoin('rulesets as r', (j) => j.onRef('r.org_id', '=', 's.org_id').onRef('r.id', '=', 's.ruleset_id'))
         .select(['s.ruleset_id', 'r.name', 'r.is_primary', 's.rules', 's.base', 's.multiplier', 's.delta', 's.score_before', 's.score_after', 's.inorganic', 's.surged', 's.session_events'])
-        .where('s.unit_id', '=', t.unitId)
         .where('s.org_id', '=', t.orgId)
+        .where('s.unit_id', '=', t.unitId)
         .where('s.event_id', '=', eventId)
         .orderBy('r.is_primary', 'desc')
         .orderBy('r.created_at')
@@ -197,7 +209,7 @@ export function createScoresRepository(db: Db) {
     topLeads(t: Tenant, rulesetId: string, limit: number) {
       return db
         .selectFrom('lead_scores as s')
-        .select(['s.lead_id', 's.total_score', 's.last_event_at', levelOf('s.unit_id', sql.ref('s.total_score')).as('level')])
+        .select(['s.lead_id', 's.total_score', 's.last_event_at', levelOf('s', sql.ref('s.total_score')).as('level')])
         .where('s.org_id', '=', t.orgId)
         .where('s.unit_id', '=', t.unitId)
         .where('s.ruleset_id', '=', rulesetId)
@@ -210,20 +222,26 @@ export function createScoresRepository(db: Db) {
     scoreGains(t: Tenant, rulesetId: string, since: Date, limit: number) {
       return db
         .selectFrom('event_scores as e')
-        .innerJoin('lead_scores as s', (j) => j.onRef('s.unit_id', '=', 'e.unit_id').onRef('s.lead_id', '=', 'e.lead_id').onRef('s.ruleset_id', '=', 'e.ruleset_id'))
+        .innerJoin('lead_scores as s', (j) =>
+          j
+            .onRef('s.org_id', '=', 'e.org_id')
+            .onRef('s.unit_id', '=', 'e.unit_id')
+            .onRef('s.lead_id', '=', 'e.lead_id')
+            .onRef('s.ruleset_id', '=', 'e.ruleset_id'),
+        )
         .select((eb) => [
           'e.lead_id',
           sql<number>`sum(e.delta)::int`.as('gain'),
           eb.fn.countAll<number>().as('events'),
           's.total_score',
-          levelOf('s.unit_id', sql.ref('s.total_score')).as('level'),
+          levelOf('s', sql.ref('s.total_score')).as('level'),
           sql<Date>`max(e.occurred_at)`.as('last_gain_at'),
         ])
         .where('e.org_id', '=', t.orgId)
         .where('e.unit_id', '=', t.unitId)
         .where('e.ruleset_id', '=', rulesetId)
         .where('e.occurred_at', '>=', since)
-        .groupBy(['e.lead_id', 's.total_score', 's.unit_id'])
+        .groupBy(['e.lead_id', 's.total_score', 's.org_id', 's.unit_id'])
         .having(sql<SqlBool>`sum(e.delta) > 0`)
         .orderBy(sql`sum(e.delta) desc`)
         .orderBy('e.lead_id')

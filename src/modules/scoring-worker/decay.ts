@@ -16,13 +16,14 @@ export async function runDecayPass(db: Db, now: Date): Promise<number> {
       insert into decay_applications (decay_id, org_id, unit_id, lead_id, anchor_at)
       select d.id, d.org_id, s.unit_id, s.lead_id, s.last_engaged_at
       from decay_rules d
-      join lead_scoring_state s on s.unit_id = d.unit_id
+      join lead_scoring_state s on s.org_id = d.org_id and s.unit_id = d.unit_id
       where s.last_engaged_at is not null
         and s.last_engaged_at <= ${now}::timestamptz - d.inactive_for *
             case d.unit when 'hours' then interval '1 hour' when 'days' then interval '1 day' else interval '1 week' end
       on conflict do nothing
       returning decay_id::text as decay_id, org_id::text as org_id, unit_id::text as unit_id, lead_id,
-                (select decrease from decay_rules where id = decay_id) as decrease, anchor_at`.execute(trx);
+                (select r.decrease from decay_rules r
+                  where r.org_id = decay_applications.org_id and r.id = decay_applications.decay_id) as decrease, anchor_at`.execute(trx);
     if (rows.length === 0) return 0;
     const inserted = await trx
       .insertInto('events')
@@ -48,6 +49,7 @@ export async function runDecayPass(db: Db, now: Date): Promise<number> {
       await trx
         .updateTable('decay_applications')
         .set({ event_id: ev.id })
+        .where('org_id', '=', r.org_id)
         .where('decay_id', '=', r.decay_id)
         .where('unit_id', '=', r.unit_id)
         .where('lead_id', '=', r.lead_id)

@@ -36,13 +36,14 @@ export interface ScoreWrites {
   leadScores: Array<Insertable<LeadScoresTable>>;
   states: Array<Insertable<LeadScoringStateTable>>;
   /** Metadata shown to readers, and the burst root the engine reads (a server-owned column). */
-  patches: Array<{ id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
+  patches: Array<{ org_id: string; id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
 }
 
 /** A backlog row of the claim: the event when this pass row-locked it, all nulls when another transaction holds it. */
 type ClaimRow = { backlog_unit: string; backlog_lead: string } & (ClaimedEvent | { [K in keyof ClaimedEvent]: null });
 
 export interface LeadKey {
+  org_id: string;
   unit_id: string;
   lead_id: string;
 }
@@ -59,7 +60,11 @@ export interface UnitConfig {
 }
 
 function leadArrays(leads: LeadKey[]) {
-  return { units: leads.map((l) => l.unit_id), ids: leads.map((l) => l.lead_id) };
+  return {
+    orgs: [...new Set(leads.map((l) => l.org_id))],
+    units: [...new Set(leads.map((l) => l.unit_id))],
+    ids: leads.map((l) => l.lead_id),
+  };
 }
 
 /** The worker's SQL: claiming, per-unit configuration, per-lead state and the batched writes. */
@@ -78,17 +83,17 @@ export function createWorkerRepository(db: Db) {
     async claim(limit: number): Promise<ClaimedEvent[]> {
       const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
         with candidates as materialized (
-          select unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
+          select org_id, unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
         ),
         held as materialized (
-          select unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
+          select org_id, unit_id, lead_id from (select distinct org_id, unit_id, lead_id from candidates) c
           where pg_try_advisory_xact_lock(${LEAD_LOCK_CLASS}, hashtext(c.unit_id::text || ':' || c.lead_id))
         ),
         backlog as materialized (
-          select e.id, e.seq, e.unit_id, e.lead_id from held k
+          select e.id, e.seq, e.org_id, e.unit_id, e.lead_id from held k
           cross join lateral (
-            select id, seq, unit_id, lead_id from events
-            where unit_id = k.unit_id and lead_id = k.lead_id and scored_at is null
+            select id, seq, org_id, unit_id, lead_id from events
+            where org_id = k.org_id and unit_id = k.unit_id and lead_id = k.lead_id and scored_at is null
             order by seq limit ${limit}
           ) e
           order by e.seq limit ${limit}
@@ -96,7 +101,7 @@ export function createWorkerRepository(db: Db) {
         locked as materialized (
           select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
                  decay_id, decay_decrease
-          from events where id in (select id from backlog) and scored_at is null
+          from events where (org_id, id) in (select org_id, id from backlog) and scored_at is null
           order by seq for update skip locked
         )
         select b.unit_id::text as backlog_unit, b.lead_id as backlog_lead, l.*
@@ -125,19 +130,20 @@ export function createWorkerRepository(db: Db) {
         .where('u.id', '=', unitId)
         .executeTakeFirst();
       if (!unit) return null;
+      const orgId = unit.org_id;
       const [rulesets, rules, filters, levels, surge, settings] = await Promise.all([
-        db.selectFrom('rulesets').select(['id', 'name', 'is_primary']).where('unit_id', '=', unitId).orderBy('created_at').orderBy('id').execute(),
+        db.selectFrom('rulesets').select(['id', 'name', 'is_primary']).where('org_id', '=', orgId).where('unit_id', '=', unitId).orderBy('created_at').orderBy('id').execute(),
         db
           .selectFrom('scoring_rules')
           .select(['id', 'ruleset_id', 'event_type', 'weight', 'active', 'start_at', 'end_at'])
-          .where('unit_id', '=', unitId)
+          .where('org_id', '=', orgId).where('unit_id', '=', unitId)
           .orderBy('created_at')
           .orderBy('id')
           .execute(),
-        db.selectFrom('inorganic_filters').select(['event_type', 'count_threshold', 'time_window_ms', 'group_events']).where('unit_id', '=', unitId).execute(),
-        db.selectFrom('levels').select(['name', 'min_score', 'max_score']).where('unit_id', '=', unitId).where('kind', '=', 'engagement').orderBy('min_score').execute(),
-        db.selectFrom('surge_policies').selectAll().where('unit_id', '=', unitId).executeTakeFirst(),
-        db.selectFrom('event_type_settings').select('event_type').where('unit_id', '=', unitId).where('max_processing_scope', '=', 'observe').execute(),
+        db.selectFrom('inorganic_filters').select(['event_type', 'count_threshold', 'time_window_ms', 'group_events']).where('org_id', '=', orgId).where('unit_id', '=', unitId).execute(),
+        db.selectFrom('levels').select(['name', 'min_score', 'max_score']).where('org_id', '=', orgId).where('unit_id', '=', unitId).where('kind', '=', 'engagement').orderBy('min_score').execute(),
+        db.selectFrom('surge_policies').selectAll().where('org_id', '=', orgId).where('unit_id', '=', unitId).executeTakeFirst(),
+        db.selectFrom('event_type_settings').select('event_type').where('org_id', '=', orgId).where('unit_id', '=', unitId).where('max_processing_scope', '=', 'observe').execute(),
       ]);
       return {
         orgId: unit.org_id,
@@ -153,26 +159,28 @@ export function createWorkerRepository(db: Db) {
       };
     },
 
-    /** Score rows of the leads; `= any` on both key columns lets the primary key index serve it. */
+    /** Score rows of the leads; `= any` on the key columns lets the primary key index serve it. */
     async leadScores(leads: LeadKey[]) {
-      const { units, ids } = leadArrays(leads);
+      const { orgs, units, ids } = leadArrays(leads);
       const wanted = new Set(leads.map((l) => `${l.unit_id}:${l.lead_id}`));
       const rows = await db
         .selectFrom('lead_scores')
         .select(['unit_id', 'lead_id', 'ruleset_id', 'total_score'])
-        .where('unit_id', '=', sql<string>`any(${[...new Set(units)]}::uuid[])`)
+        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
+        .where('unit_id', '=', sql<string>`any(${units}::uuid[])`)
         .where('lead_id', '=', sql<string>`any(${ids}::text[])`)
         .execute();
       return rows.filter((r) => wanted.has(`${r.unit_id}:${r.lead_id}`));
     },
 
     async leadStates(leads: LeadKey[]) {
-      const { units, ids } = leadArrays(leads);
+      const { orgs, units, ids } = leadArrays(leads);
       const wanted = new Set(leads.map((l) => `${l.unit_id}:${l.lead_id}`));
       const rows = await db
         .selectFrom('lead_scoring_state')
         .select(['unit_id', 'lead_id', 'session_events', 'session_last_at', 'last_engaged_at', 'last_event_at', 'last_event_type'])
-        .where('unit_id', '=', sql<string>`any(${[...new Set(units)]}::uuid[])`)
+        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
+        .where('unit_id', '=', sql<string>`any(${units}::uuid[])`)
         .where('lead_id', '=', sql<string>`any(${ids}::text[])`)
         .execute();
       return rows.filter((r) => wanted.has(`${r.unit_id}:${r.lead_id}`));
@@ -186,6 +194,7 @@ export function createWorkerRepository(db: Db) {
       if (probes.length === 0) return new Map<number, { n: number; first_id: string | null; first_root: string | null }>();
       const input = probes.map((p) => ({
         key: p.key,
+        org_id: p.event.org_id,
         unit_id: p.event.unit_id,
         lead_id: p.event.lead_id,
         event_type: p.event.event_type,
@@ -196,7 +205,7 @@ export function createWorkerRepository(db: Db) {
       const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_root: string | null }>`${sql.raw(preparedStatement('score_bursts'))}
         select x.key, b.n, b.first_id, b.first_root
         from json_to_recordset(${JSON.stringify(input)}::json)
-          as x(key int, unit_id uuid, lead_id text, event_type text, seq bigint, from_at timestamptz, to_at timestamptz)
+          as x(key int, org_id uuid, unit_id uuid, lead_id text, event_type text, seq bigint, from_at timestamptz, to_at timestamptz)
         cross join lateral (
           select count(*)::int as n,
                  (array_agg(e.id::text order by e.occurred_at, e.seq))[1] as first_id,
@@ -204,7 +213,7 @@ export function createWorkerRepository(db: Db) {
           from events e
           -- "|| ''" keeps the planner on the (unit, lead, time) index: the (unit, type, time) one would
           -- walk every lead's events of that type in the window.
-          where e.unit_id = x.unit_id and e.lead_id = x.lead_id and (e.event_type || '') = x.event_type
+          where e.org_id = x.org_id and e.unit_id = x.unit_id and e.lead_id = x.lead_id and (e.event_type || '') = x.event_type
             and e.seq < x.seq and e.occurred_at >= x.from_at and e.occurred_at <= x.to_at
             and not (e.normalized and not e.normalized_parent)
         ) b`.execute(db);
@@ -233,7 +242,7 @@ export function createWorkerRepository(db: Db) {
           select org_id, unit_id, lead_id, ruleset_id, total_score, level, last_event_at
           from json_to_recordset(${JSON.stringify(w.leadScores)}::json) as x(org_id uuid, unit_id uuid, lead_id text, ruleset_id uuid,
             total_score int, level text, last_event_at timestamptz)
-          on conflict (unit_id, lead_id, ruleset_id) do update set
+          on conflict (org_id, unit_id, lead_id, ruleset_id) do update set
             total_score = excluded.total_score,
             level = excluded.level,
             -- A DECAY event carries no activity time: keep the stored one.
@@ -245,7 +254,7 @@ export function createWorkerRepository(db: Db) {
           select org_id, unit_id, lead_id, session_events, session_last_at, last_engaged_at, last_event_at, last_event_type
           from json_to_recordset(${JSON.stringify(w.states)}::json) as x(org_id uuid, unit_id uuid, lead_id text, session_events int,
             session_last_at timestamptz, last_engaged_at timestamptz, last_event_at timestamptz, last_event_type text)
-          on conflict (unit_id, lead_id) do update set
+          on conflict (org_id, unit_id, lead_id) do update set
             session_events = excluded.session_events,
             session_last_at = excluded.session_last_at,
             last_engaged_at = excluded.last_engaged_at,
@@ -254,8 +263,8 @@ export function createWorkerRepository(db: Db) {
         ),
         marked as (
           update events e set scored_at = now(), metadata = e.metadata || x.patch, burst_root = x.burst_root
-          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(id uuid, patch jsonb, burst_root uuid)
-          where e.id = x.id and e.scored_at is null
+          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid)
+          where e.org_id = x.org_id and e.id = x.id and e.scored_at is null
           returning 1
         )
         select count(*)::int as marked from marked`.execute(db);
@@ -273,10 +282,10 @@ export function createWorkerRepository(db: Db) {
     },
 
     /** Takes a repeatedly failing event out of the queue without scores, recording an error code. */
-    async setAside(eventId: string, code: string): Promise<void> {
+    async setAside(event: { org_id: string; id: string }, code: string): Promise<void> {
       await sql`
         update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: code })}::jsonb
-        where id = ${eventId} and scored_at is null`.execute(db);
+        where org_id = ${event.org_id} and id = ${event.id} and scored_at is null`.execute(db);
     },
   };
 }

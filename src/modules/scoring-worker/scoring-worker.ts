@@ -91,14 +91,14 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   }
 
   /** One claim-and-score transaction; resolves to the number of events it scored. */
-  async function runOnce(limit = batchSize, onClaim?: (eventIds: string[]) => void): Promise<number> {
+  async function runOnce(limit = batchSize, onClaim?: (events: ClaimedEvent[]) => void): Promise<number> {
     const result = await db.transaction().execute(async (trx) => {
       const repo = createWorkerRepository(trx);
       // Safe to relax: score rows and scored_at commit or vanish together, so a commit lost in a
       // crash only means those events are scored again after restart, still exactly once.
       if (database.kind === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
       const events = await repo.claim(limit);
-      onClaim?.(events.map((e) => e.id));
+      onClaim?.(events);
       if (events.length === 0) return null;
       const scored = await scoreEvents(repo, events);
       await options.beforeCommit?.(events);
@@ -138,9 +138,9 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
 
   async function step(): Promise<number> {
     await ensureStatistics();
-    let claimed: string[] = [];
+    let claimed: ClaimedEvent[] = [];
     try {
-      const n = await runOnce(isolate ? 1 : batchSize, (ids) => (claimed = ids));
+      const n = await runOnce(isolate ? 1 : batchSize, (events) => (claimed = events));
       isolate = false;
       consecutiveFailures = 0;
       return n;
@@ -148,17 +148,17 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       log.error({ err, events: claimed.length }, 'scoring pass failed; its events stay queued');
       const [only] = claimed;
       if (isolate && claimed.length === 1 && only) {
-        const count = (failures.get(only) ?? 0) + 1;
-        failures.set(only, count);
+        const count = (failures.get(only.id) ?? 0) + 1;
+        failures.set(only.id, count);
         // Only passes that got as far as claiming count, so a database outage sets nothing aside.
         if (count >= MAX_EVENT_FAILURES) {
-          failures.delete(only);
+          failures.delete(only.id);
           // The event keeps a code; the error's text (which may quote data) goes to the log only.
           const code = scoringErrorCode(err);
           await createWorkerRepository(db)
             .setAside(only, code)
-            .then(() => log.error({ err, eventId: only, scoringError: code }, 'event set aside after repeated scoring failures'))
-            .catch((setAsideErr: unknown) => log.error({ err: setAsideErr, eventId: only }, 'could not set the event aside'));
+            .then(() => log.error({ err, eventId: only.id, scoringError: code }, 'event set aside after repeated scoring failures'))
+            .catch((setAsideErr: unknown) => log.error({ err: setAsideErr, eventId: only.id }, 'could not set the event aside'));
         }
       }
       isolate = true;

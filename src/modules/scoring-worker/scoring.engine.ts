@@ -84,7 +84,7 @@ function isDecay(e: ClaimedEvent): boolean {
 async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promise<Batch> {
   const configs = new Map<string, UnitConfig | null>();
   for (const unitId of new Set(events.map((e) => e.unit_id))) configs.set(unitId, await repo.unitConfig(unitId));
-  const leads = [...new Map(events.map((e) => [leadKey(e), { unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
+  const leads = [...new Map(events.map((e) => [leadKey(e), { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
   const totals = new Map<string, number>();
   for (const s of await repo.leadScores(leads)) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
   const states = new Map<string, LeadState>();
@@ -218,7 +218,7 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
     states: events
       .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
       .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
-    patches: events.map((e) => ({ id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: batch.roots.get(e.id) ?? null })),
+    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: batch.roots.get(e.id) ?? null })),
   });
   if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
 }

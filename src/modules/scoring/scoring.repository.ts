@@ -187,7 +187,7 @@ export function createScoringRepository(db: Db) {
       return db
         .insertInto('surge_policies')
         .values(values)
-        .onConflict((oc) => oc.column('unit_id').doUpdateSet({ ...rest, updated_at: sql<Date>`now()` }))
+        .onConflict((oc) => oc.columns(['org_id', 'unit_id']).doUpdateSet({ ...rest, updated_at: sql<Date>`now()` }))
         .returningAll()
         .executeTakeFirstOrThrow();
     },
