@@ -60,6 +60,15 @@ const OPENAPI_INFO = {
 };
 
 /**
+ * Fastify 5 ignores a bare hop count (it cannot validate the peer); TRUST_PROXY=n keeps the usual
+ * meaning, trusting the n nearest hops, which is only safe when the proxies are the sole way in —
+ * the same caveat as `true`, which trusts every hop.
+ */
+function fastifyTrustProxy(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
+/**
  * Builds a ready-to-listen app from validated config and an open, migrated database; never listens
  * itself. The caller owns the database and closes it after `app.close()`.
  */
@@ -76,7 +85,8 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: true,
+    // X-Forwarded-For names the client only when it comes from a proxy TRUST_PROXY trusts (semantics §1).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
