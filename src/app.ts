@@ -4,8 +4,10 @@ import jwt from '@fastify/jwt';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createAccessCheck } from './auth/access-check.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { createCredentialCache } from './auth/credential-cache.js';
+import { createRevocationBus } from './auth/revocations.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
@@ -19,6 +21,7 @@ import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { leadAliasesRoutes } from './modules/ingest/lead-aliases.routes.js';
 import { streamRoutes } from './modules/stream/stream.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { createAuthService } from './modules/auth/auth.service.js';
 import { createOrgService } from './modules/org/org.service.js';
 import { createUnitDefaults } from './modules/org/unit-defaults.js';
 import { membersRoutes } from './modules/org/members.routes.js';
@@ -107,14 +110,24 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const audit = createAuditLog(db, (err) => app.log.error({ err }, 'could not write audit rows'));
   const limiter = createRateLimiter(config.rateLimit);
   const unitDefaults = createUnitDefaults();
-  const orgService = createOrgService({ db, unitDefaults });
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
   app.decorate('live', live);
   app.addHook('onReady', async () => live.start());
   app.addHook('onClose', async () => live.close());
-  const credentials = createCredentialCache(database, (err) => app.log.error({ err }, 'credential revocation channel failed'));
-  app.addHook('onReady', async () => credentials.start());
-  app.addHook('onClose', async () => credentials.close());
+  const revocations = createRevocationBus(database, (err) => app.log.error({ err }, 'access revocation channel failed'));
+  const credentials = createCredentialCache(revocations);
+  app.addHook('onReady', async () => revocations.start());
+  app.addHook('onClose', async () => {
+    credentials.close();
+    await revocations.close();
+  });
+  const orgService = createOrgService({ db, unitDefaults, revocations });
+  const authService = createAuthService({
+    db,
+    revocations,
+    sign: (payload) => app.jwt.sign(payload),
+    onError: (err, message) => app.log.error({ err }, message),
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
@@ -141,7 +154,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(auditPlugin, { audit });
 
   await app.register(systemRoutes, { database, metrics });
-  await app.register(authRoutes, { db, config, limiter, orgService });
+  await app.register(authRoutes, { db, config, limiter, orgService, authService });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
@@ -150,7 +163,12 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   // Ingestion, live stream and events.
   await app.register(ingestRoutes, { config, database, live, metrics });
   await app.register(leadAliasesRoutes, { db });
-  await app.register(streamRoutes, { live, heartbeatMs: config.sseHeartbeatMs });
+  await app.register(streamRoutes, {
+    live,
+    heartbeatMs: config.sseHeartbeatMs,
+    revocations,
+    stillAllowed: createAccessCheck({ db, credentials }),
+  });
   await app.register(eventsRoutes, { db });
   await app.register(eventTypesRoutes, { db });
   // Scoring: configuration, the worker, score reads.
