@@ -20,6 +20,7 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { leadAliasesRoutes } from './modules/ingest/lead-aliases.routes.js';
 import { streamRoutes } from './modules/stream/stream.routes.js';
+import { createAuthLimits } from './modules/auth/auth.limits.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createOrgService } from './modules/org/org.service.js';
@@ -128,6 +129,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     sign: (payload) => app.jwt.sign(payload),
     onError: (err, message) => app.log.error({ err }, message),
   });
+  const authLimits = createAuthLimits({ perAddressPerMinute: config.authRateLimitPerMin });
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
@@ -154,7 +156,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(auditPlugin, { audit });
 
   await app.register(systemRoutes, { database, metrics });
-  await app.register(authRoutes, { db, config, limiter, orgService, authService });
+  await app.register(authRoutes, { db, config, limiter, orgService, authService, authLimits });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });

@@ -22,6 +22,7 @@ import {
   unitSchema,
 } from '../org/org.schemas.js';
 import type { OrgService } from '../org/org.service.js';
+import type { AuthLimits } from './auth.limits.js';
 import type { AuthService } from './auth.service.js';
 
 /** Cookie names earlier auth flows used, and the activeOu cookie; /auth/cleanup clears them. */
@@ -61,6 +62,7 @@ export interface AuthRoutesDeps {
   limiter: RateLimiter;
   orgService: OrgService;
   authService: AuthService;
+  authLimits: AuthLimits;
 }
 
 /** A failed login is audited in the organization of the member the email names; else only logged. */
@@ -72,9 +74,10 @@ function noteFailedLogin(request: FastifyRequest, email: string, member: Member 
 export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createOrgRepository(deps.db);
-  const { authService } = deps;
+  const { authService, authLimits } = deps;
   const tags = ['Auth'];
   const cookieOptions = { httpOnly: true, sameSite: 'lax', path: '/', secure: deps.config.cookieSecure } as const;
+  const attemptLimited = { onRequest: authLimits.countAttempt };
 
   function startSession(reply: FastifyReply, member: Pick<Member, 'id' | 'org_id' | 'token_version'>, unitId: string | undefined) {
     const session = authService.startSession(member);
@@ -85,12 +88,14 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps) {
 
   r.post('/auth/signup', {
     config: { access: access.public },
+    ...attemptLimited,
     schema: {
       tags,
       operationId: 'signup',
       summary: 'Create an organization, its admin member and a default OU; returns a token',
+      description: 'Limited per client address (AUTH_RATE_LIMIT_PER_MIN attempts a minute): 429 with Retry-After above it.',
       body: signupBody,
-      response: { 201: signupSchema, ...errorResponses(400, 403, 409) },
+      response: { 201: signupSchema, ...errorResponses(400, 403, 409, 429) },
     },
     handler: async (request, reply) => {
       if (!deps.config.signupEnabled) throw new AppError('signup_disabled', 'signup is disabled on this server');
@@ -105,20 +110,26 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps) {
 
   r.post('/auth/login', {
     config: { access: access.public },
+    ...attemptLimited,
     schema: {
       tags,
       operationId: 'login',
       summary: 'Email + password → token; sets the session and activeOu cookies',
+      description:
+        'Limited per client address (AUTH_RATE_LIMIT_PER_MIN attempts a minute) and per email (after 10 failed logins ' +
+        'in 15 minutes the email is locked until that window ends, even for the right password): 429 with Retry-After.',
       body: loginBody,
-      response: { 200: sessionSchema, ...errorResponses(400, 401) },
+      response: { 200: sessionSchema, ...errorResponses(400, 401, 429) },
     },
     handler: async (request, reply) => {
       const { email, password: given } = request.body;
+      authLimits.beginLogin(email, reply);
       const check = await authService.checkPassword(email, given);
       if (!check.ok) {
         noteFailedLogin(request, email, check.member);
         throw new AppError('unauthorized', 'invalid email or password');
       }
+      authLimits.loginSucceeded(email);
       request.auditActor = { orgId: check.member.org_id, memberId: check.member.id, email: check.member.email };
       const [firstUnit] = await repo.listUnitsOf(check.member);
       return { ...startSession(reply, check.member, firstUnit?.id), member: toMember(check.member) };
