@@ -75,16 +75,20 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamDeps) {
   });
 }
 
-/** Writes the OU's live messages and heartbeats to the response until `end` (registered in `open`). */
-function serveStream(request: FastifyRequest, res: ServerResponse, unitId: string, deps: StreamDeps, open: Set<() => void>) {
+function writeStreamHead(res: ServerResponse, requestId: string): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
-    'x-request-id': String(request.id),
+    'x-request-id': requestId,
   });
   res.write(': connected\n\n');
+}
+
+/** Writes the OU's live messages and heartbeats to the response until `end` (registered in `open`). */
+function serveStream(request: FastifyRequest, res: ServerResponse, unitId: string, deps: StreamDeps, open: Set<() => void>) {
+  writeStreamHead(res, String(request.id));
   const end = () => {
     if (!open.delete(end)) return;
     clearInterval(heartbeat);
@@ -101,7 +105,7 @@ function serveStream(request: FastifyRequest, res: ServerResponse, unitId: strin
     res.write(chunk);
   };
   const watcher = accessWatcher(request, unitId, deps, () => {
-    if (!res.writableEnded) res.write(ACCESS_ENDED);
+    if (open.has(end) && !res.writableEnded && !res.destroyed) res.write(ACCESS_ENDED);
     end();
   });
   const unsubscribe = deps.live.subscribe([unitId], (message) =>
