@@ -4,8 +4,10 @@ import jwt from '@fastify/jwt';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createAccessCheck } from './auth/access-check.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { createCredentialCache } from './auth/credential-cache.js';
+import { createRevocationBus } from './auth/revocations.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
@@ -19,7 +21,9 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { leadAliasesRoutes } from './modules/ingest/lead-aliases.routes.js';
 import { streamRoutes } from './modules/stream/stream.routes.js';
+import { createAuthLimits } from './modules/auth/auth.limits.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { createAuthService } from './modules/auth/auth.service.js';
 import { createOrgService } from './modules/org/org.service.js';
 import { createUnitDefaults } from './modules/org/unit-defaults.js';
 import { membersRoutes } from './modules/org/members.routes.js';
@@ -64,6 +68,15 @@ const OPENAPI_INFO = {
 };
 
 /**
+ * Fastify 5 ignores a bare hop count (it cannot validate the peer); TRUST_PROXY=n keeps the usual
+ * meaning, trusting the n nearest hops, which is only safe when the proxies are the sole way in —
+ * the same caveat as `true`, which trusts every hop.
+ */
+function fastifyTrustProxy(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
+/**
  * Builds a ready-to-listen app from validated config and an open, migrated database; never listens
  * itself. The caller owns the database and closes it after `app.close()`.
  */
@@ -80,7 +93,8 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: true,
+    // X-Forwarded-For names the client only when it comes from a proxy TRUST_PROXY trusts (semantics §1).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
@@ -105,14 +119,25 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const audit = createAuditLog(db, (err) => app.log.error({ err }, 'could not write audit rows'));
   const limiter = createRateLimiter(config.rateLimit);
   const unitDefaults = createUnitDefaults();
-  const orgService = createOrgService({ db, unitDefaults });
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
   app.decorate('live', live);
   app.addHook('onReady', async () => live.start());
   app.addHook('onClose', async () => live.close());
-  const credentials = createCredentialCache(database, (err) => app.log.error({ err }, 'credential revocation channel failed'));
-  app.addHook('onReady', async () => credentials.start());
-  app.addHook('onClose', async () => credentials.close());
+  const revocations = createRevocationBus(database, (err) => app.log.error({ err }, 'access revocation channel failed'));
+  const credentials = createCredentialCache(revocations);
+  app.addHook('onReady', async () => revocations.start());
+  app.addHook('onClose', async () => {
+    credentials.close();
+    await revocations.close();
+  });
+  const orgService = createOrgService({ db, unitDefaults, revocations });
+  const authService = createAuthService({
+    db,
+    revocations,
+    sign: (payload) => app.jwt.sign(payload),
+    onError: (err, message) => app.log.error({ err }, message),
+  });
+  const authLimits = createAuthLimits({ perAddressPerMinute: config.authRateLimitPerMin });
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
@@ -139,7 +164,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(auditPlugin, { audit });
 
   await app.register(systemRoutes, { database, metrics });
-  await app.register(authRoutes, { db, config, limiter, orgService });
+  await app.register(authRoutes, { db, config, limiter, orgService, authService, authLimits });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
@@ -148,7 +173,12 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   // Ingestion, live stream and events.
   await app.register(ingestRoutes, { config, database, live, metrics });
   await app.register(leadAliasesRoutes, { db });
-  await app.register(streamRoutes, { live, heartbeatMs: config.sseHeartbeatMs });
+  await app.register(streamRoutes, {
+    live,
+    heartbeatMs: config.sseHeartbeatMs,
+    revocations,
+    stillAllowed: createAccessCheck({ db, credentials }),
+  });
   await app.register(eventsRoutes, { db });
   await app.register(eventTypesRoutes, { db });
   // Scoring: configuration, the worker, score reads.

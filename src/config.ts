@@ -1,9 +1,34 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
+
+/** An address or a CIDR range (`10.0.0.0/8`, `fd00::/8`), as Fastify's `trustProxy` takes them. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const max = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+/** TRUST_PROXY: `true`/`false`, a hop count, or a comma-separated list of addresses and CIDR ranges. */
+const trustProxy = z.string().transform((value, ctx): boolean | number | string[] => {
+  const v = value.trim();
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isAddressOrRange(e));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `not true/false, a hop count or addresses/CIDRs: ${bad.join(', ') || v}` });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -19,6 +44,8 @@ const envSchema = z.object({
   RATE_LIMIT_KEY_BY: z.enum(['org', 'member', 'ip']).default('org'),
   RATE_LIMIT_RPS: z.coerce.number().positive().default(100),
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  AUTH_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(30),
+  TRUST_PROXY: trustProxy.default(false),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   COOKIE_SECURE: bool.default(false),
   IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
@@ -50,6 +77,10 @@ export type Config = Readonly<{
     rps: number;
     burst: number;
   }>;
+  /** Attempts a minute per client address on POST /auth/login and /auth/signup, whatever the rate-limit mode. */
+  authRateLimitPerMin: number;
+  /** Fastify's `trustProxy`: whose X-Forwarded-For names the client address (default: nobody's). */
+  trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
   cookieSecure: boolean;
   /** Upload limit of POST /events/import (semantics §2). */
@@ -97,6 +128,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rps: e.RATE_LIMIT_RPS,
       burst: e.RATE_LIMIT_BURST,
     }),
+    authRateLimitPerMin: e.AUTH_RATE_LIMIT_PER_MIN,
+    trustProxy: e.TRUST_PROXY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     cookieSecure: e.COOKIE_SECURE,
     importMaxBytes: e.IMPORT_MAX_BYTES,

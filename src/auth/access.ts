@@ -33,8 +33,14 @@ export const access = {
   anyCaller: { auth: 'any', ou: false } as Access,
 };
 
+/** What a caller authenticated with, so a long request (GET /stream) can check it again later. */
+export type Grant =
+  | { kind: 'session'; sessionId: string; version: number; expiresAt: number }
+  | { kind: 'credential'; clientId: string };
+
 export interface AuthContext {
   via: 'jwt' | 'basic';
+  grant: Grant;
   orgId: string;
   memberId: string | null;
   email: string | null;
@@ -42,6 +48,11 @@ export interface AuthContext {
   credentialId: string | null;
   /** The active OU, when one could be resolved. */
   unitId: string | null;
+  /**
+   * Why the activeOu cookie was refused (altered, stale or another organization's), else null.
+   * Routes that need the active OU answer 403 with it; the others work without an active OU.
+   */
+  activeOuRefused: string | null;
   /** The caller's role in the active OU. */
   role: OuRole | null;
   /** The caller's role in any OU of its organization (org admins are Owner everywhere). */

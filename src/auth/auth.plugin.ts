@@ -4,9 +4,10 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/errors.js';
 import { roleAtLeast, type Access, type AuthContext, type OuRole } from './access.js';
-import { createAuthRepository, type MemberAccess } from './auth.repository.js';
+import { createAuthRepository, type AuthRepository, type MemberAccess } from './auth.repository.js';
 import type { CredentialCache } from './credential-cache.js';
 import { secretMatches } from './secrets.js';
+import { parseSessionClaims, type SessionClaims } from './sessions.js';
 
 export const SESSION_COOKIE = 'session';
 export const ACTIVE_OU_COOKIE = 'activeOu';
@@ -22,11 +23,6 @@ declare module 'fastify' {
   }
 }
 
-interface TokenClaims {
-  sub: string;
-  org: string;
-}
-
 const unauthorized = (message: string) => new AppError('unauthorized', message);
 
 function bearerOrSession(request: FastifyRequest): string | null {
@@ -35,88 +31,107 @@ function bearerOrSession(request: FastifyRequest): string | null {
   return request.cookies[SESSION_COOKIE] ?? null;
 }
 
-/** The activeOu cookie is signed; an altered one is refused rather than ignored. */
-function activeOuFromCookie(request: FastifyRequest): string | null {
-  const raw = request.cookies[ACTIVE_OU_COOKIE];
-  if (!raw) return null;
-  const unsigned = request.unsignCookie(raw);
-  if (!unsigned.valid || !unsigned.value) throw new AppError('forbidden', 'the activeOu cookie is not valid');
-  return unsigned.value;
+interface ActiveUnit {
+  unitId: string | null;
+  refused: string | null;
 }
 
-function memberContext(member: MemberAccess, unitId: string | null): AuthContext {
+/**
+ * Active OU in the order of semantics §1: the signed activeOu cookie when it names an OU of the
+ * member, else the only OU. A refused cookie (altered, stale, foreign) resolves to no OU and says
+ * why, so routes that need the OU answer 403 while the others (logout, choosing another OU) work.
+ */
+function resolveMemberUnit(request: FastifyRequest, member: MemberAccess): ActiveUnit {
+  const raw = request.cookies[ACTIVE_OU_COOKIE];
+  if (raw) {
+    const unsigned = request.unsignCookie(raw);
+    if (!unsigned.valid || !unsigned.value) return { unitId: null, refused: 'the activeOu cookie is not valid' };
+    if (!member.units.has(unsigned.value)) return { unitId: null, refused: 'you are not a member of the active OU' };
+    return { unitId: unsigned.value, refused: null };
+  }
+  const only = member.units.size === 1 ? ([...member.units.keys()][0] ?? null) : null;
+  return { unitId: only, refused: null };
+}
+
+function memberContext(member: MemberAccess, claims: SessionClaims, active: ActiveUnit): AuthContext {
+  const { sessionId, version, expiresAt } = claims;
   return {
     via: 'jwt',
+    grant: { kind: 'session', sessionId, version, expiresAt },
     orgId: member.orgId,
     memberId: member.id,
     email: member.email,
     orgRole: member.orgRole,
     credentialId: null,
-    unitId,
-    role: unitId ? (member.units.get(unitId) ?? null) : null,
+    unitId: active.unitId,
+    activeOuRefused: active.refused,
+    role: active.unitId ? (member.units.get(active.unitId) ?? null) : null,
     roleIn: (id) => member.units.get(id) ?? null,
   };
 }
 
-/** Active OU in the order of semantics §1: cookie (must be the member's), else the only OU. */
-function resolveMemberUnit(request: FastifyRequest, member: MemberAccess): string | null {
-  const fromCookie = activeOuFromCookie(request);
-  if (fromCookie) {
-    if (!member.units.has(fromCookie)) throw new AppError('forbidden', 'you are not a member of the active OU');
-    return fromCookie;
-  }
-  if (member.units.size === 1) return [...member.units.keys()][0] ?? null;
-  return null;
-}
-
-async function authenticate(
-  request: FastifyRequest,
-  app: FastifyInstance,
-  repo: ReturnType<typeof createAuthRepository>,
-  credentials: CredentialCache,
-  touched: Map<string, number>,
-): Promise<AuthContext> {
-  const header = request.headers.authorization;
-  if (header?.startsWith('Basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    // NUL cannot be stored, so no client id holds one (and PostgreSQL would refuse the lookup).
-    if (colon < 1 || decoded.includes('\u0000')) throw unauthorized('malformed Basic credentials');
-    const clientId = decoded.slice(0, colon);
-    const credential = await credentials.get(clientId, () => repo.findCredentialByClientId(clientId));
-    if (!credential || !secretMatches(decoded.slice(colon + 1), credential.secret_hash)) {
-      throw unauthorized('invalid client credentials');
-    }
-    const last = touched.get(credential.id) ?? credential.last_used_at?.getTime() ?? 0;
-    if (Date.now() - last > CREDENTIAL_TOUCH_MS) {
-      touched.set(credential.id, Date.now());
-      repo.touchCredential(credential.id).catch((err) => request.log.warn({ err }, 'could not record credential use'));
-    }
-    const unitId = credential.unit_id;
-    const role: OuRole = 'Operator';
-    return {
-      via: 'basic',
-      orgId: credential.org_id,
-      memberId: null,
-      email: null,
-      orgRole: null,
-      credentialId: credential.id,
-      unitId,
-      role,
-      roleIn: (id) => (id === unitId ? role : null),
-    };
-  }
-  const token = bearerOrSession(request);
-  if (!token) throw unauthorized('authentication required');
-  let claims: TokenClaims;
+/** The claims of a valid, unexpired member token (signature and expiry checked by @fastify/jwt). */
+function verifiedClaims(app: FastifyInstance, token: string): SessionClaims {
+  let payload: unknown;
   try {
-    claims = app.jwt.verify<TokenClaims>(token);
+    payload = app.jwt.verify(token);
   } catch {
     throw unauthorized('the token is invalid or expired');
   }
-  const member = await repo.findMemberAccess(claims.sub);
-  if (!member || member.orgId !== claims.org) throw unauthorized('the token is invalid or expired');
-  return memberContext(member, resolveMemberUnit(request, member));
+  const claims = parseSessionClaims(payload);
+  if (!claims) throw unauthorized('the token is invalid or expired');
+  return claims;
+}
+
+interface AuthDeps {
+  app: FastifyInstance;
+  repo: AuthRepository;
+  credentials: CredentialCache;
+  touched: Map<string, number>;
+}
+
+/** Basic credentials come from the in-process cache: no database read on the ingestion hot path. */
+async function authenticateBasic(request: FastifyRequest, header: string, deps: AuthDeps): Promise<AuthContext> {
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  // NUL cannot be stored, so no client id holds one (and PostgreSQL would refuse the lookup).
+  if (colon < 1 || decoded.includes('\u0000')) throw unauthorized('malformed Basic credentials');
+  const clientId = decoded.slice(0, colon);
+  const credential = await deps.credentials.get(clientId, () => deps.repo.findCredentialByClientId(clientId));
+  if (!credential || !secretMatches(decoded.slice(colon + 1), credential.secret_hash)) {
+    throw unauthorized('invalid client credentials');
+  }
+  const last = deps.touched.get(credential.id) ?? credential.last_used_at?.getTime() ?? 0;
+  if (Date.now() - last > CREDENTIAL_TOUCH_MS) {
+    deps.touched.set(credential.id, Date.now());
+    deps.repo.touchCredential(credential.id).catch((err) => request.log.warn({ err }, 'could not record credential use'));
+  }
+  const unitId = credential.unit_id;
+  const role: OuRole = 'Operator';
+  return {
+    via: 'basic',
+    grant: { kind: 'credential', clientId },
+    orgId: credential.org_id,
+    memberId: null,
+    email: null,
+    orgRole: null,
+    credentialId: credential.id,
+    unitId,
+    activeOuRefused: null,
+    role,
+    roleIn: (id) => (id === unitId ? role : null),
+  };
+}
+
+async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<AuthContext> {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Basic ')) return authenticateBasic(request, header, deps);
+  const token = bearerOrSession(request);
+  if (!token) throw unauthorized('authentication required');
+  const claims = verifiedClaims(deps.app, token);
+  const member = await deps.repo.findMemberAccess(claims);
+  if (!member) throw unauthorized('the token is invalid or expired');
+  return memberContext(member, claims, resolveMemberUnit(request, member));
 }
 
 function authorize(auth: AuthContext, access: Exclude<Access, { auth: 'none' }>): void {
@@ -125,6 +140,7 @@ function authorize(auth: AuthContext, access: Exclude<Access, { auth: 'none' }>)
   }
   if (access.orgAdmin && auth.orgRole !== 'admin') throw new AppError('forbidden', 'this needs an organization admin');
   if (!access.ou) return;
+  if (auth.activeOuRefused) throw new AppError('forbidden', auth.activeOuRefused);
   if (!auth.unitId) throw new AppError('ou_required', 'select an active OU first (POST /org-units/active)');
   if (access.role && !roleAtLeast(auth.role, access.role)) {
     throw new AppError('forbidden', `this needs the ${access.role} role in the active OU`);
@@ -137,8 +153,7 @@ function authorize(auth: AuthContext, access: Exclude<Access, { auth: 'none' }>)
  */
 export const authPlugin = fp(
   async (app: FastifyInstance, opts: { db: Db; config: Config; credentials: CredentialCache }) => {
-    const repo = createAuthRepository(opts.db);
-    const touched = new Map<string, number>();
+    const deps: AuthDeps = { app, repo: createAuthRepository(opts.db), credentials: opts.credentials, touched: new Map() };
     app.decorateRequest('auth', null as unknown as AuthContext);
 
     app.addHook('onRoute', (route) => {
@@ -150,7 +165,7 @@ export const authPlugin = fp(
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (!access || access.auth === 'none') return;
-      request.auth = await authenticate(request, app, repo, opts.credentials, touched);
+      request.auth = await authenticate(request, deps);
       authorize(request.auth, access);
     });
   },

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { RevocationBus } from './revocations.js';
 
 export interface CachedCredential {
   id: string;
@@ -8,23 +8,21 @@ export interface CachedCredential {
   last_used_at: Date | null;
 }
 
-/** NOTIFY channel on which a process announces a revoked client id to every other process. */
-export const CREDENTIAL_REVOKED_CHANNEL = 'lv_credential_revoked';
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
 /**
  * Keeps Basic credentials in memory so the ingestion hot path does not read the database on
- * every request. Revocation stays immediate: `revoke` evicts here and NOTIFYs every other process,
- * which evicts on receipt; the TTL bounds staleness should that notification ever be missed.
- * Unknown client ids are not cached, so a new credential works at once.
+ * every request. Revocation stays immediate: `revoke` publishes on the revocation bus, which evicts
+ * here and in every other process; the TTL bounds staleness should a notification ever be missed.
+ * Unknown client ids are not cached, so a new credential works at once. Nothing is cached while
+ * other processes' revocations cannot arrive.
  */
-export function createCredentialCache(database: Database, onError: (err: unknown) => void) {
+export function createCredentialCache(revocations: RevocationBus) {
   const entries = new Map<string, { credential: CachedCredential; expiresAt: number }>();
   // When each client id was last revoked: a load that started before then may have read the row
   // just before its deletion, so its result is not trusted.
   const revokedAt = new Map<string, number>();
-  let unlisten: (() => Promise<void>) | null = null;
 
   function evict(clientId: string): void {
     entries.delete(clientId);
@@ -33,17 +31,11 @@ export function createCredentialCache(database: Database, onError: (err: unknown
     for (const [id, at] of revokedAt) if (now - at > TTL_MS) revokedAt.delete(id);
   }
 
+  const unsubscribe = revocations.subscribe((revocation) => {
+    if (revocation.kind === 'credential') evict(revocation.clientId);
+  });
+
   return {
-    async start(): Promise<void> {
-      if (database.kind !== 'postgres' || unlisten) return;
-      try {
-        unlisten = await database.listen(CREDENTIAL_REVOKED_CHANNEL, evict);
-      } catch (err) {
-        // Without the channel, fall back to the database on every request rather than risk staleness.
-        entries.clear();
-        onError(err);
-      }
-    },
     async get(clientId: string, load: () => Promise<CachedCredential | undefined>): Promise<CachedCredential | undefined> {
       const hit = entries.get(clientId);
       if (hit && hit.expiresAt > Date.now()) return hit.credential;
@@ -54,21 +46,19 @@ export function createCredentialCache(database: Database, onError: (err: unknown
         entries.delete(clientId);
         return undefined;
       }
-      if (database.kind === 'pglite' || unlisten) {
+      if (revocations.crossProcess) {
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
         entries.set(clientId, { credential, expiresAt: Date.now() + TTL_MS });
       }
       return credential;
     },
     /** Called after the credential's row is deleted (committed). */
-    async revoke(clientId: string): Promise<void> {
-      evict(clientId);
-      if (database.kind === 'postgres') await database.notify(CREDENTIAL_REVOKED_CHANNEL, clientId);
+    revoke(clientId: string): Promise<void> {
+      return revocations.publish({ kind: 'credential', clientId });
     },
-    async close(): Promise<void> {
+    close(): void {
+      unsubscribe();
       entries.clear();
-      await unlisten?.();
-      unlisten = null;
     },
   };
 }

@@ -1,11 +1,39 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64 } as const;
+/**
+ * OWASP Password Storage Cheat Sheet's scrypt minimum, in its low-memory form (N=2^14, r=8, p=5 costs
+ * as much CPU as N=2^17, r=8, p=1 but needs 16 MiB per hash instead of 128 MiB, so a burst of logins
+ * cannot exhaust memory). Stored hashes carry their parameters, so older ones still verify.
+ */
+const SCRYPT = { N: 2 ** 14, r: 8, p: 5, keylen: 64 } as const;
+/** Largest parameters a stored hash may name: beyond them it is refused, not computed. */
+const MAX_N = 2 ** 20;
+const MAX_R_TIMES_P = 64;
 
 function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  // scrypt needs about 128·N·r bytes; Node refuses anything above `maxmem` (32 MiB by default).
+  const maxmem = 256 * (options.N ?? 0) * (options.r ?? 0) + 1024 * 1024;
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password, salt, keylen, { ...options, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
   );
+}
+
+interface StoredHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** `scrypt$N$r$p$salt$hash`, or null when the string is not one we can check. */
+function parseStoredHash(stored: string): StoredHash | null {
+  const [scheme, n, r, p, salt, hash, ...rest] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash || rest.length > 0) return null;
+  const [N, R, P] = [Number(n), Number(r), Number(p)];
+  const valid = [N, R, P].every(Number.isSafeInteger) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0 && R >= 1 && P >= 1;
+  if (!valid || R * P > MAX_R_TIMES_P) return null;
+  return { N, r: R, p: P, salt: Buffer.from(salt, 'base64url'), hash: Buffer.from(hash, 'base64url') };
 }
 
 /** Passwords: salted scrypt, stored as `scrypt$N$r$p$salt$hash` so parameters can change later. */
@@ -16,15 +44,16 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return timingSafeEqual(key, expected);
+  const parsed = parseStoredHash(stored);
+  if (!parsed || parsed.hash.length === 0) return false;
+  const key = await scryptAsync(password, parsed.salt, parsed.hash.length, { N: parsed.N, r: parsed.r, p: parsed.p });
+  return timingSafeEqual(key, parsed.hash);
+}
+
+/** Whether a stored hash was made with other parameters than today's, so a login should re-hash it. */
+export function needsRehash(stored: string): boolean {
+  const parsed = parseStoredHash(stored);
+  return !parsed || parsed.N !== SCRYPT.N || parsed.r !== SCRYPT.r || parsed.p !== SCRYPT.p || parsed.hash.length !== SCRYPT.keylen;
 }
 
 /** A hash that costs as much as a real check, so unknown emails take as long as wrong passwords. */

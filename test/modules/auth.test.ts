@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TEST_ENV, setupTestApp } from '../helpers/app.js';
 import { addMember, bearer, createCredential, expectError, signup, uniqueEmail } from '../helpers/factories.js';
@@ -92,14 +93,18 @@ describe('POST /auth/login', () => {
 });
 
 describe('tokens and cookies', () => {
-  it('refuses a missing, forged, expired or garbage token with 401', async () => {
+  it('refuses a missing, forged, expired, session-less or garbage token with 401', async () => {
     const s = await signup(ctx.app);
     const now = Math.floor(Date.now() / 1000);
-    const forged = handMadeJwt({ sub: s.memberId, org: s.orgId, iat: now, exp: now + 600 }, 'not-the-server-secret-at-all!!');
-    const expired = handMadeJwt({ sub: s.memberId, org: s.orgId, iat: now - 7200, exp: now - 3600 }, TEST_ENV.JWT_SECRET);
-    const valid = handMadeJwt({ sub: s.memberId, org: s.orgId, iat: now, exp: now + 600 }, TEST_ENV.JWT_SECRET);
+    const claims = { sub: s.memberId, org: s.orgId, ver: 0, jti: randomUUID() };
+    const forged = handMadeJwt({ ...claims, iat: now, exp: now + 600 }, 'not-the-server-secret-at-all!!');
+    const expired = handMadeJwt({ ...claims, iat: now - 7200, exp: now - 3600 }, TEST_ENV.JWT_SECRET);
+    // Signed before tokens carried a version and a session id: it could never be logged out.
+    const sessionless = handMadeJwt({ sub: s.memberId, org: s.orgId, iat: now, exp: now + 600 }, TEST_ENV.JWT_SECRET);
+    const otherOrg = handMadeJwt({ ...claims, org: randomUUID(), iat: now, exp: now + 600 }, TEST_ENV.JWT_SECRET);
+    const valid = handMadeJwt({ ...claims, iat: now, exp: now + 600 }, TEST_ENV.JWT_SECRET);
     expectError(await ctx.app.inject({ method: 'GET', url: '/auth/me' }), 401, 'unauthorized');
-    for (const token of [forged, expired, 'garbage']) {
+    for (const token of [forged, expired, sessionless, otherOrg, 'garbage']) {
       expectError(await ctx.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) }), 401, 'unauthorized');
     }
     expect((await ctx.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(valid) })).statusCode).toBe(200);

@@ -1,61 +1,17 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { addMember, assign, expectError, signup, type Session } from '../helpers/factories.js';
+import { listenLocally, openStream } from '../helpers/sse.js';
 
 const ctx = setupTestApp({ SSE_HEARTBEAT_MS: '50', SCORING_WORKER: 'false' });
 let base = '';
 
 beforeAll(async () => {
-  await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+  base = await listenLocally(ctx.app);
 });
 afterAll(async () => {
   await ctx.app.close();
 });
-
-interface OpenStream {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text(): string;
-  /** Resolves once the received text satisfies the predicate (fails the test after 10 s). */
-  waitFor(predicate: (text: string) => boolean): Promise<string>;
-  close(): void;
-}
-
-function openStream(headers: Record<string, string>, query = ''): Promise<OpenStream> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}/stream${query}`, { headers }, (res) => {
-      let received = '';
-      const waiters = new Set<() => void>();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        received += chunk;
-        for (const check of [...waiters]) check();
-      });
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        text: () => received,
-        waitFor: (predicate) =>
-          new Promise((done, fail) => {
-            const timeout = setTimeout(() => fail(new Error(`stream never matched; got ${received}`)), 10_000);
-            const check = () => {
-              if (!predicate(received)) return;
-              clearTimeout(timeout);
-              waiters.delete(check);
-              done(received);
-            };
-            waiters.add(check);
-            check();
-          }),
-        close: () => req.destroy(),
-      });
-    });
-    req.on('error', reject);
-  });
-}
 
 function ingest(session: Session, value: string) {
   return ctx.app.inject({
@@ -71,7 +27,7 @@ describe('GET /stream', () => {
     const s = await signup(ctx.app);
     const other = await signup(ctx.app);
     const before = ctx.app.live.subscriberCount();
-    const stream = await openStream(s.headers);
+    const stream = await openStream(base, s.headers);
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toContain('text/event-stream');
     await stream.waitFor((t) => t.includes(': connected'));
@@ -114,7 +70,7 @@ describe('GET /stream', () => {
     expectError(denied, 403, 'forbidden');
     expectError(await ctx.app.inject({ method: 'GET', url: '/stream' }), 401, 'unauthorized');
 
-    const stream = await openStream(viewer.headers, `?ouId=${admin.unitId}`);
+    const stream = await openStream(base, viewer.headers, `?ouId=${admin.unitId}`);
     expect(stream.status).toBe(200);
     const res = await ingest(admin, 'viewer-sees@s.io');
     await stream.waitFor((t) => t.includes(res.json().metadata.event_id));

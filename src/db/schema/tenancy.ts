@@ -29,6 +29,8 @@ export interface MembersTable {
   role: 'admin' | 'member';
   verified: Generated<boolean>;
   created_at: CreatedAt;
+  /** Carried in every JWT; bumping it ends every token of the member. */
+  token_version: Generated<number>;
 }
 
 export interface OuMembershipsTable {
@@ -66,6 +68,13 @@ export interface AuditLogsTable {
   created_at: CreatedAt;
 }
 
+/** Sessions ended by logout, kept until their token expires. */
+export interface RevokedSessionsTable {
+  org_id: string;
+  session_id: string;
+  expires_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -78,5 +87,6 @@ export interface TenancyTables {
   ou_memberships: OuMembershipsTable;
   api_credentials: ApiCredentialsTable;
   audit_logs: AuditLogsTable;
+  revoked_sessions: RevokedSessionsTable;
   schema_migrations: SchemaMigrationsTable;
 }

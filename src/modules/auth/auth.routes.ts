@@ -1,15 +1,15 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import { ACTIVE_OU_COOKIE, SESSION_COOKIE } from '../../auth/auth.plugin.js';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../auth/secrets.js';
+import { TOKEN_TTL_SECONDS } from '../../auth/sessions.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
 import type { RateLimiter } from '../../http/rate-limit.js';
 import { errorResponses } from '../../http/responses.js';
-import { createOrgRepository } from '../org/org.repository.js';
+import { createOrgRepository, type Member } from '../org/org.repository.js';
 import {
   emailSchema,
   memberSchema,
@@ -22,10 +22,11 @@ import {
   unitSchema,
 } from '../org/org.schemas.js';
 import type { OrgService } from '../org/org.service.js';
+import type { AuthLimits } from './auth.limits.js';
+import type { AuthService } from './auth.service.js';
 
-const TOKEN_TTL_SECONDS = 12 * 60 * 60;
-/** Cookie names earlier auth flows used; /auth/cleanup clears them. */
-const LEGACY_COOKIES = ['token', 'jwt', 'access_token', 'refresh_token', 'auth', 'ou', 'active_ou'];
+/** Cookie names earlier auth flows used, and the activeOu cookie; /auth/cleanup clears them. */
+const CLEANUP_COOKIES = ['token', 'jwt', 'access_token', 'refresh_token', 'auth', 'ou', 'active_ou', ACTIVE_OU_COOKIE];
 
 const signupBody = z.object({
   organization_name: z.string().trim().min(1).max(200),
@@ -35,6 +36,13 @@ const signupBody = z.object({
   password,
 });
 const loginBody = z.object({ email: emailSchema, password: z.string().min(1).max(200) });
+const logoutQuery = z.object({
+  everywhere: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('true: end every session of the member (all devices), not only this token'),
+});
 const sessionSchema = z.object({ token: z.string(), expires_at: z.string(), member: memberSchema });
 const signupSchema = sessionSchema.extend({ organization: organizationSchema, unit: unitSchema });
 const meSchema = memberSchema.pick({ org_member_id: true, first_name: true, last_name: true, email: true, role: true, verified: true });
@@ -48,30 +56,46 @@ const rateLimitSchema = z.object({
   stage: z.string().describe('Where the limiter runs: after authentication, before the handler'),
 });
 
-export async function authRoutes(
-  app: FastifyInstance,
-  deps: { db: Db; config: Config; limiter: RateLimiter; orgService: OrgService },
-) {
+export interface AuthRoutesDeps {
+  db: Db;
+  config: Config;
+  limiter: RateLimiter;
+  orgService: OrgService;
+  authService: AuthService;
+  authLimits: AuthLimits;
+}
+
+/** A failed login is audited in the organization of the member the email names; else only logged. */
+function noteFailedLogin(request: FastifyRequest, email: string, member: Member | undefined): void {
+  if (member) request.auditActor = { orgId: member.org_id, memberId: member.id, email: member.email };
+  else request.log.warn({ email, ip: request.ip }, 'failed login for an unknown email');
+}
+
+export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createOrgRepository(deps.db);
+  const { authService, authLimits } = deps;
   const tags = ['Auth'];
   const cookieOptions = { httpOnly: true, sameSite: 'lax', path: '/', secure: deps.config.cookieSecure } as const;
+  const attemptLimited = { onRequest: authLimits.countAttempt };
 
-  function startSession(reply: FastifyReply, member: { id: string; org_id: string }, unitId: string | undefined) {
-    const token = app.jwt.sign({ sub: member.id, org: member.org_id });
-    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: TOKEN_TTL_SECONDS });
+  function startSession(reply: FastifyReply, member: Pick<Member, 'id' | 'org_id' | 'token_version'>, unitId: string | undefined) {
+    const session = authService.startSession(member);
+    reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, maxAge: TOKEN_TTL_SECONDS });
     if (unitId) reply.setCookie(ACTIVE_OU_COOKIE, unitId, { ...cookieOptions, signed: true });
-    return { token, expires_at: new Date(Date.now() + TOKEN_TTL_SECONDS * 1000).toISOString() };
+    return session;
   }
 
   r.post('/auth/signup', {
     config: { access: access.public },
+    ...attemptLimited,
     schema: {
       tags,
       operationId: 'signup',
       summary: 'Create an organization, its admin member and a default OU; returns a token',
+      description: 'Limited per client address (AUTH_RATE_LIMIT_PER_MIN attempts a minute): 429 with Retry-After above it.',
       body: signupBody,
-      response: { 201: signupSchema, ...errorResponses(400, 403, 409) },
+      response: { 201: signupSchema, ...errorResponses(400, 403, 409, 429) },
     },
     handler: async (request, reply) => {
       if (!deps.config.signupEnabled) throw new AppError('signup_disabled', 'signup is disabled on this server');
@@ -86,27 +110,44 @@ export async function authRoutes(
 
   r.post('/auth/login', {
     config: { access: access.public },
+    ...attemptLimited,
     schema: {
       tags,
       operationId: 'login',
       summary: 'Email + password → token; sets the session and activeOu cookies',
+      description:
+        'Limited per client address (AUTH_RATE_LIMIT_PER_MIN attempts a minute) and per email (after 10 failed logins ' +
+        'in 15 minutes the email is locked until that window ends, even for the right password): 429 with Retry-After.',
       body: loginBody,
-      response: { 200: sessionSchema, ...errorResponses(400, 401) },
+      response: { 200: sessionSchema, ...errorResponses(400, 401, 429) },
     },
     handler: async (request, reply) => {
-      const member = await repo.findMemberForLogin(request.body.email);
-      const ok = await verifyPassword(request.body.password, member?.password_hash ?? DUMMY_PASSWORD_HASH);
-      if (!member || !ok) throw new AppError('unauthorized', 'invalid email or password');
-      request.auditActor = { orgId: member.org_id, memberId: member.id, email: member.email };
-      const [firstUnit] = await repo.listUnitsOf(member);
-      return { ...startSession(reply, member, firstUnit?.id), member: toMember(member) };
+      const { email, password: given } = request.body;
+      authLimits.beginLogin(email, reply);
+      const check = await authService.checkPassword(email, given);
+      if (!check.ok) {
+        noteFailedLogin(request, email, check.member);
+        throw new AppError('unauthorized', 'invalid email or password');
+      }
+      authLimits.loginSucceeded(email);
+      request.auditActor = { orgId: check.member.org_id, memberId: check.member.id, email: check.member.email };
+      const [firstUnit] = await repo.listUnitsOf(check.member);
+      return { ...startSession(reply, check.member, firstUnit?.id), member: toMember(check.member) };
     },
   });
 
   r.post('/auth/logout', {
     config: { access: access.member },
-    schema: { tags, operationId: 'logout', summary: 'Clear the session and activeOu cookies', response: { 204: z.null(), ...errorResponses(401) } },
-    handler: async (_request, reply) => {
+    schema: {
+      tags,
+      operationId: 'logout',
+      summary: 'End this session (or every session of the member) and clear the session and activeOu cookies',
+      description: 'The token used for this call answers 401 from now on; with everywhere=true every token of the member does.',
+      querystring: logoutQuery,
+      response: { 204: z.null(), ...errorResponses(400, 401) },
+    },
+    handler: async (request, reply) => {
+      await authService.logout(request.auth, request.query.everywhere);
       reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(ACTIVE_OU_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
@@ -114,9 +155,14 @@ export async function authRoutes(
 
   r.post('/auth/cleanup', {
     config: { access: access.public },
-    schema: { tags, operationId: 'cleanupAuthCookies', summary: 'Remove residual cookies of earlier auth flows', response: { 204: z.null() } },
+    schema: {
+      tags,
+      operationId: 'cleanupAuthCookies',
+      summary: 'Remove residual cookies of earlier auth flows and the activeOu cookie',
+      response: { 204: z.null() },
+    },
     handler: async (_request, reply) => {
-      for (const name of LEGACY_COOKIES) reply.clearCookie(name, { path: '/' });
+      for (const name of CLEANUP_COOKIES) reply.clearCookie(name, { path: '/' });
       return reply.code(204).send(null);
     },
   });

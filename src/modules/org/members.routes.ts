@@ -40,6 +40,7 @@ export async function membersRoutes(app: FastifyInstance, deps: { orgService: Or
       tags,
       operationId: 'updateMember',
       summary: 'Update organization member (org admin)',
+      description: 'A new password ends every session of the member: its tokens answer 401 and its streams close.',
       params: idParams,
       body: updateMemberBody,
       response: { 200: memberSchema, ...errorResponses(400, 401, 403, 404, 409) },

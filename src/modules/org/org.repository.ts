@@ -7,7 +7,8 @@ export type OrgUnit = Selectable<OrgUnitsTable>;
 export type Member = Selectable<MembersTable>;
 export type Membership = Selectable<OuMembershipsTable>;
 
-const MEMBER_PUBLIC = ['id', 'org_id', 'email', 'first_name', 'last_name', 'role', 'verified', 'created_at'] as const;
+/** Every column but the password hash; the token version is what a new session is signed with. */
+const MEMBER_PUBLIC = ['id', 'org_id', 'email', 'first_name', 'last_name', 'role', 'verified', 'created_at', 'token_version'] as const;
 export type PublicMember = Pick<Member, (typeof MEMBER_PUBLIC)[number]>;
 
 /** Organizations, OUs, members and OU memberships: the tenancy tables. */
@@ -89,14 +90,26 @@ export function createOrgRepository(db: Db) {
     listMembers(orgId: string) {
       return db.selectFrom('members').select(MEMBER_PUBLIC).where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
     },
-    updateMember(orgId: string, memberId: string, values: Updateable<MembersTable>) {
+    /** `endSessions` bumps the token version in the same statement, ending every token of the member. */
+    updateMember(orgId: string, memberId: string, values: Updateable<MembersTable>, endSessions = false) {
       return db
         .updateTable('members')
         .set(values)
+        .$if(endSessions, (q) => q.set((eb) => ({ token_version: eb('token_version', '+', 1) })))
         .where('org_id', '=', orgId)
         .where('id', '=', memberId)
         .returning(MEMBER_PUBLIC)
         .executeTakeFirst();
+    },
+    /** Re-hashed with today's parameters; only when the hash is still the one that was checked. */
+    async replacePasswordHash(orgId: string, memberId: string, oldHash: string, newHash: string): Promise<void> {
+      await db
+        .updateTable('members')
+        .set({ password_hash: newHash })
+        .where('org_id', '=', orgId)
+        .where('id', '=', memberId)
+        .where('password_hash', '=', oldHash)
+        .execute();
     },
     deleteMember(orgId: string, memberId: string) {
       return db.deleteFrom('members').where('org_id', '=', orgId).where('id', '=', memberId).executeTakeFirst();

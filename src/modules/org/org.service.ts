@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { roleAtLeast, type AuthContext, type OuRole } from '../../auth/access.js';
+import type { RevocationBus } from '../../auth/revocations.js';
 import { hashPassword } from '../../auth/secrets.js';
 import type { Db } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -40,9 +41,12 @@ export interface SignupInput {
   password: string;
 }
 
-export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults }) {
+export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; revocations: RevocationBus }) {
   const { db, unitDefaults } = deps;
   const repo = createOrgRepository(db);
+
+  /** After a committed change that may take access away from the member: open streams check again. */
+  const accessChanged = (orgId: string, memberId: string) => deps.revocations.publish({ kind: 'member', orgId, memberId });
 
   /** The unit named in a path, which must belong to the caller's organization (else 404). */
   async function unitInOrg(auth: AuthContext, unitId: string): Promise<OrgUnit> {
@@ -163,11 +167,13 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults }) {
       const { password, ...fields } = input;
       const values = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
       if (password !== undefined) values.password_hash = await hashPassword(password);
-      const updated = await repo.updateMember(auth.orgId, memberId, values).catch((error: unknown) => {
+      // A new password ends every token of the member (semantics §1), whoever changed it.
+      const updated = await repo.updateMember(auth.orgId, memberId, values, password !== undefined).catch((error: unknown) => {
         if (isUniqueViolation(error, 'members_email')) throw conflict('a member with this email already exists');
         throw error;
       });
       if (!updated) throw notFound('member');
+      await accessChanged(auth.orgId, memberId);
       return updated;
     },
 
@@ -177,6 +183,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults }) {
         throw conflict('the organization needs at least one admin');
       }
       await repo.deleteMember(auth.orgId, memberId);
+      await accessChanged(auth.orgId, memberId);
     },
 
     async listMemberships(auth: AuthContext, unitId: string) {
@@ -208,6 +215,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults }) {
       if (!existing || existing.org_id !== auth.orgId) throw notFound('membership');
       guardOwnerGrant(auth, unitId, [existing.role]);
       await repo.deleteMembership(unitId, memberId);
+      await accessChanged(auth.orgId, memberId);
     },
   };
 }
