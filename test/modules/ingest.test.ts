@@ -45,7 +45,7 @@ describe('POST /events: identity resolution', () => {
     const res = await ingest(s, { aliases: [email('  Ada@Example.COM ')], event_type: 'page_view', metadata: { path: '/pricing' } });
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json();
-    expect(body).toEqual({ message: 'event ingested', metadata: { event_id: expect.any(String), lead_id: expect.any(String), lead_created: true } });
+    expect(body).toEqual({ message: 'event ingested', metadata: { event_id: expect.any(String), lead_id: expect.any(String), lead_created: true, duplicate: false } });
     const row = await eventRow(body.metadata.event_id);
     expect(row).toMatchObject({
       org_id: s.orgId,

@@ -54,8 +54,19 @@ export interface EventTypeSettingsTable {
   updated_at: DefaultedTimestamp;
 }
 
+/** Idempotent ingestion (migrations/0013): the event each client message_id was stored as. */
+export interface IngestMessagesTable {
+  org_id: string;
+  unit_id: string;
+  message_id: string;
+  event_id: string;
+  lead_id: string;
+  created_at: CreatedAt;
+}
+
 export interface EventsTables {
   leads: LeadsTable;
+  ingest_messages: IngestMessagesTable;
   lead_aliases: LeadAliasesTable;
   events: EventsTable;
   event_type_settings: EventTypeSettingsTable;

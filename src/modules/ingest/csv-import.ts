@@ -11,6 +11,8 @@ const MAX_RECORD_BYTES = 1024 * 1024;
 
 export interface ImportResult {
   accepted: number;
+  /** Accepted rows whose message_id was already stored (nothing stored for them). */
+  duplicates: number;
   rejected: number;
   errors: Array<{ row: number; error: string }>;
 }
@@ -37,6 +39,7 @@ interface Columns {
   leadId: number;
   timestamp: number;
   metadata: number;
+  messageId: number;
   aliases: Array<{ kind: (typeof ALIAS_COLUMNS)[number]; index: number }>;
 }
 
@@ -50,6 +53,7 @@ function readHeader(header: string[]): Columns {
     leadId: names.indexOf('lead_id'),
     timestamp: names.indexOf('timestamp'),
     metadata: names.indexOf('metadata'),
+    messageId: names.indexOf('message_id'),
     aliases: ALIAS_COLUMNS.map((kind) => ({ kind, index: names.indexOf(kind) })).filter((a) => a.index >= 0),
   };
 }
@@ -60,6 +64,8 @@ function toInput(record: string[], c: Columns): Record<string, unknown> {
   const input: Record<string, unknown> = { event_type: record[c.eventType] };
   const leadId = cell(c.leadId);
   if (leadId !== undefined) input.lead_id = leadId;
+  const messageId = cell(c.messageId);
+  if (messageId !== undefined) input.message_id = messageId;
   const timestamp = cell(c.timestamp);
   if (timestamp !== undefined) input.timestamp = timestamp.trim();
   const metadata = cell(c.metadata);
@@ -85,7 +91,7 @@ function toInput(record: string[], c: Columns): Record<string, unknown> {
  * whatever the file size. Bad rows are reported (line number + reason) and skipped.
  */
 export async function importCsv(source: Readable, options: ImportOptions): Promise<ImportResult> {
-  const result: ImportResult = { accepted: 0, rejected: 0, errors: [] };
+  const result: ImportResult = { accepted: 0, duplicates: 0, rejected: 0, errors: [] };
   // Write errors of a chunk arrive after parse errors of the next one: keep the lowest rows.
   const byRow = (a: { row: number }, b: { row: number }) => a.row - b.row;
   const reject = (row: number, error: string) => {
@@ -116,8 +122,10 @@ export async function importCsv(source: Readable, options: ImportOptions): Promi
   const write = (items: PreparedEvent[], lines: number[]) =>
     options.write(items).then((outcomes) => {
       outcomes.forEach((o, i) => {
-        if (o.ok) result.accepted++;
-        else reject(lines[i] as number, describeError(o.error));
+        if (o.ok) {
+          result.accepted++;
+          if (o.duplicate) result.duplicates++;
+        } else reject(lines[i] as number, describeError(o.error));
       });
     });
 

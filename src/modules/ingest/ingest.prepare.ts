@@ -27,6 +27,8 @@ export interface PreparedEvent {
   metadataJson: string;
   /** metadata.channel when it names a known channel; else the channel comes from the event type. */
   metadataChannel: Channel | null;
+  /** The client's idempotency key (semantics §2), or null. */
+  messageId: string | null;
 }
 
 export interface Tenant {
@@ -96,6 +98,7 @@ export function prepareEvent(input: EventInput, tenant: Tenant, receivedAt: Date
     receivedAt,
     metadataJson,
     metadataChannel: isChannel(metadata.channel) ? metadata.channel : null,
+    messageId: input.message_id ?? null,
   };
 }
 

@@ -3,8 +3,11 @@ import type { Db } from '../../db/database.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { AliasKind } from '../../db/schema/events.js';
 
-/** SQLSTATE of a write that lost an alias race (migrations/0004): look up again and retry. */
-export const ALIAS_RACE = 'LV001';
+/**
+ * SQLSTATE of a write that lost a race (migrations/0004): a concurrent transaction created one of
+ * its new aliases or message ids first. Look up again and retry.
+ */
+export const WRITE_RACE = 'LV001';
 
 /** How far merged_into chains are followed; merges never build longer ones, this only stops a cycle. */
 const MAX_MERGE_DEPTH = 16;
@@ -31,6 +34,7 @@ export interface LookupInput {
   aliases: { org_id: string[]; unit_id: string[]; kind: string[]; value: string[] };
   settings: { org_id: string[]; unit_id: string[]; event_type: string[] };
   leads: { org_id: string[]; unit_id: string[]; id: string[] };
+  messages: { org_id: string[]; unit_id: string[]; message_id: string[] };
 }
 
 export interface LookupResult {
@@ -39,7 +43,21 @@ export interface LookupResult {
   settings: EventTypeSetting[];
   /** Leads named by lead_id that exist in their org and OU. */
   leads: Array<{ org_id: string; unit_id: string; id: string; merged_into: string | null }>;
+  /** Message ids stored in the last 7 days, with the event and lead they were stored as. */
+  messages: Array<{ unit_id: string; message_id: string; event_id: string; lead_id: string }>;
 }
+
+/** Rows of ingest_messages a write records, one element per message. */
+export interface MessageColumns {
+  org_id: string[];
+  unit_id: string[];
+  message_id: string[];
+  event_id: string[];
+  lead_id: string[];
+}
+
+/** How long a message id makes a repeat a duplicate (semantics §2). */
+export const MESSAGE_ID_WINDOW = '7 days';
 
 /** Column arrays of a set-based events insert, one element per row, in ingestion order. */
 export interface EventColumns {
@@ -64,6 +82,7 @@ export interface WriteInput {
   /** Sorted by (unit_id, kind, value), so concurrent batches lock alias keys in one order. */
   aliases: Array<AliasRow & { org_id: string }>;
   events: EventColumns;
+  messages: MessageColumns;
   /** OUs whose scoring worker is woken (NOTIFY, delivered at commit). */
   wakeUnits: string[];
   wakeChannel: string;
@@ -73,7 +92,8 @@ export interface WriteInput {
 type LookupRow =
   | { t: 'a'; org_id: string; unit_id: string; a: string; b: string; c: string | null; d: string | null }
   | { t: 's'; org_id: string; unit_id: string; a: string; b: string; c: string | null; d: string | null }
-  | { t: 'l'; org_id: string; unit_id: string; a: string; b: string | null; c: string | null; d: string | null };
+  | { t: 'l'; org_id: string; unit_id: string; a: string; b: string | null; c: string | null; d: string | null }
+  | { t: 'm'; org_id: string; unit_id: string; a: string; b: string; c: string; d: string | null };
 
 /**
  * Identity resolution and event writes, all set-based (FROM unnest(…)) so a batch of any size
@@ -86,7 +106,7 @@ type LookupRow =
 export function createIngestRepository(db: Db) {
   return {
     async lookup(input: LookupInput): Promise<LookupResult> {
-      const { aliases: a, settings: s, leads: l } = input;
+      const { aliases: a, settings: s, leads: l, messages: m } = input;
       const { rows } = await sql<LookupRow>`${sql.raw(preparedStatement('ingest_lookup'))}
         select 'a' as t, i.org_id::text as org_id, i.unit_id::text as unit_id, i.kind as a, i.value as b, al.lead_id as c,
                le.merged_into as d
@@ -110,14 +130,24 @@ export function createIngestRepository(db: Db) {
         from unnest(${l.org_id}::uuid[], ${l.unit_id}::uuid[], ${l.id}::text[]) as i(org_id, unit_id, id)
         cross join lateral (
           select merged_into from leads where org_id = i.org_id and unit_id = i.unit_id and id = i.id limit 1
-        ) le`.execute(db);
-      const result: LookupResult = { aliases: [], settings: [], leads: [] };
+        ) le
+        union all
+        select 'm', i.org_id::text, i.unit_id::text, i.message_id, im.event_id::text, im.lead_id, null
+        from unnest(${m.org_id}::uuid[], ${m.unit_id}::uuid[], ${m.message_id}::text[]) as i(org_id, unit_id, message_id)
+        cross join lateral (
+          select event_id, lead_id from ingest_messages
+          where org_id = i.org_id and unit_id = i.unit_id and message_id = i.message_id
+            and created_at > now() - ${MESSAGE_ID_WINDOW}::interval
+          limit 1
+        ) im`.execute(db);
+      const result: LookupResult = { aliases: [], settings: [], leads: [], messages: [] };
       for (const r of rows) {
         const { org_id, unit_id } = r;
         if (r.t === 'a') result.aliases.push({ org_id, unit_id, kind: r.a as AliasKind, value: r.b, lead_id: r.c as string, merged_into: r.d });
         else if (r.t === 's') {
           result.settings.push({ org_id, unit_id, event_type: r.a, max_processing_scope: r.b as ProcessingScope, canonical_type: r.c });
-        } else result.leads.push({ org_id, unit_id, id: r.a, merged_into: r.b });
+        } else if (r.t === 'l') result.leads.push({ org_id, unit_id, id: r.a, merged_into: r.b });
+        else result.messages.push({ unit_id, message_id: r.a, event_id: r.b, lead_id: r.c });
       }
       return result;
     },
@@ -154,14 +184,16 @@ export function createIngestRepository(db: Db) {
     },
 
     /**
-     * One statement, atomic on its own: new leads, their aliases, the events, and the NOTIFY that
-     * wakes the scoring worker at commit. When a concurrent transaction created one of the new
-     * aliases first, the statement aborts with ALIAS_RACE and writes nothing; the caller looks
-     * up again (the winner's alias is committed by then) and retries.
+     * One statement, atomic on its own: new leads, their aliases, the events, their message ids and
+     * the NOTIFY that wakes the scoring worker at commit. When a concurrent transaction created one
+     * of the new aliases or message ids first, the statement aborts with WRITE_RACE and writes
+     * nothing; the caller looks up again (the winner's rows are committed by then) and retries. A
+     * message id older than the window is taken over by the new event.
      */
     async write(w: WriteInput): Promise<void> {
       const e = w.events;
       const al = w.aliases;
+      const m = w.messages;
       await sql`${sql.raw(preparedStatement('ingest_write'))}
         with new_leads as (
           insert into leads (org_id, unit_id, id)
@@ -190,9 +222,40 @@ export function createIngestRepository(db: Db) {
                with ordinality as i(id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at,
                                     received_at, normalized, normalized_parent, raw_event_id, skip_scoring, ord)
           order by ord
+        ),
+        new_messages as (
+          insert into ingest_messages as im (org_id, unit_id, message_id, event_id, lead_id)
+          select * from unnest(${m.org_id}::uuid[], ${m.unit_id}::uuid[], ${m.message_id}::text[], ${m.event_id}::uuid[],
+                               ${m.lead_id}::text[])
+          on conflict (org_id, unit_id, message_id) do update
+            set event_id = excluded.event_id, lead_id = excluded.lead_id, created_at = now()
+            where im.created_at <= now() - ${MESSAGE_ID_WINDOW}::interval
+          returning 1
         )
-        select lv_assert((select count(*) from new_aliases) = ${al.length}, ${ALIAS_RACE}, 'an alias was created concurrently'),
+        select lv_assert((select count(*) from new_aliases) = ${al.length} and (select count(*) from new_messages) = ${m.message_id.length},
+                         ${WRITE_RACE}, 'an alias or message id was created concurrently'),
                (select count(pg_notify(${w.wakeChannel}, u)) from unnest(${w.wakeUnits}::text[]) as u)`.execute(db);
+    },
+
+    /**
+     * Deletes message ids older than the window, at most `limit` rows per call (short statements:
+     * the caller repeats while a call deletes a full batch). Answers how many were deleted.
+     */
+    async purgeMessages(limit: number): Promise<number> {
+      const { rows } = await sql<{ n: number }>`
+        with old as (
+          select org_id, unit_id, message_id from ingest_messages
+          where created_at <= now() - ${MESSAGE_ID_WINDOW}::interval
+          limit ${limit}
+        ),
+        gone as (
+          delete from ingest_messages m using old
+          where m.org_id = old.org_id and m.unit_id = old.unit_id and m.message_id = old.message_id
+            and m.created_at <= now() - ${MESSAGE_ID_WINDOW}::interval
+          returning 1
+        )
+        select count(*)::int as n from gone`.execute(db);
+      return rows[0]?.n ?? 0;
     },
 
     leadExists(orgId: string, unitId: string, leadId: string) {

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access, type AuthContext } from '../../auth/access.js';
 import type { Config } from '../../config.js';
+import { everyInterval, runWithApp } from '../../lifecycle/background.js';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
 import type { Metrics } from '../../http/metrics.js';
@@ -23,6 +24,11 @@ import {
 import { createIngestService, type IngestService } from './ingest.service.js';
 
 const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
+const MESSAGE_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const MESSAGE_ID_NOTE =
+  'Idempotency: send a `message_id` (1–200 chars) with each event and resend it unchanged after a timeout or ' +
+  'a lost answer. A message_id already stored in this OU within the last 7 days stores nothing and is answered ' +
+  '202 with the first event\'s `event_id` and `duplicate: true`.';
 const JSON_ROUTE_NOTE =
   `The body must be application/json (415 otherwise). Event types the server writes itself ` +
   `(${RESERVED_EVENT_TYPES.join(', ')}, any case) are refused with 400, as are strings holding NUL (\\u0000) or ` +
@@ -94,6 +100,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
   );
   const tags = ['Events'];
   app.addHook('onClose', async () => service.drain());
+  runWithApp(app, everyInterval('purge expired message ids', MESSAGE_PURGE_INTERVAL_MS, () => service.purgeExpiredMessages(), app.log));
 
   r.post('/events', {
     config: { access: access.ou('Operator') },
@@ -101,15 +108,16 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       tags,
       operationId: 'ingestEvent',
       summary: 'Ingest engagement event (202 once committed; identity by lead_id or aliases)',
-      description: JSON_ROUTE_NOTE,
+      description: `${MESSAGE_ID_NOTE} ${JSON_ROUTE_NOTE}`,
       body: eventInputSchema,
       response: { 202: ingestedSchema, ...errorResponses(400, 401, 403, 404, 413, 415) },
     },
     handler: async (request, reply) => {
       const outcome = await service.ingest(prepareEvent(request.body, tenantOf(request.auth), new Date()));
       if (!outcome.ok) throw outcome.error;
-      const metadata = { event_id: outcome.eventId, lead_id: outcome.leadId, lead_created: outcome.leadCreated };
-      return reply.code(202).send({ message: 'event ingested', metadata });
+      const { eventId, leadId, leadCreated, duplicate } = outcome;
+      const metadata = { event_id: eventId, lead_id: leadId, lead_created: leadCreated, duplicate };
+      return reply.code(202).send({ message: duplicate ? 'event already ingested (duplicate message_id)' : 'event ingested', metadata });
     },
   });
 
@@ -121,7 +129,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       tags,
       operationId: 'ingestEventBatch',
       summary: 'Ingest up to 1000 events in one request; per-item results in order',
-      description: `Each item is validated as POST /events validates its body; a bad item gets its own result. ${JSON_ROUTE_NOTE}`,
+      description: `Each item is validated as POST /events validates its body; a bad item gets its own result. ${MESSAGE_ID_NOTE} ${JSON_ROUTE_NOTE}`,
       body: batchBodySchema,
       response: { 202: batchResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
     },
@@ -142,7 +150,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       outcomes.forEach((o, i) => {
         const index = (valid[i] as { index: number }).index;
         results[index] = o.ok
-          ? { index, status: 202, event_id: o.eventId, lead_id: o.leadId, lead_created: o.leadCreated }
+          ? { index, status: 202, event_id: o.eventId, lead_id: o.leadId, lead_created: o.leadCreated, duplicate: o.duplicate }
           : { index, status: o.error.status, error: o.error.code, message: describeError(o.error) };
       });
       const accepted = outcomes.filter((o) => o.ok).length;
@@ -163,8 +171,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
         operationId: 'importEvents',
         summary: 'Import events from a CSV upload (multipart `file`), streamed; bad rows reported and skipped',
         description:
-          'Columns: event_type (required), lead_id, timestamp (RFC3339), metadata (JSON object), and the alias ' +
-          'columns external_id, email, phone, cookie, social. Upload limit IMPORT_MAX_BYTES (default 100 MB). ' +
+          'Columns: event_type (required), lead_id, timestamp (RFC3339), metadata (JSON object), message_id ' +
+          '(idempotency key, as on POST /events: a row whose message_id was stored in the last 7 days is counted in ' +
+          '`duplicates` and not stored again), and the alias columns external_id, email, phone, cookie, social. Upload limit IMPORT_MAX_BYTES (default 100 MB). ' +
           'Only the part named `file` is read (400 without one); a non-multipart body is a 415. Rows of a reserved ' +
           'type (DECAY) or holding what the database cannot store (NUL, lone surrogates) are reported and skipped.',
         consumes: ['multipart/form-data'],

@@ -8,6 +8,7 @@ export const MAX_ALIAS_VALUE = 512;
 export const MAX_EVENT_TYPE = 128;
 export const MAX_METADATA_BYTES = 100 * 1024;
 export const MAX_BATCH_EVENTS = 1000;
+export const MAX_MESSAGE_ID = 200;
 /** 0001-01-01T00:00:00Z: PostgreSQL has no year 0 (an ISO year 0000 is 1 BC and is refused). */
 const MIN_TIMESTAMP_MS = -62_135_596_800_000;
 
@@ -41,6 +42,15 @@ export const eventInputSchema = z
       .refine((t) => Date.parse(t) >= MIN_TIMESTAMP_MS, 'must be 0001-01-01T00:00:00Z or later')
       .nullish()
       .describe('RFC3339, 0001-01-01T00:00:00Z or later; defaults to the receive time'),
+    message_id: z
+      .string()
+      .min(1)
+      .max(MAX_MESSAGE_ID)
+      .nullish()
+      .describe(
+        'Optional idempotency key (1–200 chars), unique per event in your system. A repeat within 7 days in the same OU ' +
+          'stores nothing and is answered 202 with the first event\'s event_id and `duplicate: true`.',
+      ),
     metadata: z
       .record(z.string(), z.unknown())
       .nullish()
@@ -72,6 +82,7 @@ export const ingestedSchema = z
       event_id: z.string().describe('For a normalized pair, the id of the canonical (scored) row'),
       lead_id: z.string(),
       lead_created: z.boolean(),
+      duplicate: z.boolean().describe('True when message_id was seen in this OU within 7 days: nothing was stored'),
     }),
   })
   .meta({ id: 'EventIngested' });
@@ -89,6 +100,7 @@ export const batchResultSchema = z.object({
   event_id: z.string().optional(),
   lead_id: z.string().optional(),
   lead_created: z.boolean().optional(),
+  duplicate: z.boolean().optional().describe('On a 202: true when the item\'s message_id was already stored'),
   error: z.string().optional(),
   message: z.string().optional(),
 });
@@ -105,7 +117,8 @@ export const batchResponseSchema = z
 export const importResponseSchema = z
   .object({
     message: z.string(),
-    accepted: z.number().int(),
+    accepted: z.number().int().describe('Rows answered as stored, duplicates included'),
+    duplicates: z.number().int().describe('Accepted rows whose message_id was already stored: nothing was stored for them'),
     rejected: z.number().int(),
     errors: z
       .array(z.object({ row: z.number().int().describe('Line of the file (the header is line 1)'), error: z.string() }))

@@ -5,7 +5,7 @@ import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../ht
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
-import { ALIAS_RACE } from './ingest.repository.js';
+import { WRITE_RACE, createIngestRepository } from './ingest.repository.js';
 import { planBatch, writeBatch, writePlanned, type Outcome, type PlannedBatch } from './ingest.writer.js';
 
 /** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
@@ -15,6 +15,8 @@ const DEADLOCK = '40P01';
 /** Looking up again settles an alias race (the winner has committed); more rounds only under churn. */
 const MAX_RACE_RETRIES = 3;
 const FOREIGN_KEY_VIOLATION = '23503';
+/** Expired message ids deleted per statement, so the purge never holds locks for long. */
+const PURGE_BATCH = 10_000;
 
 export interface IngestServiceOptions {
   groupWaitMs?: number;
@@ -60,7 +62,7 @@ export function createIngestService(
   function afterCommit(items: PreparedEvent[], outcomes: Outcome[], opts: WriteOptions): void {
     let accepted = 0;
     outcomes.forEach((o, i) => {
-      if (!o.ok) return;
+      if (!o.ok || o.duplicate) return;
       accepted++;
       if (!opts.publish) return;
       live.publish(o.unitId, 'event_ingested', {
@@ -80,7 +82,7 @@ export function createIngestService(
       try {
         return await writeBatch(database.db, items, INGESTED_CHANNEL);
       } catch (err) {
-        if (errorCode(err) !== ALIAS_RACE || attempt > MAX_RACE_RETRIES) throw err;
+        if (errorCode(err) !== WRITE_RACE || attempt > MAX_RACE_RETRIES) throw err;
       }
     }
   }
@@ -167,7 +169,7 @@ export function createIngestService(
               written = true;
               return result;
             } catch (err) {
-              if (errorCode(err) !== ALIAS_RACE) throw err;
+              if (errorCode(err) !== WRITE_RACE) throw err;
             }
           }
           return writeOnce(items);
@@ -194,6 +196,13 @@ export function createIngestService(
     /** A sequence of batches written in order with overlapping lookups (CSV import chunks). */
     orderedWriter,
     drain: () => group.drain(),
+    /** Forgets message ids older than the idempotency window (semantics §2); answers how many. */
+    async purgeExpiredMessages(): Promise<number> {
+      const repo = createIngestRepository(database.db);
+      let total = 0;
+      for (let n = PURGE_BATCH; n === PURGE_BATCH; total += n) n = await repo.purgeMessages(PURGE_BATCH);
+      return total;
+    },
   };
 }
 

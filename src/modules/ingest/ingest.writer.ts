@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
+import { assembleOutcomes, deduplicate, messageColumns, messageKey, type StoredMessage } from './ingest.messages.js';
 import { channelOf, type PreparedEvent } from './ingest.prepare.js';
 import {
   createIngestRepository,
@@ -14,6 +15,8 @@ import {
 
 export interface Accepted {
   ok: true;
+  /** The item's message_id was already stored: nothing was written, eventId is the stored event's. */
+  duplicate: boolean;
   eventId: string;
   leadId: string;
   leadCreated: boolean;
@@ -38,11 +41,12 @@ interface Assignment {
   created: boolean;
 }
 
-/** What the batch knows before writing: alias owners, settings and lead_id survivors. */
+/** What the batch knows before writing: alias owners, settings, lead_id survivors and stored message ids. */
 interface Known {
   owners: Map<string, string>;
   settings: Map<string, EventTypeSetting>;
   survivors: Map<string, string>;
+  messages: Map<string, StoredMessage>;
 }
 
 /**
@@ -53,8 +57,14 @@ async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: P
   const aliases = { org_id: [] as string[], unit_id: [] as string[], kind: [] as string[], value: [] as string[] };
   const settings = { org_id: [] as string[], unit_id: [] as string[], event_type: [] as string[] };
   const leads = { org_id: [] as string[], unit_id: [] as string[], id: [] as string[] };
+  const messages = { org_id: [] as string[], unit_id: [] as string[], message_id: [] as string[] };
   const seen = new Set<string>();
   for (const item of items) {
+    if (item.messageId !== null) {
+      messages.org_id.push(item.orgId);
+      messages.unit_id.push(item.unitId);
+      messages.message_id.push(item.messageId);
+    }
     for (const a of item.aliases) {
       const k = key3(item.unitId, a.kind, a.value);
       if (seen.has(k)) continue;
@@ -77,13 +87,14 @@ async function lookup(repo: IngestRepository, items: PreparedEvent[], pending: P
       leads.id.push(item.leadId);
     }
   }
-  const found = await repo.lookup({ aliases, settings, leads });
+  const found = await repo.lookup({ aliases, settings, leads, messages });
   const owners = await followMerges(repo, found);
   if (pending) for (const [k, leadId] of pending) if (!owners.has(k)) owners.set(k, leadId);
   return {
     owners,
     settings: await withCanonicalSettings(repo, found.settings),
     survivors: await survivorsOf(repo, found.leads),
+    messages: new Map(found.messages.map((m) => [messageKey(m.unit_id, m.message_id), { eventId: m.event_id, leadId: m.lead_id }])),
   };
 }
 
@@ -226,7 +237,7 @@ function plan(c: EventColumns, item: PreparedEvent, assignment: Assignment, sett
   const setting = settings.get(key2(item.unitId, item.eventType));
   const observe = setting?.max_processing_scope === 'observe';
   const canonicalType = setting?.canonical_type;
-  const base = { ok: true as const, leadId, leadCreated: assignment.created, occurredAt: item.occurredAt, unitId: item.unitId };
+  const base = { ok: true as const, duplicate: false, leadId, leadCreated: assignment.created, occurredAt: item.occurredAt, unitId: item.unitId };
   if (!canonicalType || canonicalType === item.eventType) {
     const id = randomUUID();
     const channel = pushRow(c, item, { id, leadId, eventType: item.eventType, normalized: false, parent: false, rawId: null, skip: observe });
@@ -254,7 +265,8 @@ export interface PlannedBatch {
 
 /**
  * Looks up and resolves a batch (semantics §2, in order) and lays out its write; writes nothing.
- * Items whose lead_id is not in their OU are 404s. `pending`: see lookup().
+ * Items whose lead_id is not in their OU are 404s; items whose message_id is already stored (or
+ * repeats an earlier item's) are answered as duplicates and not written. `pending`: see lookup().
  */
 export async function planBatch(
   db: Db,
@@ -264,11 +276,13 @@ export async function planBatch(
 ): Promise<PlannedBatch> {
   const repo = createIngestRepository(db);
   const known = await lookup(repo, items, pending);
-  const resolution = resolve(items, known);
+  const dedupe = deduplicate(items, known.messages);
+  const fresh = dedupe.fresh.map((i) => items[i] as PreparedEvent);
+  const resolution = resolve(fresh, known);
 
   const columns = eventColumns();
   const units = new Set<string>();
-  const outcomes: Outcome[] = items.map((item, i) => {
+  const planned: Outcome[] = fresh.map((item, i) => {
     const assignment = resolution.assigned[i];
     if (!assignment) return { ok: false, error: new AppError('not_found', 'lead not found') };
     units.add(item.unitId);
@@ -276,11 +290,12 @@ export async function planBatch(
   });
   const newLeads = [...resolution.newLeads.entries()];
   return {
-    outcomes,
+    outcomes: assembleOutcomes(items, dedupe, planned),
     write: {
       leads: { org_id: newLeads.map(([, l]) => l.orgId), unit_id: newLeads.map(([, l]) => l.unitId), id: newLeads.map(([id]) => id) },
       aliases: resolution.newAliases,
       events: columns,
+      messages: messageColumns(fresh, planned),
       wakeUnits: [...units],
       wakeChannel,
     },
@@ -290,7 +305,7 @@ export async function planBatch(
 
 /**
  * The one write statement of a planned batch, atomic on its own (no transaction is opened). A
- * database error rejects and writes nothing: ALIAS_RACE asks for a new plan, anything else for a
+ * database error rejects and writes nothing: WRITE_RACE asks for a new plan, anything else for a
  * retry per item. `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
  */
 export async function writePlanned(db: Db, planned: PlannedBatch): Promise<Outcome[]> {

@@ -1,0 +1,115 @@
+/**
+ * npm run reliability:crash — crash under load (docs/reliability.md).
+ * A real server process on real PostgreSQL; RELIABILITY_CLIENTS concurrent clients send
+ * RELIABILITY_EVENTS events as single POST /events and POST /events/batch requests, each event with
+ * its own message_id; the server is SIGKILLed RELIABILITY_KILLS times at random moments and
+ * restarted on the same database; clients resend what got no answer, with the same message ids.
+ * At the end every invariant of checkInvariants() must hold, or the run exits 1.
+ *   RELIABILITY_EVENTS (3000)  RELIABILITY_KILLS (2)  RELIABILITY_CLIENTS (20)  RELIABILITY_LEADS (300)
+ *   RELIABILITY_BATCH_SHARE (0.3: share of requests that are batches of 2–50 events)
+ */
+import pg from 'pg';
+import { freshDatabase } from '../bench-db.js';
+import {
+  checkInvariants,
+  freePort,
+  makeEvent,
+  newStats,
+  recordAnswer,
+  sendUntilAnswered,
+  setUpTenant,
+  sleep,
+  startServer,
+  waitForScoring,
+  type Answers,
+  type ClientStats,
+  type ServerProcess,
+} from './harness.js';
+
+const EVENTS = Number(process.env.RELIABILITY_EVENTS ?? 3000);
+const KILLS = Number(process.env.RELIABILITY_KILLS ?? 2);
+const CLIENTS = Number(process.env.RELIABILITY_CLIENTS ?? 20);
+const LEADS = Number(process.env.RELIABILITY_LEADS ?? 300);
+const BATCH_SHARE = Number(process.env.RELIABILITY_BATCH_SHARE ?? 0.3);
+const DB_NAME = 'leadvibe_reliability_crash';
+
+const url = await freshDatabase(DB_NAME);
+const port = await freePort();
+let server: ServerProcess = await startServer(url, port);
+const tenant = await setUpTenant(server.base, 'Crash');
+const answers: Answers = new Map();
+const stats: ClientStats = newStats();
+let next = 0;
+
+/** One client: takes the next message ids, sends them as one event or a batch, until all are sent. */
+async function client(c: number): Promise<void> {
+  while (next < EVENTS) {
+    const size = Math.random() < BATCH_SHARE ? 2 + Math.floor(Math.random() * 49) : 1;
+    const first = next;
+    next = Math.min(EVENTS, next + size);
+    const events = Array.from({ length: next - first }, (_, i) => makeEvent(`c${c}-m${first + i}`, LEADS, first + i));
+    if (events.length === 1) {
+      const [event] = events as [ReturnType<typeof makeEvent>];
+      const body = await sendUntilAnswered(() => server.base, '/events', event, tenant.authorization, stats);
+      const meta = body.metadata as { event_id: string; duplicate?: boolean };
+      recordAnswer(answers, event.message_id, meta.event_id, meta.duplicate === true, stats);
+      continue;
+    }
+    const body = await sendUntilAnswered(() => server.base, '/events/batch', { events }, tenant.authorization, stats);
+    const results = body.results as Array<{ index: number; status: number; event_id?: string; duplicate?: boolean; message?: string }>;
+    for (const r of results) {
+      const event = events[r.index];
+      if (!event || r.status !== 202 || !r.event_id) throw new Error(`batch item ${r.index} answered ${r.status}: ${r.message}`);
+      recordAnswer(answers, event.message_id, r.event_id, r.duplicate === true, stats);
+    }
+  }
+}
+
+/** Kills the server when the answered share passes each of KILLS random thresholds, restarting it at once. */
+async function killer(done: () => boolean): Promise<number[]> {
+  const thresholds = Array.from({ length: KILLS }, () => 0.1 + Math.random() * 0.8).sort((a, b) => a - b);
+  const downtimes: number[] = [];
+  for (const threshold of thresholds) {
+    while (!done() && answers.size < threshold * EVENTS) await sleep(Math.random() * 20);
+    if (done()) break;
+    await server.kill();
+    const killedAt = Date.now();
+    server = await startServer(url, port);
+    downtimes.push(Date.now() - killedAt);
+  }
+  return downtimes;
+}
+
+const started = Date.now();
+let finished = false;
+const killing = killer(() => finished);
+await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+finished = true;
+const downtimes = await killing;
+const ingestSeconds = (Date.now() - started) / 1000;
+
+const db = new pg.Client({ connectionString: url });
+await db.connect();
+const drainSeconds = await waitForScoring(db, 180_000);
+const result = await checkInvariants(db, answers);
+await db.end();
+await server.stop();
+
+const summary = [
+  `crash under load: ${EVENTS} events from ${CLIENTS} clients (${Math.round(BATCH_SHARE * 100)} % of requests batches), ${LEADS} leads`,
+  `kills: ${downtimes.length} (restart to ready: ${downtimes.map((d) => `${(d / 1000).toFixed(1)} s`).join(', ') || '-'})`,
+  `requests: ${stats.requests}, resent after no answer: ${stats.retries}, answered as duplicates: ${stats.duplicates}, 5xx: ${stats.failures.length}`,
+  `ingest took ${ingestSeconds.toFixed(1)} s; the queue drained ${Number.isNaN(drainSeconds) ? 'NOT within 180 s' : `${drainSeconds.toFixed(1)} s`} after the last answer`,
+  ...result.lines,
+  ...stats.failures.slice(0, 5).map((e) => `FAIL ${e}`),
+];
+process.stdout.write(`${summary.join('\n')}\n`);
+const ok = result.ok && stats.failures.length === 0 && !Number.isNaN(drainSeconds);
+if (ok) {
+  const admin = new pg.Client({ connectionString: url.replace(`/${DB_NAME}`, '/postgres') });
+  await admin.connect();
+  await admin.query(`drop database if exists ${DB_NAME} with (force)`);
+  await admin.end();
+}
+process.stdout.write(ok ? 'OK\n' : `FAILED (database ${DB_NAME} kept for inspection)\n`);
+process.exit(ok ? 0 : 1);
