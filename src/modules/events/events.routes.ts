@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { errorResponses } from '../../http/responses.js';
-import { createEventsRepository } from './events.repository.js';
 import {
   analyticsSchema,
   batchDeleteBody,
@@ -24,7 +23,7 @@ import { createEventsService, scopeOf } from './events.service.js';
 /** Reading and managing stored events (issue 3 item 5); ingestion lives in modules/ingest. */
 export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = createEventsService({ repo: createEventsRepository(deps.db) });
+  const service = createEventsService({ db: deps.db });
   const tags = ['Events'];
 
   r.get('/events', {

@@ -5,13 +5,15 @@ import type { Db } from '../../db/database.js';
  * Queues a lead's whole history for rescoring in the caller's transaction (e.g. after a merge or a
  * rule change): drops its score rows and state and marks its events unscored, so the worker
  * replays them in ingestion order. Cost is O(events of the lead), never O(all events).
- * Returns how many events were queued; the caller NOTIFYs `lv_ingested` after committing.
+ * The caller must already hold the lead's lock (lockLeads) or the OU's exclusive lock
+ * (lockUnitExclusive), taken before it touched any of the lead's rows (src/db/locks.ts).
+ * Returns how many events were queued; the NOTIFY that wakes the worker goes out at commit.
  */
 export async function queueLeadRescore(trx: Db, unitId: string, leadId: string): Promise<number> {
   return queueLeadsRescore(trx, unitId, [leadId]);
 }
 
-/** The set-based form of queueLeadRescore, for deletes that touch many leads at once. */
+/** The set-based form of queueLeadRescore, for deletes that touch many leads at once (same locks). */
 export async function queueLeadsRescore(trx: Db, unitId: string, leadIds: string[]): Promise<number> {
   if (leadIds.length === 0) return 0;
   // score_history is a view of event_scores.

@@ -1,12 +1,10 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { tryLockLeadForScoring } from '../../db/locks.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
 import type { SurgeBand, SurgePolicy } from '../scoring/surge.js';
 import { STANDARD_POLICY } from '../scoring/surge.js';
-
-/** Advisory-lock class of "a worker is scoring this lead" (two-int form, apart from migrate's lock). */
-const LEAD_LOCK_CLASS = 4_212_004;
 
 export interface ClaimedEvent {
   id: string;
@@ -66,8 +64,9 @@ export function createWorkerRepository(db: Db) {
      * Claims a batch in one statement (one round trip):
      * 1. the oldest unscored events not row-locked by another transaction (FOR UPDATE SKIP LOCKED)
      *    name the candidate leads;
-     * 2. a per-lead transaction advisory lock is taken where free; only its holder may score that
-     *    lead's events (a busy lead is left to its holder: no waiting, so no deadlocks);
+     * 2. the OU's advisory lock (shared) and the lead's are tried (src/db/locks.ts); only their holder
+     *    may score that lead's events. A lead or OU locked by another worker, a delete or a rescore
+     *    is left to its holder: the worker never waits, so it is never part of a deadlock;
      * 3. the held leads' unscored backlog is read in ingestion order and row-locked with SKIP
      *    LOCKED. A row another transaction still holds ends that lead's run: its later events
      *    wait, so each lead is scored strictly in seq order.
@@ -79,7 +78,7 @@ export function createWorkerRepository(db: Db) {
         ),
         held as materialized (
           select unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
-          where pg_try_advisory_xact_lock(${LEAD_LOCK_CLASS}, hashtext(c.unit_id::text || ':' || c.lead_id))
+          where ${tryLockLeadForScoring(sql.ref('c.unit_id'), sql.ref('c.lead_id'))}
         ),
         backlog as materialized (
           select e.id, e.seq, e.unit_id, e.lead_id from held k
