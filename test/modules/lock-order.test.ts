@@ -73,6 +73,14 @@ async function expectConsistentScores(s: Session, rulesetId: string, deletedIds:
     from leads l left join lead_scores ls on ls.unit_id = l.unit_id and ls.lead_id = l.id and ls.ruleset_id = ${rulesetId}
     where l.unit_id = ${unit}`.execute(db);
   expect(wrongTotals.rows.filter((r) => r.total !== r.sum)).toEqual([]);
+  // Each lead's events scored in ingestion order: every score starts where the previous one ended.
+  const brokenChain = await sql<{ lead_id: string; seq: number }>`
+    select lead_id, seq from (
+      select e.lead_id, e.seq, es.score_before, lag(es.score_after, 1, 0) over (partition by e.lead_id order by e.seq) as previous
+      from events e join event_scores es on es.event_id = e.id and es.ruleset_id = ${rulesetId}
+      where e.unit_id = ${unit}) chain
+    where score_before <> previous`.execute(db);
+  expect(brokenChain.rows).toEqual([]);
   const orphans = await sql<{ n: number }>`
     select count(*)::int as n from event_scores where unit_id = ${unit}
     and (event_id = any(${[...deletedIds]}::uuid[]) or event_id not in (select id from events where unit_id = ${unit}))`.execute(db);

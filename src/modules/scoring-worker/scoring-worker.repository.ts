@@ -61,24 +61,32 @@ function leadArrays(leads: LeadKey[]) {
 export function createWorkerRepository(db: Db) {
   return {
     /**
-     * Claims a batch in one statement (one round trip):
+     * Claims a batch in two statements:
      * 1. the oldest unscored events not row-locked by another transaction (FOR UPDATE SKIP LOCKED)
-     *    name the candidate leads;
-     * 2. the OU's advisory lock (shared) and the lead's are tried (src/db/locks.ts); only their holder
-     *    may score that lead's events. A lead or OU locked by another worker, a delete or a rescore
-     *    is left to its holder: the worker never waits, so it is never part of a deadlock;
-     * 3. the held leads' unscored backlog is read in ingestion order and row-locked with SKIP
+     *    name the candidate leads, whose OU lock (shared) and lead lock are tried (src/db/locks.ts);
+     *    only their holder may score that lead's events. A lead or OU locked by another worker, a
+     *    delete or a rescore is left to its holder: the worker never waits, so it is never part of
+     *    a deadlock;
+     * 2. the held leads' unscored backlog is read in ingestion order and row-locked with SKIP
      *    LOCKED. A row another transaction still holds ends that lead's run: its later events
-     *    wait, so each lead is scored strictly in seq order.
+     *    wait, so each lead is scored strictly in seq order. This is a second statement so that
+     *    its snapshot is taken after the locks: a rescore that released a lead's lock just before
+     *    the worker took it has committed, and the events it marked unscored are in the backlog
+     *    (one statement would read the backlog as it was before that rescore and score the lead's
+     *    newer events first).
      */
     async claim(limit: number): Promise<ClaimedEvent[]> {
-      const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
+      const { rows: held } = await sql<LeadKey>`${sql.raw(preparedStatement('score_claim_leads'))}
         with candidates as materialized (
           select unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
-        ),
-        held as materialized (
-          select unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
-          where ${tryLockLeadForScoring(sql.ref('c.unit_id'), sql.ref('c.lead_id'))}
+        )
+        select unit_id::text as unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
+        where ${tryLockLeadForScoring(sql.ref('c.unit_id'), sql.ref('c.lead_id'))}`.execute(db);
+      if (held.length === 0) return [];
+      const { units, ids } = leadArrays(held);
+      const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
+        with held as materialized (
+          select * from unnest(${units}::uuid[], ${ids}::text[]) as h(unit_id, lead_id)
         ),
         backlog as materialized (
           select e.id, e.seq, e.unit_id, e.lead_id from held k
