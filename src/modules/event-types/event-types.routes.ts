@@ -90,7 +90,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       operationId: 'deleteEventTypeEvents',
       summary: 'Delete all events of a type in the active OU (the setting itself stays)',
       params: eventTypeParams,
-      response: { 200: deleteResultSchema, ...errorResponses(400, 401, 403) },
+      response: { 200: deleteResultSchema, ...errorResponses(400, 401, 403, 503) },
     },
     handler: async (request) => service.deleteEvents(scopeOf(request.auth), request.params.eventType),
   });

@@ -74,7 +74,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       operationId: 'batchDeleteEvents',
       summary: 'Delete events of the active OU by id (ids of other OUs are reported as not_found)',
       body: batchDeleteBody,
-      response: { 200: batchDeleteResult, ...errorResponses(400, 401, 403) },
+      response: { 200: batchDeleteResult, ...errorResponses(400, 401, 403, 503) },
     },
     handler: async (request) => service.batchDelete(scopeOf(request.auth), request.body.ids),
   });
