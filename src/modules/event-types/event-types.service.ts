@@ -7,7 +7,6 @@ import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createEventTypesRepository } from './event-types.repository.js';
 import type { SettingPatch } from './event-types.schemas.js';
 
-/** Event-type reads and the per-OU settings. */
 /**
  * Deletes every event of the type in the OU and queues the affected leads for rescoring, in one
  * transaction with the count of the scores that go with them. OU-wide: the OU's exclusive lock
@@ -22,6 +21,7 @@ async function deleteTypeAndRescore(trx: Db, scope: Scope, eventType: string) {
   return { events: leads.reduce((sum, l) => sum + l.n, 0), scores };
 }
 
+/** Event-type reads and the per-OU settings. */
 export function createEventTypesService(deps: { db: Db }) {
   const { db } = deps;
   const repo = createEventTypesRepository(db);
