@@ -83,10 +83,11 @@ export function createWorkerRepository(db: Db) {
         select unit_id::text as unit_id, lead_id from (select distinct unit_id, lead_id from candidates) c
         where ${tryLockLeadForScoring(sql.ref('c.unit_id'), sql.ref('c.lead_id'))}`.execute(db);
       if (held.length === 0) return [];
-      const { units, ids } = leadArrays(held);
+      // json_to_recordset, not unnest: the generic plan of unnest($1) expects 10 rows and then joined
+      // backlog and locked by a nested loop (1000 × 1000 comparisons, 14× slower).
       const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
         with held as materialized (
-          select * from unnest(${units}::uuid[], ${ids}::text[]) as h(unit_id, lead_id)
+          select * from json_to_recordset(${JSON.stringify(held)}::json) as h(unit_id uuid, lead_id text)
         ),
         backlog as materialized (
           select e.id, e.seq, e.unit_id, e.lead_id from held k
