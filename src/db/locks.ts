@@ -10,7 +10,8 @@ import type { Db } from './database.js';
  *
  * Waiting for a lock only ever happens in this order, so waits cannot form a cycle. The scoring
  * worker never waits: it try-locks the OU (shared) and each lead and skips what it cannot get, so
- * the rows it writes are never those of a lead another transaction holds.
+ * the rows it writes are never those of a lead another transaction holds. Ingestion and the decay
+ * pass take none: they only insert new rows, which no lock holder waits for.
  * Advisory locks use the two-int form, apart from migrate.ts's one-bigint lock.
  */
 export const LOCK_CLASS = {
