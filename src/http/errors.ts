@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isRetryableConflict } from '../db/transaction.js';
 
 /** Machine codes of the error envelope (semantics §0) and the status each maps to. */
 export const errorStatus = {
@@ -20,6 +21,7 @@ export const errorStatus = {
   internal_error: 500,
   not_ready: 503,
   query_timeout: 503,
+  contention: 503,
 } as const;
 
 /** Seconds a client is asked to wait after a 503 query_timeout. */
@@ -109,7 +111,7 @@ function fromFastifyError(error: FastifyError): AppError | null {
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   const body: ErrorBody = { error: error.code, message: error.message, request_id: String(request.id) };
   if (error.details?.length) body.details = error.details;
-  if (error.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  if ((error.code === 'rate_limited' || error.code === 'contention') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   if (error.code === 'query_timeout') reply.header('retry-after', QUERY_TIMEOUT_RETRY_AFTER);
   return reply.code(error.status).type('application/json').serializer(JSON.stringify).send(body);
 }
@@ -129,6 +131,11 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       return send(reply, request, new AppError('internal_error', 'internal server error'));
+    }
+    if (isRetryableConflict(error)) {
+      // A deadlock or serialization failure that survived transactionWithRetry's second attempt.
+      request.log.warn({ err: error }, 'transaction lost a race twice');
+      return send(reply, request, new AppError('contention', 'the data is being changed concurrently; retry shortly'));
     }
     const translated = fromFastifyError(error);
     if (translated) return send(reply, request, translated);

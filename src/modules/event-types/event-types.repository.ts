@@ -1,6 +1,5 @@
 import { sql, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import type { EventTypeSettingsTable } from '../../db/types.js';
 import { distinctEventValues, type Scope } from '../events/events.repository.js';
 
@@ -126,22 +125,18 @@ export function createEventTypesRepository(db: Db) {
     },
 
     /**
-     * Deletes the type's events of the OU and queues the affected leads for rescoring, in one
-     * transaction with the count of the scores that go with them.
+     * Deletes the type's events of the OU; answers the affected leads with how many of their events
+     * went. Run it holding the OU's exclusive lock (src/db/locks.ts), then rescore those leads.
      */
-    deleteEvents(scope: Scope, eventType: string): Promise<{ events: number; scores: number }> {
-      return db.transaction().execute(async (trx) => {
-        const scores = await createEventTypesRepository(trx).countEventScores(scope, eventType);
-        const { rows } = await sql<{ lead_id: string; n: number }>`
-          with deleted as (
-            delete from events
-            where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and event_type = ${eventType}
-            returning lead_id
-          )
-          select lead_id, count(*)::int as n from deleted group by lead_id`.execute(trx);
-        await queueLeadsRescore(trx, scope, rows.map((r) => r.lead_id));
-        return { events: rows.reduce((sum, r) => sum + r.n, 0), scores };
-      });
+    async deleteEvents(scope: Scope, eventType: string): Promise<Array<{ lead_id: string; n: number }>> {
+      const { rows } = await sql<{ lead_id: string; n: number }>`
+        with deleted as (
+          delete from events
+          where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and event_type = ${eventType}
+          returning lead_id
+        )
+        select lead_id, count(*)::int as n from deleted group by lead_id`.execute(db);
+      return rows;
     },
   };
 }

@@ -5,7 +5,6 @@ import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { errorResponses } from '../../http/responses.js';
 import { scopeOf } from '../events/events.service.js';
-import { createEventTypesRepository } from './event-types.repository.js';
 import {
   deletePreviewSchema,
   deleteResultSchema,
@@ -20,7 +19,7 @@ import { createEventTypesService } from './event-types.service.js';
 /** GET /event-types… (routes.md "Events") and /settings/event-types… ("Settings, event types, Slack"). */
 export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = createEventTypesService({ repo: createEventTypesRepository(deps.db) });
+  const service = createEventTypesService({ db: deps.db });
   const eventsTags = ['Events'];
   const tags = ['Settings'];
 
@@ -91,7 +90,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       operationId: 'deleteEventTypeEvents',
       summary: 'Delete all events of a type in the active OU (the setting itself stays)',
       params: eventTypeParams,
-      response: { 200: deleteResultSchema, ...errorResponses(400, 401, 403) },
+      response: { 200: deleteResultSchema, ...errorResponses(400, 401, 403, 503) },
     },
     handler: async (request) => service.deleteEvents(scopeOf(request.auth), request.params.eventType),
   });

@@ -1,11 +1,30 @@
+import type { Db } from '../../db/database.js';
+import { lockUnitExclusive } from '../../db/locks.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { AppError } from '../../http/errors.js';
 import type { Scope } from '../events/events.repository.js';
-import type { EventTypesRepository } from './event-types.repository.js';
+import { queueLeadsRescore } from '../scoring-worker/rescore.js';
+import { createEventTypesRepository } from './event-types.repository.js';
 import type { SettingPatch } from './event-types.schemas.js';
 
+/**
+ * Deletes every event of the type in the OU and queues the affected leads for rescoring, in one
+ * transaction with the count of the scores that go with them. OU-wide: the OU's exclusive lock
+ * first (src/db/locks.ts), so no worker scores and no other delete rescores the OU meanwhile.
+ */
+async function deleteTypeAndRescore(trx: Db, scope: Scope, eventType: string) {
+  await lockUnitExclusive(trx, scope.unitId);
+  const repo = createEventTypesRepository(trx);
+  const scores = await repo.countEventScores(scope, eventType);
+  const leads = await repo.deleteEvents(scope, eventType);
+  await queueLeadsRescore(trx, scope, leads.map((l) => l.lead_id));
+  return { events: leads.reduce((sum, l) => sum + l.n, 0), scores };
+}
+
 /** Event-type reads and the per-OU settings. */
-export function createEventTypesService(deps: { repo: EventTypesRepository }) {
-  const { repo } = deps;
+export function createEventTypesService(deps: { db: Db }) {
+  const { db } = deps;
+  const repo = createEventTypesRepository(db);
 
   return {
     listVisible: (scope: Scope) => repo.listVisible(scope),
@@ -37,7 +56,7 @@ export function createEventTypesService(deps: { repo: EventTypesRepository }) {
     },
 
     async deleteEvents(scope: Scope, eventType: string) {
-      const { events, scores } = await repo.deleteEvents(scope, eventType);
+      const { events, scores } = await transactionWithRetry(db, (trx) => deleteTypeAndRescore(trx, scope, eventType));
       return { event_type: eventType, events_deleted: events, event_scores_deleted: scores };
     },
   };

@@ -1,6 +1,5 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import type { DB, EventsTable } from '../../db/types.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
@@ -130,22 +129,21 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    /**
-     * Deletes the listed events of the OU and queues their leads for rescoring in the same
-     * transaction, so totals never keep points of deleted events; returns the ids deleted.
-     */
-    deleteByIds(scope: Scope, ids: string[]): Promise<string[]> {
-      return db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .deleteFrom('events')
-          .where('org_id', '=', scope.orgId)
-          .where('unit_id', '=', scope.unitId)
-          .where('id', 'in', ids)
-          .returning(['id', 'lead_id'])
-          .execute();
-        await queueLeadsRescore(trx, scope, [...new Set(rows.map((r) => r.lead_id))]);
-        return rows.map((r) => r.id);
-      });
+    /** The distinct leads of the listed events of the OU: whose locks a delete takes first. */
+    async leadsOfEvents(scope: Scope, ids: string[]): Promise<string[]> {
+      const rows = await inScope(events(), scope).select('events.lead_id').distinct().where('events.id', 'in', ids).execute();
+      return rows.map((r) => r.lead_id);
+    },
+
+    /** Deletes the listed events of the OU; run it holding their leads' locks (src/db/locks.ts). */
+    deleteByIds(scope: Scope, ids: string[]): Promise<Array<{ id: string; lead_id: string }>> {
+      return db
+        .deleteFrom('events')
+        .where('org_id', '=', scope.orgId)
+        .where('unit_id', '=', scope.unitId)
+        .where('id', 'in', ids)
+        .returning(['id', 'lead_id'])
+        .execute();
     },
 
     async stats(scope: Scope, since: Date) {

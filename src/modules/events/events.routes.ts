@@ -6,7 +6,6 @@ import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { pageQuery } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
-import { createEventsRepository } from './events.repository.js';
 import {
   analyticsSchema,
   batchDeleteBody,
@@ -24,7 +23,7 @@ import { createEventsService, scopeOf } from './events.service.js';
 /** Reading and managing stored events (issue 3 item 5); ingestion lives in modules/ingest. */
 export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = createEventsService({ repo: createEventsRepository(deps.db) });
+  const service = createEventsService({ db: deps.db });
   const tags = ['Events'];
 
   r.get('/events', {
@@ -76,7 +75,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       operationId: 'batchDeleteEvents',
       summary: 'Delete events of the active OU by id (ids of other OUs are reported as not_found)',
       body: batchDeleteBody,
-      response: { 200: batchDeleteResult, ...errorResponses(400, 401, 403) },
+      response: { 200: batchDeleteResult, ...errorResponses(400, 401, 403, 503) },
     },
     handler: async (request) => service.batchDelete(scopeOf(request.auth), request.body.ids),
   });

@@ -1,6 +1,10 @@
 import type { AuthContext } from '../../auth/access.js';
+import type { Db } from '../../db/database.js';
+import { lockLeads } from '../../db/locks.js';
+import { serializationFailure, transactionWithRetry } from '../../db/transaction.js';
 import { notFound } from '../../http/errors.js';
-import type { EventFilter, EventsRepository, ExportCursor, Scope } from './events.repository.js';
+import { queueLeadsRescore } from '../scoring-worker/rescore.js';
+import { createEventsRepository, type EventFilter, type EventsRepository, type ExportCursor, type Scope } from './events.repository.js';
 
 const DAY_MS = 86_400_000;
 /** Rows per export query: big enough to amortize the round trip, small enough to keep memory flat. */
@@ -73,8 +77,26 @@ export async function* exportCsvLines(
   }
 }
 
-export function createEventsService(deps: { repo: EventsRepository }) {
-  const { repo } = deps;
+/**
+ * Deletes the listed events of the OU and queues their leads for rescoring in one transaction, so
+ * totals never keep points of deleted events. Lock order (src/db/locks.ts): the leads' locks before
+ * any row. An event's lead changes only in a merge, which holds both leads' locks; one that moved
+ * after the lookup shows up here under a lead not locked, and the transaction runs again.
+ */
+async function deleteEventsAndRescore(trx: Db, scope: Scope, ids: string[]): Promise<string[]> {
+  const repo = createEventsRepository(trx);
+  const locked = new Set(await repo.leadsOfEvents(scope, ids));
+  await lockLeads(trx, scope.unitId, locked);
+  const rows = await repo.deleteByIds(scope, ids);
+  const leads = new Set(rows.map((r) => r.lead_id));
+  if ([...leads].some((lead) => !locked.has(lead))) throw serializationFailure('an event moved to another lead while it was being deleted');
+  await queueLeadsRescore(trx, scope, [...leads]);
+  return rows.map((r) => r.id);
+}
+
+export function createEventsService(deps: { db: Db }) {
+  const { db } = deps;
+  const repo: EventsRepository = createEventsRepository(db);
 
   return {
     list(scope: Scope, filter: EventFilter, query: { page: number; limit: number }) {
@@ -97,7 +119,7 @@ export function createEventsService(deps: { repo: EventsRepository }) {
      */
     async batchDelete(scope: Scope, ids: string[]) {
       const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
-      const deleted = new Set(await repo.deleteByIds(scope, unique));
+      const deleted = new Set(await transactionWithRetry(db, (trx) => deleteEventsAndRescore(trx, scope, unique)));
       return { deleted: deleted.size, not_found: unique.filter((id) => !deleted.has(id)) };
     },
 

@@ -20,6 +20,9 @@ export async function runDecayPass(db: Db, now: Date): Promise<number> {
       where s.last_engaged_at is not null
         and s.last_engaged_at <= ${now}::timestamptz - d.inactive_for *
             case d.unit when 'hours' then interval '1 hour' when 'days' then interval '1 day' else interval '1 week' end
+      -- One insert order for every pass: two processes' passes wait for each other, never deadlock
+      -- (the pass only inserts, so it takes no advisory lock: docs/concurrency.md).
+      order by d.id, s.unit_id, s.lead_id
       on conflict do nothing
       returning decay_id::text as decay_id, org_id::text as org_id, unit_id::text as unit_id, lead_id,
                 (select r.decrease from decay_rules r

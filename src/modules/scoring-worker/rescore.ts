@@ -11,13 +11,15 @@ export interface RescoreScope {
  * Queues a lead's whole history for rescoring in the caller's transaction (e.g. after a merge or a
  * rule change): drops its score rows and state and marks its events unscored, so the worker
  * replays them in ingestion order. Cost is O(events of the lead), never O(all events).
- * Returns how many events were queued; the caller NOTIFYs `lv_ingested` after committing.
+ * The caller must already hold the lead's lock (lockLeads) or the OU's exclusive lock
+ * (lockUnitExclusive), taken before it touched any of the lead's rows (src/db/locks.ts).
+ * Returns how many events were queued; the NOTIFY that wakes the worker goes out at commit.
  */
 export async function queueLeadRescore(trx: Db, scope: RescoreScope, leadId: string): Promise<number> {
   return queueLeadsRescore(trx, scope, [leadId]);
 }
 
-/** The set-based form of queueLeadRescore, for deletes that touch many leads at once. */
+/** The set-based form of queueLeadRescore, for deletes that touch many leads at once (same locks). */
 export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: string[]): Promise<number> {
   const { orgId, unitId } = scope;
   if (leadIds.length === 0) return 0;

@@ -1,6 +1,8 @@
 import type { AuthContext } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import { lockUnitExclusive } from '../../db/locks.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import type { LevelKind } from '../../db/types.js';
 import { AppError, conflict, forbidden, notFound } from '../../http/errors.js';
 import type { NewUnit } from '../org/unit-defaults.js';
@@ -79,8 +81,13 @@ export function createScoringService(deps: { db: Db }) {
         return r.createRuleset({ org_id: t.orgId, unit_id: t.unitId, ...input }).catch(duplicateName);
       });
     },
+    /** Its scores go with it (cascade) in every lead of the OU: OU-wide, so the OU's exclusive lock first (src/db/locks.ts). */
     async deleteRuleset(t: Tenant, id: string) {
-      if (!(await repo.deleteRuleset(t, id))) throw notFound('ruleset');
+      const deleted = await transactionWithRetry(db, async (trx) => {
+        await lockUnitExclusive(trx, t.unitId);
+        return createScoringRepository(trx).deleteRuleset(t, id);
+      });
+      if (!deleted) throw notFound('ruleset');
     },
 
     async listRulesOf(t: Tenant, rulesetId: string) {

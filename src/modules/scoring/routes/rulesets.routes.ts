@@ -35,7 +35,7 @@ export async function rulesetsRoutes(app: FastifyInstance, deps: { service: Scor
       operationId: 'deleteRuleset',
       summary: 'Delete a scoring rule set with its rules and scores',
       params: idParams,
-      response: { 204: z.null(), ...errorResponses(400, 401, 403, 404) },
+      response: { 204: z.null(), ...errorResponses(400, 401, 403, 404, 503) },
     },
     handler: async (request, reply) => {
       await service.deleteRuleset(tenantOf(request.auth), request.params.id);
