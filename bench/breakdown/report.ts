@@ -184,7 +184,7 @@ export function printBreakdown(input: BreakdownInput): void {
     input.header,
     `window: ${fmt(events)} events stored (${fmt(input.result['2xx'])} 2xx, ${fmt(input.result.requests.average)} req/s, p99 ${input.result.latency.p99} ms) in ${fixed(input.loadCpu.seconds, 1)} s, then the worker drained in ${fixed(input.drainSeconds, 1)} s; load average after: ${input.loadAfter}`,
     `CPU during the load: ${cpu(input.loadCpu)}`,
-    `CPU during the drain: ${cpu(input.drainCpu)}`,
+    input.drainSeconds >= 1 ? `CPU during the drain: ${cpu(input.drainCpu)}` : 'the worker kept up: nothing left to drain',
     `PostgreSQL log: ${input.logFile ?? 'not found'}`,
     '',
     ...statementTable(input, events),

@@ -12,7 +12,7 @@ export interface BenchProcess<Ready> {
   logFile: string;
   /** Sends a command over IPC and waits for the process's answer to it. */
   ask<T>(message: { cmd: string }): Promise<T>;
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -45,10 +45,15 @@ export async function startProcess<Ready>(script: string, env: Record<string, st
         child.send(message);
       });
     },
-    stop: () =>
+    // A graceful stop waits for the scoring passes in flight; one stuck for minutes is killed.
+    stop: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
