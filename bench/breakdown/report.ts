@@ -44,6 +44,8 @@ export interface BreakdownInput {
   drainCpu: CpuReport;
   statements: Map<string, StatementStats>;
   plans: Array<{ ms: number; plan: ExplainPlan; text: string }>;
+  /** Foreign-key trigger name → "constraint → referenced table". */
+  triggers: Map<string, string>;
   wal: WalBreakdown | null;
   walTotalBytes: number;
   before: { stats: Map<string, RelationStats>; rows: Record<string, number> };
@@ -147,7 +149,7 @@ function planLines(input: BreakdownInput): string[] {
     };
     visit(plan);
     for (const t of plan.Triggers ?? []) {
-      const key = `trigger ${t['Trigger Name']}${t.Relation ? ` on ${t.Relation}` : ''}`;
+      const key = `foreign-key check ${input.triggers.get(t['Trigger Name']) ?? t['Trigger Name']}${t.Relation ? ` (on ${t.Relation})` : ''}`;
       const v = s.nodes.get(key) ?? { ms: 0, wal: 0 };
       s.nodes.set(key, { ms: v.ms + t.Time, wal: v.wal });
     }

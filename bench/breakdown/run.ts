@@ -110,6 +110,12 @@ if (wal) {
 }
 if (wal) await client.query(`/* bench */ select pg_drop_replication_slot('lv_bench_${process.pid}')`);
 const entries = logFile ? entriesOf(logFile, before.log, name) : [];
+// Foreign-key check triggers by constraint, to read auto_explain's trigger times.
+const { rows: fkRows } = await client.query<{ tgname: string; label: string }>(
+  `/* bench */ select t.tgname, c.conname || ' → ' || c.confrelid::regclass::text as label
+   from pg_trigger t join pg_constraint c on c.oid = t.tgconstraint where c.contype = 'f'`,
+);
+const triggers = new Map(fkRows.map((r) => [r.tgname, r.label]));
 await withClient(url, async (c) => {
   for (const [k] of settings) await c.query(`alter database ${name} reset ${k}`);
 });
@@ -128,6 +134,7 @@ printBreakdown({
   drainCpu,
   statements: statementStats(entries, classifyStatement),
   plans: AUTO_EXPLAIN ? plansOf(entries) : [],
+  triggers,
   wal: walResult,
   walTotalBytes: await withClient(url, (c) => lsnDiff(c, before.lsn, after.lsn)),
   before,
