@@ -1,33 +1,53 @@
 /**
- * The server process of the benchmarks: the real app (buildApp) on the bench database, plus
- * two routes that answer 202 without touching the database, registered only here:
+ * The server process of the benchmarks: the real app (buildApp) configured as `npm start` is by
+ * default (scoring worker on, LOG_LEVEL info, pool of 10), plus two routes that answer 202 without
+ * touching the database, registered only here:
  *   POST /bench/noop-auth  same auth as POST /events (Basic, Operator in the active OU)
  *   POST /bench/noop       no auth at all: Fastify answering a JSON POST
- * Prints one JSON line {port, authorization, orgId, unitId} once listening.
+ * Signs up one organization, gives its OU a few scoring rules and an inorganic filter (a user's
+ * OU scores something), then sends {port, authorization, orgId, unitId} over IPC.
+ * Knobs: BENCH_SCORING (default true), BENCH_LOG_LEVEL, BENCH_POOL, BENCH_RULES=0 (defaults only),
+ * BENCH_CPU_PROF=<dir> (profile between the parent's profile-start and profile-stop commands).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { access } from '../src/auth/access.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDatabase } from '../src/db/database.js';
+import { createDatabase, databaseOptionsFromConfig } from '../src/db/database.js';
 
 const url = process.env.BENCH_DB_URL;
 if (!url) throw new Error('BENCH_DB_URL is required');
-const database = await createDatabase({ kind: 'postgres', url, poolSize: Number(process.env.BENCH_POOL ?? 10) });
-const app = await buildApp({
-  config: loadConfig({
-    LOG_LEVEL: 'warn',
-    JWT_SECRET: 'bench-secret-of-at-least-32-characters!',
-    SCORING_WORKER: process.env.BENCH_SCORING ?? 'false',
-    INGEST_GROUP_WAIT_MS: process.env.INGEST_GROUP_WAIT_MS,
-    INGEST_GROUP_CONCURRENCY: process.env.INGEST_GROUP_CONCURRENCY,
-    IMPORT_MAX_BYTES: process.env.IMPORT_MAX_BYTES,
-  }),
-  database,
+const config = loadConfig({
+  ...process.env,
+  DATABASE_URL: url,
+  JWT_SECRET: 'bench-secret-of-at-least-32-characters!',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? process.env.LOG_LEVEL,
+  SCORING_WORKER: process.env.BENCH_SCORING ?? 'true',
 });
+const options = databaseOptionsFromConfig(config);
+if (options.kind === 'postgres' && process.env.BENCH_POOL) options.poolSize = Number(process.env.BENCH_POOL);
+const database = await createDatabase(options);
+const app = await buildApp({ config, database });
 const accepted = { message: 'event ingested', metadata: { event_id: '00000000-0000-0000-0000-000000000000', lead_id: 'x', lead_created: false } };
 app.post('/bench/noop-auth', { config: { access: access.ou('Operator') } }, async (_request, reply) => reply.code(202).send(accepted));
 app.post('/bench/noop', { config: { access: access.public } }, async (_request, reply) => reply.code(202).send(accepted));
 await app.ready();
+
+/** The scoring a user sets up: weights for the bench's event types and a burst filter on page views. */
+async function configureScoring(app: FastifyInstance, authorization: string): Promise<void> {
+  const rules = { page_view: 1, email_open: 2, pricing_view: 3, form_submit: 5 };
+  const requests = [
+    ...Object.entries(rules).map(([event_type, weight]) => ({ url: '/rules', payload: { event_type, weight } as object })),
+    { url: '/filters', payload: { event_type: 'page_view', count_threshold: 20, time_window_ms: 1000 } },
+  ];
+  for (const { url, payload } of requests) {
+    const res = await app.inject({ method: 'POST', url, headers: { authorization }, payload });
+    if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+  }
+}
 
 const signup = await app.inject({
   method: 'POST',
@@ -35,6 +55,7 @@ const signup = await app.inject({
   payload: { organization_name: 'Bench', first_name: 'B', last_name: 'Ench', email: `bench-${Date.now()}@example.com`, password: 'bench password 1' },
 });
 const { token, organization, unit } = signup.json() as { token: string; organization: { org_id: string }; unit: { unit_id: string } };
+if (process.env.BENCH_RULES !== '0') await configureScoring(app, `Bearer ${token}`);
 const secret = await app.inject({ method: 'POST', url: '/secrets', headers: { authorization: `Bearer ${token}` }, payload: { name: 'bench' } });
 const { client_id: clientId, client_secret: clientSecret } = secret.json() as { client_id: string; client_secret: string };
 
@@ -42,7 +63,6 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 const authorization = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
-process.stdout.write(`${JSON.stringify({ port, authorization, orgId: organization.org_id, unitId: unit.unit_id })}\n`);
 
 const stop = async () => {
   await app.close();
@@ -51,6 +71,29 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+
+// CPU profile of a window the parent chooses (the measured load, not start-up and seeding).
+const profileDir = process.env.BENCH_CPU_PROF;
+const inspector = profileDir ? new Session() : null;
+process.on('message', (message: { cmd: string }) => {
+  void (async () => {
+    if (message.cmd === 'profile-start' && inspector) {
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+      process.send?.({ ok: true });
+    } else if (message.cmd === 'profile-stop' && inspector && profileDir) {
+      const { profile } = await inspector.post('Profiler.stop');
+      const file = join(profileDir, `server-${process.pid}-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      inspector.disconnect();
+      process.send?.({ file });
+    } else {
+      process.send?.({ ok: false });
+    }
+  })();
+});
+process.send?.({ port, authorization, orgId: organization.org_id, unitId: unit.unit_id });
 
 if (process.env.BENCH_MEM_LOG) {
   setInterval(() => {

@@ -9,7 +9,7 @@
  *   RELIABILITY_BATCH_SHARE (0.3: share of requests that are batches of 2–50 events)
  */
 import pg from 'pg';
-import { freshDatabase } from '../bench-db.js';
+import { freshDatabase } from '../lib/db.js';
 import {
   checkInvariants,
   freePort,

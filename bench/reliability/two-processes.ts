@@ -8,7 +8,7 @@
  *   RELIABILITY_EVENTS (3000)  RELIABILITY_CLIENTS (20)  RELIABILITY_LEADS (300)
  */
 import pg from 'pg';
-import { freshDatabase } from '../bench-db.js';
+import { freshDatabase } from '../lib/db.js';
 import {
   checkInvariants,
   freePort,

@@ -1,118 +1,136 @@
 /**
- * npm run bench:scoring — the scoring worker on real PostgreSQL (see bench/scoring/README.md).
- *  1. throughput: a backlog of BENCH_BACKLOG events over BENCH_LEADS leads, drained by one worker
- *     with SCORING_CONCURRENCY passes of SCORING_BATCH_SIZE → events/s;
- *  2. latency: events committed at BENCH_RATE/s for BENCH_DURATION s (each insert followed by the
- *     lv_ingested NOTIFY, as ingestion does) while the worker runs → p50/p99 of
- *     event_to_score_latency_seconds (ingestion received_at → score commit).
- * 20 rules over 10 event types, surge policy standard, 1 inorganic filter.
+ * npm run bench:scoring — the scoring worker of the server as users run it, against the ingest rate
+ * of POST /events/batch (see bench/README.md):
+ *  A. a server with the worker off ingests BENCH_BACKLOG events (email aliases over BENCH_LEADS
+ *     known leads plus BENCH_NEW_LEADS new ones) as /events/batch requests of 1000,
+ *     BENCH_BATCH_CONCURRENCY at a time → batch ingest events/s; `events` is analyzed with that
+ *     backlog in it (autovacuum after a bulk load), then a server with the worker on (default
+ *     configuration) drains it → worker events/s;
+ *  L. with the queue empty and `events` analyzed so (autovacuum's view in steady state), POST /events
+ *     at BENCH_RATE events/s for BENCH_DURATION s → p50/p99 of event_to_score_latency_seconds;
+ *  B. a second backlog of the same size, ingested the same way but drained with the statistics of
+ *     the empty queue (the steady state meeting a burst) → worker events/s over at most
+ *     BENCH_DRAIN_TIMEOUT s. And no (event, ruleset) is scored twice.
+ * The old in-process drain of SQL-inserted events is `npm run bench:scoring:direct`.
  */
-import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import pino from 'pino';
-import { Registry, type Histogram } from 'prom-client';
-import { createDatabase } from '../../src/db/database.js';
-import { provisionScoringDefaults } from '../../src/modules/scoring/scoring.service.js';
-import { createScoringWorker, INGESTED_CHANNEL } from '../../src/modules/scoring-worker/scoring-worker.js';
-import { freshDatabase } from '../bench-db.js';
+import pg from 'pg';
+import { createCpuMeter, type CpuReport } from '../lib/cpu.js';
+import { dbName, drainWithin, freshDatabase, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
+import { eventBodies, getText, load } from '../lib/load.js';
+import { removeLogs, startAppServer } from '../lib/processes.js';
+import { fixed, fmt, histogramDelta, histogramOf, loadAverage, quantile, runHeader } from '../lib/stats.js';
 
-const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
-const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
-const RATE = Number(process.env.BENCH_RATE ?? 1000);
-const DURATION = Number(process.env.BENCH_DURATION ?? 60);
-const CONCURRENCY = Number(process.env.SCORING_CONCURRENCY ?? 2);
-const BATCH = Number(process.env.SCORING_BATCH_SIZE ?? 1000);
-const TYPES = ['page_view', 'email_open', 'email_click', 'form_submit', 'demo_request', 'webinar_join', 'pricing_view', 'signup', 'download', 'video_play'];
+const env = process.env;
+const LEADS = Number(env.BENCH_LEADS ?? 100_000);
+const NEW_SHARE = Number(env.BENCH_NEW_LEADS ?? 0.1);
+const BACKLOG = Number(env.BENCH_BACKLOG ?? 100_000);
+const BATCH_CONCURRENCY = Number(env.BENCH_BATCH_CONCURRENCY ?? 4);
+const RATE = Number(env.BENCH_RATE ?? 500);
+const DURATION = Number(env.BENCH_DURATION ?? 30);
+const DRAIN_TIMEOUT = Number(env.BENCH_DRAIN_TIMEOUT ?? 300);
+const PHASES = env.BENCH_PHASES ?? 'A,L,B';
 
-const url = await freshDatabase('leadvibe_bench_scoring');
-const database = await createDatabase({ kind: 'postgres', url, poolSize: CONCURRENCY + 4 });
-const db = database.db;
+const header = runHeader('npm run bench:scoring', {
+  BENCH_LEADS: LEADS, BENCH_NEW_LEADS: NEW_SHARE, BENCH_BACKLOG: BACKLOG, BENCH_BATCH_CONCURRENCY: BATCH_CONCURRENCY,
+  BENCH_RATE: RATE, BENCH_DURATION: DURATION, BENCH_DRAIN_TIMEOUT: DRAIN_TIMEOUT, BENCH_PHASES: PHASES,
+});
+const name = dbName('leadvibe_bench_scoring');
+const url = await freshDatabase(name);
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+const bodies = eventBodies(LEADS, NEW_SHARE);
+const logs: string[] = [];
+const cpuOf = (r: CpuReport) =>
+  `server ${fixed(r.server ?? 0)} cores, its PostgreSQL backends ${fixed(r['pg app'] ?? 0)}, other databases ${fixed(r['pg other'] ?? 0)}, machine busy ${fixed(r.machineBusyCores)}`;
+const lines: string[] = ['', header, '| figure | events/s | events | seconds | CPU |', '|---|---:|---:|---:|---|'];
 
-const org = await db
-  .insertInto('organizations')
-  .values({ name: 'Bench', slug: 'bench', webhook_secret: randomBytes(16).toString('hex') })
-  .returning('id')
-  .executeTakeFirstOrThrow();
-const unit = await db.insertInto('org_units').values({ org_id: org.id, name: 'Default', slug: 'default' }).returning('id').executeTakeFirstOrThrow();
-const tenant = { org_id: org.id, unit_id: unit.id };
-await provisionScoringDefaults(db, { orgId: org.id, unitId: unit.id });
-const ruleset = await db.selectFrom('rulesets').select('id').where('unit_id', '=', unit.id).executeTakeFirstOrThrow();
-await db
-  .insertInto('scoring_rules')
-  .values(TYPES.flatMap((t, i) => [0, 1].map((k) => ({ ...tenant, ruleset_id: ruleset.id, event_type: t, weight: (i % 5) + 1 + k * 2, icon: null, start_at: null, end_at: null, created_by: null, updated_by: null }))))
-  .execute();
-await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
-await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
-
-/** Inserts `n` events for random leads in one statement (one ingestion commit). */
-async function ingest(n: number, at: Date): Promise<void> {
-  await sql`insert into events (org_id, unit_id, lead_id, event_type, channel, occurred_at)
-    select ${org.id}, ${unit.id}, 'lead-' || (1 + floor(random() * ${LEADS}))::int,
-           (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web', ${at}::timestamptz
-    from generate_series(1, ${n})`.execute(db);
-}
-
-const log = pino({ level: 'warn' });
-
-// 1. Throughput over a backlog.
-for (let done = 0; done < BACKLOG; done += 10_000) await ingest(Math.min(10_000, BACKLOG - done), new Date());
-// No ANALYZE here: the freshly loaded events table has no planner statistics, as after a bulk load
-// into a new database; the worker gathers them itself (ensureStatistics in scoring-worker.ts).
-const drainer = createScoringWorker({ database, log, batchSize: BATCH, concurrency: CONCURRENCY });
-const t0 = performance.now();
-const drained = await Promise.all(Array.from({ length: CONCURRENCY }, () => drainer.drain()));
-const seconds = (performance.now() - t0) / 1000;
-const throughput = drained.reduce((a, b) => a + b, 0) / seconds;
-
-// 2. Latency at a fixed rate with the worker woken by NOTIFY.
-const registry = new Registry();
-const worker = createScoringWorker({ database, log, registry, batchSize: BATCH, concurrency: CONCURRENCY, pollMs: 1000 });
-await worker.start();
-const tickMs = 20;
-const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
-const end = Date.now() + DURATION * 1000;
-let sent = 0;
-let next = Date.now();
-while (Date.now() < end) {
-  await ingest(perTick, new Date());
-  await database.notify(INGESTED_CHANNEL, unit.id);
-  sent += perTick;
-  next += tickMs;
-  const wait = next - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-}
-await worker.stop();
-await worker.drain();
-
-const histogram = registry.getSingleMetric('event_to_score_latency_seconds') as Histogram;
-const { values } = await histogram.get();
-const buckets = values.filter((v) => v.metricName === 'event_to_score_latency_seconds_bucket').map((v) => ({ le: Number(v.labels.le), count: v.value }));
-const total = values.find((v) => v.metricName === 'event_to_score_latency_seconds_count')?.value ?? 0;
-/** Quantile from cumulative buckets, interpolating linearly inside the bucket (as histogram_quantile does). */
-function quantile(q: number): number {
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const b of buckets) {
-    if (b.count >= rank) {
-      if (!Number.isFinite(b.le)) return prevLe;
-      return prevLe + ((b.le - prevLe) * (rank - prevCount)) / Math.max(1, b.count - prevCount);
+/** Ingests a backlog through POST /events/batch on a server with the worker off; answers events/s. */
+async function ingestBacklog(label: string, seed: boolean): Promise<number> {
+  const server = await startAppServer(url, { BENCH_SCORING: 'false' }, `scoring-ingest-${label}`);
+  logs.push(server.logFile);
+  if (seed) await seedLeads(url, server.ready.orgId, server.ready.unitId, LEADS);
+  const cpu = createCpuMeter({ processes: { server: server.pid }, databases: { app: name } });
+  let sent = 0;
+  let accepted = 0;
+  const sendBatches = async () => {
+    while (sent < BACKLOG) {
+      const n = Math.min(1000, BACKLOG - sent);
+      sent += n;
+      const res = await fetch(`http://127.0.0.1:${server.ready.port}/events/batch`, {
+        method: 'POST',
+        headers: { authorization: server.ready.authorization, 'content-type': 'application/json' },
+        body: `{"events":[${Array.from({ length: n }, () => bodies.next()).join(',')}]}`,
+      });
+      if (res.status !== 202) throw new Error(`/events/batch: ${res.status} ${await res.text()}`);
+      accepted += ((await res.json()) as { accepted: number }).accepted;
     }
-    prevLe = b.le;
-    prevCount = b.count;
-  }
-  return prevLe;
+  };
+  const stopCpu = cpu.start();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: BATCH_CONCURRENCY }, () => sendBatches()));
+  const seconds = (performance.now() - t0) / 1000;
+  const used = stopCpu();
+  cpu.stop();
+  await server.stop();
+  lines.push(`| ${label}: \`POST /events/batch\` ingest, worker off (1000 per request, ${BATCH_CONCURRENCY} at a time) | ${fmt(accepted / seconds)} | ${fmt(accepted)} | ${fixed(seconds, 1)} | ${cpuOf(used)} |`);
+  return accepted / seconds;
 }
-const { rows: dup } = await sql<{ n: number }>`select count(*)::int as n from (select event_id from event_scores group by event_id, ruleset_id having count(*) > 1) d`.execute(db);
-const elapsed = DURATION;
-process.stdout.write(
-  [
-    '',
-    `leads ${LEADS}, 20 rules, surge standard, SCORING_CONCURRENCY=${CONCURRENCY}, SCORING_BATCH_SIZE=${BATCH}`,
-    `throughput: ${BACKLOG} backlog events drained in ${seconds.toFixed(2)} s → ${Math.round(throughput)} events/s`,
-    `latency at ${RATE} events/s for ${elapsed} s (${sent} events): p50 ${(quantile(0.5) * 1000).toFixed(1)} ms, p99 ${(quantile(0.99) * 1000).toFixed(1)} ms (histogram, ${total} observations)`,
-    `events scored twice: ${dup[0]?.n ?? 0}`,
-    '',
-  ].join('\n'),
+
+/** A server with the worker on drains the queue (at most `timeout` s); answers it, still running, and events/s. */
+async function drain(label: string, timeout: number) {
+  const server = await startAppServer(url, {}, `scoring-drain-${label}`);
+  logs.push(server.logFile);
+  const cpu = createCpuMeter({ processes: { server: server.pid }, databases: { app: name } });
+  const stopCpu = cpu.start();
+  // The worker started with the server: count from the first look at the queue.
+  const depth0 = await queueDepth(client);
+  const { seconds, left } = await drainWithin(client, timeout);
+  const used = stopCpu();
+  cpu.stop();
+  const rate = (depth0 - left) / seconds;
+  const note = left === 0 ? '' : `; **${fmt(left)} still unscored after ${fixed(seconds, 0)} s**`;
+  lines.push(`| ${label}: worker drain (default SCORING_* settings${note}) | ${fmt(rate)} | ${fmt(depth0 - left)} | ${fixed(seconds, 1)} | ${cpuOf(used)} |`);
+  return { server, rate };
+}
+
+const notes: string[] = [];
+if (PHASES.includes('A')) {
+  const ingestRate = await ingestBacklog('A', true);
+  await client.query('/* bench */ vacuum analyze');
+  const { server, rate } = await drain('A (events analyzed with the backlog in it)', 3600);
+  notes.push(`A: worker drain / batch ingest = **${fixed(rate / ingestRate, 3)}**`);
+  // Steady state: the queue is empty when autovacuum analyzes.
+  await client.query('/* bench */ vacuum analyze');
+  if (PHASES.includes('L')) {
+    const { port, authorization } = server.ready;
+    const before = histogramOf(await getText(port, '/metrics'), 'event_to_score_latency_seconds');
+    const cpu = createCpuMeter({ processes: { server: server.pid }, databases: { app: name } });
+    const stopCpu = cpu.start();
+    const r = await load({ port, path: '/events', authorization, connections: 50, duration: DURATION, body: bodies.next, rate: RATE });
+    const used = stopCpu();
+    cpu.stop();
+    const depthEnd = await queueDepth(client);
+    await waitForDrain(client);
+    await new Promise((res) => setTimeout(res, 300));
+    const h = histogramDelta(histogramOf(await getText(port, '/metrics'), 'event_to_score_latency_seconds'), before);
+    notes.push(
+      `L: event→score at ${fmt(RATE)} events/s for ${DURATION} s (achieved ${fmt(r.requests.average)} req/s, ${r.non2xx} non-2xx): ` +
+        `**p50 ${fixed(quantile(h, 0.5) * 1000, 1)} ms, p99 ${fixed(quantile(h, 0.99) * 1000, 1)} ms** (${fmt(h.total)} observations; ` +
+        `queue depth when the load stopped ${fmt(depthEnd)}; ${cpuOf(used)})`,
+    );
+  }
+  await server.stop();
+}
+if (PHASES.includes('B')) {
+  const ingestRate = await ingestBacklog('B', !PHASES.includes('A'));
+  const { server, rate } = await drain('B (events analyzed with the queue empty)', DRAIN_TIMEOUT);
+  notes.push(`B: worker drain / batch ingest = **${fixed(rate / ingestRate, 3)}**`);
+  await server.stop(5000);
+}
+const { rows } = await client.query<{ n: number }>(
+  '/* bench */ select count(*)::int as n from (select 1 from event_scores group by event_id, ruleset_id having count(*) > 1) d',
 );
-await database.close();
+await client.end();
+removeLogs(...logs);
+notes.push(`(event, ruleset) pairs scored more than once: ${rows[0]?.n ?? 0}; load average now ${loadAverage()}`);
+process.stdout.write([...lines, '', ...notes, ''].join('\n'));

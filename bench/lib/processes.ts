@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the bench servers' logs go (their stdout, as `npm start > file` would). */
+export const BENCH_TMP = join(tmpdir(), 'leadvibe-bench');
+
+export interface BenchProcess<Ready> {
+  pid: number;
+  ready: Ready;
+  logFile: string;
+  /** Sends a command over IPC and waits for the process's answer to it. */
+  ask<T>(message: { cmd: string }): Promise<T>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts `script` in its own Node process (tsx loader, as `npm start`). The process tells it is
+ * ready with one IPC message; its stdout (the app's pino log) goes to a file, so the log costs what
+ * it costs a user who redirects it, and the bench's own process is not the one reading it.
+ */
+export async function startProcess<Ready>(script: string, env: Record<string, string>, label: string): Promise<BenchProcess<Ready>> {
+  mkdirSync(BENCH_TMP, { recursive: true });
+  const logFile = join(BENCH_TMP, `${label}.log`);
+  const log = openSync(logFile, 'w');
+  // BENCH_CPU_PROF is handled inside bench/server.ts (profile of the measured window only).
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, 'inherit', 'ipc'],
+  });
+  closeSync(log);
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.once('message', (m) => resolve(m as Ready));
+  });
+  child.removeAllListeners('exit');
+  return {
+    pid: child.pid as number,
+    ready,
+    logFile,
+    ask<T>(message: { cmd: string }) {
+      return new Promise<T>((resolve) => {
+        child.once('message', (m) => resolve(m as T));
+        child.send(message);
+      });
+    },
+    // A graceful stop waits for the scoring passes in flight; one stuck for minutes is killed.
+    stop: (graceMs = 30_000) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface AppReady {
+  port: number;
+  authorization: string;
+  orgId: string;
+  unitId: string;
+}
+
+/**
+ * The real app (bench/server.ts) on database `url`, configured as `npm start` is by default:
+ * scoring worker on, LOG_LEVEL info, pool of 10 (BENCH_SCORING=false turns the worker off,
+ * BENCH_LOG_LEVEL sets the log level; the app's own variables, e.g. SCORING_BATCH_SIZE, pass through).
+ */
+export function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
+  return startProcess<AppReady>('bench/server.ts', { ...env, BENCH_DB_URL: url }, label);
+}
+
+/** The naive reference server (bench/naive/server.ts) on database `url`. */
+export function startNaiveServer(url: string) {
+  return startProcess<{ port: number }>('bench/naive/server.ts', { BENCH_DB_URL: url }, 'naive-server');
+}
+
+/** Deletes the servers' log files unless BENCH_KEEP_LOGS is set. */
+export function removeLogs(...files: string[]): void {
+  if (process.env.BENCH_KEEP_LOGS) return;
+  for (const f of files) rmSync(f, { force: true });
+}
