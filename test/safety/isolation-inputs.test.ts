@@ -135,7 +135,8 @@ describe('ids of OU A in queries and bodies', () => {
   it('get B the answer an id that exists nowhere gets, and change nothing', async () => {
     const tables = await tenantTables(ctx.database.db);
     const problems: string[] = [];
-    for (const caller of w.foreign) {
+    // The cookie-replaying caller is refused before any of this (the matrix holds it to that).
+    for (const caller of w.foreign.filter((c) => !c.replaysCookie)) {
       const own = await ownObjects(caller);
       for (const c of CASES.filter((k) => !(k.otherOrgOnly && caller.sameOrg))) {
         const where = `${c.name} as ${caller.label}`;

@@ -16,6 +16,8 @@ export interface Caller {
   sameOrg: boolean;
   /** The caller's own OU: a route keyed by a name (not an id) answers about this OU. */
   unitId: string;
+  /** Its credentials resolve to no OU it may act in (a replayed cookie): it cannot make objects of its own. */
+  replaysCookie?: boolean;
 }
 
 /**
@@ -34,7 +36,10 @@ export interface World {
   /** The admin of org A acting in OU A (Owner there): creates the objects and reads them back. */
   ownerSession: Session;
   owner: Caller;
-  /** (a) member of OU B, (b) admin of org B, (c) Basic credentials of OU B and of org B. */
+  /**
+   * (a) member of OU B (also replaying OU A's signed activeOu cookie), (b) admin of org B, (c) Basic
+   * credentials of OU B (sending OU A's cookie, which Basic must ignore) and of org B.
+   */
   foreign: Caller[];
   /** (d) a Viewer of OU A: refused for every mutation that needs more than Viewer. */
   viewerA: Caller;
@@ -66,8 +71,9 @@ export async function createWorld(app: FastifyInstance, db: Db): Promise<World> 
   const owner = jwtCaller('owner of OU A', admin, ownerCookies, true, unitA);
   const foreign: Caller[] = [
     jwtCaller('(a) Owner of OU B, same org', memberB, await activeOuCookie(app, memberB, unitB), true, unitB),
+    { ...jwtCaller('(a) Owner of OU B replaying OU A’s activeOu cookie', memberB, ownerCookies, true, unitB), replaysCookie: true },
     jwtCaller('(b) admin of org B', adminB, {}, false, adminB.unitId),
-    { label: '(c) Basic credential of OU B', headers: basicB.headers, cookies: {}, via: 'basic', sameOrg: true, unitId: unitB },
+    { label: '(c) Basic credential of OU B', headers: basicB.headers, cookies: ownerCookies, via: 'basic', sameOrg: true, unitId: unitB },
     { label: '(c) Basic credential of org B', headers: basicOrgB.headers, cookies: {}, via: 'basic', sameOrg: false, unitId: adminB.unitId },
   ];
   const viewerA = jwtCaller('(d) Viewer of OU A', viewer, await activeOuCookie(app, viewer, unitA), true, unitA);
