@@ -36,7 +36,11 @@ let counter = 0;
 const next = () => ++counter;
 const ou = (...values: string[]): Identifier[] => values.map((value) => ({ value, scope: 'ou' as const }));
 
-/** A lead made by ingestion (alias email), with one scored event of a type and metadata key unique to it. */
+/**
+ * A lead made by ingestion (alias email), with one scored event of a type and metadata key unique
+ * to it. When POST /leads lands, give A's lead a client-chosen id that a lead of OU B also has, so
+ * a query matching lead ids without unit_id shows up here.
+ */
 const leadWithEvent: Factory = {
   kind: 'lead with a scored event',
   async make(w) {
