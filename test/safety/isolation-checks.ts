@@ -30,7 +30,9 @@ export async function tenantTables(db: Db): Promise<Table[]> {
  */
 export async function checksums(db: Db, tables: Table[], exceptUnit?: string): Promise<Map<string, string>> {
   const parts = tables.map((t) => {
-    const row = sql`(to_jsonb(t) - ${sql.lit(`{${(VOLATILE_COLUMNS[t.name] ?? []).join(',')}}`)}::text[])::text`;
+    const volatile = VOLATILE_COLUMNS[t.name];
+    // t::text is several times cheaper than to_jsonb, which only tables with volatile columns need.
+    const row = volatile ? sql`(to_jsonb(t) - ${sql.lit(`{${volatile.join(',')}}`)}::text[])::text` : sql`t::text`;
     const where = exceptUnit && t.hasUnit ? sql`where t.unit_id is distinct from ${exceptUnit}::uuid` : sql``;
     return sql`select ${sql.lit(t.name)} as name, md5(coalesce(string_agg(r, ',' order by r), '')) as sum
                from (select ${row} as r from ${sql.table(t.name)} t ${where}) x`;
