@@ -13,18 +13,21 @@ export const LIST_EXEMPT: Record<string, string> = {
 };
 
 /** Query strings that let a list answer: the largest page, and the ids a route needs. */
+const LIST_QUERIES: Record<string, (leadOfA: string) => string> = {
+  '/leads': () => 'limit=500',
+  '/events': () => 'limit=500',
+  '/admin/audit-logs': () => 'limit=500',
+  '/analytics/top-leads': () => 'limit=500',
+  '/analytics/score-gains': () => 'limit=500&hours=8760',
+  '/analytics/recent-score-gains': () => 'limit=500&hours=8760',
+  // The id of A's lead: B's callers must get a 404, not A's history.
+  '/score-history': (leadOfA) => `lead_id=${encodeURIComponent(leadOfA)}`,
+};
+/** Lists asked about A's object: no caller of B may read them with a 2xx. */
+const ASKED_ABOUT_A = new Set(['/score-history']);
+
 export function listQuery(url: string, leadOfA: string): string {
-  const queries: Record<string, string> = {
-    '/leads': 'limit=500',
-    '/events': 'limit=500',
-    '/admin/audit-logs': 'limit=500',
-    '/analytics/top-leads': 'limit=500',
-    '/analytics/score-gains': 'limit=500&hours=8760',
-    '/analytics/recent-score-gains': 'limit=500&hours=8760',
-    // The id of A's lead: B's callers must get a 404, not A's history.
-    '/score-history': `lead_id=${encodeURIComponent(leadOfA)}`,
-  };
-  const query = queries[url];
+  const query = LIST_QUERIES[url]?.(leadOfA);
   return query ? `${url}?${query}` : url;
 }
 
@@ -86,7 +89,7 @@ export async function readLists(
     if (basicRefused || res.statusCode >= 300) {
       const allowed = basicRefused ? [403] : [403, 404];
       for (const p of refusalProblems(res, allowed)) {
-        problems.push(`${where}: ${p}${res.statusCode === 400 ? ' (give it a query in listQuery so it can answer)' : ''}`);
+        problems.push(`${where}: ${p}${res.statusCode === 400 ? ' (give it a query in LIST_QUERIES so it can answer)' : ''}`);
       }
     }
     const leaked = leakedIdentifiers(res.body, identifiers, caller.sameOrg);
@@ -94,6 +97,15 @@ export async function readLists(
     views.set(url, { status: res.statusCode, view: viewOf(route, caller, res.statusCode, res.body) });
   }
   return { problems, views };
+}
+
+/** Lists that no caller of B read with a 2xx: the check saw nothing there. */
+export function unreadLists(routes: RegisteredRoute[], viewsPerCaller: Array<Map<string, Seen>>, leadOfA: string): string[] {
+  return routes
+    .filter((r) => !ASKED_ABOUT_A.has(r.url))
+    .map((r) => listQuery(r.url, leadOfA))
+    .filter((url) => !viewsPerCaller.some((views) => (views.get(url)?.status ?? 0) < 300))
+    .map((url) => `GET ${url}: no caller of B could read it, so no leak could be seen (give it a query in LIST_QUERIES)`);
 }
 
 /** Views of B's callers that changed while only org A changed. */

@@ -3,7 +3,7 @@ import type { RegisteredRoute } from '../../src/app.js';
 import { setupTestApp } from '../helpers/app.js';
 import { tenantTables } from './isolation-checks.js';
 import { FACTORIES, PATH_EXEMPT, type Factory, type Identifier, type Made } from './isolation-factories.js';
-import { changedViews, listRoutes, readLists } from './isolation-lists.js';
+import { changedViews, listRoutes, readLists, unreadLists } from './isolation-lists.js';
 import { ownerProblems, pathParams, routeProblems } from './isolation-matrix.js';
 import { asOwner, createWorld, type World } from './isolation-world.js';
 
@@ -69,6 +69,7 @@ describe('tenant isolation matrix', () => {
       problems.push(...seen.problems);
       before.push(seen.views);
     }
+    problems.push(...unreadLists(routes, before, leadOfA));
     // OU A changes: one more object of every kind, a custom surge policy, scored events.
     for (const factory of new Set(Object.values(FACTORIES))) identifiers.push(...(await factory.make(w)).identifiers);
     await asOwner(w, 'PUT', '/settings/ou/surge-policy', { mode: 'custom', bands: [{ min_events: 1, multiplier: 1.5 }], multiplier_cap: 2 }, 200);
