@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAccessCheck } from './auth/access-check.js';
+import type { Access } from './auth/access.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { createCredentialCache } from './auth/credential-cache.js';
 import { createRevocationBus } from './auth/revocations.js';
@@ -42,11 +43,13 @@ export interface RegisteredRoute {
   method: string;
   url: string;
   hidden: boolean;
+  /** The route's declared `config.access` (the auth plugin refuses a route without one). */
+  access: Access | undefined;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route the app registered, so a test can hold openapi.yaml to them. */
+    /** Every route the app registered, so tests can hold openapi.yaml and the isolation matrix to them. */
     registeredRoutes: RegisteredRoute[];
   }
 }
@@ -101,7 +104,8 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
-    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden, access });
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

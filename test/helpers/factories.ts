@@ -99,3 +99,12 @@ export async function createCredential(app: FastifyInstance, session: Session, c
   const body = res.json();
   return { id: body.secret_id as string, headers: basic(body.client_id, body.client_secret) };
 }
+
+/** Makes `unitId` the session's active OU (POST /org-units/active) and returns the signed cookie to send. */
+export async function activeOuCookie(app: FastifyInstance, session: Session, unitId: string): Promise<{ activeOu: string }> {
+  const res = await app.inject({ method: 'POST', url: '/org-units/active', headers: session.headers, payload: { ouId: unitId } });
+  expect(res.statusCode, res.body).toBe(200);
+  const value = res.cookies.find((c) => c.name === 'activeOu')?.value;
+  if (!value) throw new Error('POST /org-units/active set no activeOu cookie');
+  return { activeOu: value };
+}

@@ -1,0 +1,239 @@
+import { asOwner, type Method, type World } from './isolation-world.js';
+
+/**
+ * A value that identifies an object of OU A. `ou`: no caller outside OU A may ever see it;
+ * `org`: organization-level (members), visible to the members of org A by design.
+ */
+export interface Identifier {
+  value: string;
+  scope: 'ou' | 'org';
+}
+
+/** One object made in OU A of org A, through the API, as the owner. */
+export interface Made {
+  /** A value for every path parameter of the routes this factory serves (and more values other checks use). */
+  params: Record<string, string>;
+  /** A valid body per mutation method: the owner's same call succeeds, so a refusal is not a 400. */
+  bodies?: Partial<Record<Method, unknown>>;
+  /** Owner GETs that show the object; their answers must not change under foreign calls. */
+  readBack: string[];
+  identifiers: Identifier[];
+}
+
+export interface Factory {
+  kind: string;
+  /**
+   * Set when this path parameter names something in the caller's own OU (an event type), not a
+   * stored row: a foreign caller may get an answer about its own OU, which must be the one it gets
+   * for a name used nowhere, and nothing outside its OU may change. Otherwise foreign callers get
+   * 403/404.
+   */
+  nameParam?: string;
+  make(w: World): Promise<Made>;
+}
+
+let counter = 0;
+const next = () => ++counter;
+const ou = (...values: string[]): Identifier[] => values.map((value) => ({ value, scope: 'ou' as const }));
+
+/**
+ * A lead made by ingestion (alias email), with one scored event of a type and metadata key unique
+ * to it. When POST /leads lands, give A's lead a client-chosen id that a lead of OU B also has, so
+ * a query matching lead ids without unit_id shows up here.
+ */
+const leadWithEvent: Factory = {
+  kind: 'lead with a scored event',
+  async make(w) {
+    const n = next();
+    const eventType = `iso_type_${w.tag}_${n}`;
+    const propertyKey = `iso_key_${w.tag}_${n}`;
+    const email = `lead-${w.tag}-${n}@a.example`;
+    await asOwner(w, 'POST', '/rules', { event_type: eventType, weight: 7 }, 201);
+    const res = await asOwner<{ metadata: { event_id: string; lead_id: string } }>(w, 'POST', '/events', {
+      aliases: [{ alias_kind: 'email', raw_value: email }],
+      event_type: eventType,
+      metadata: { [propertyKey]: 'on' },
+    }, 202);
+    await w.app.scoringWorker.drain();
+    const { event_id: eventID, lead_id: leadID } = res.metadata;
+    return {
+      params: { leadID, eventID, eventType, alias: email, propertyKey },
+      readBack: [`/leads/${leadID}/events`, `/leads/${leadID}/score`, `/leads/${leadID}/aliases`, `/events/${eventID}/explain`],
+      identifiers: ou(leadID, eventID, email, eventType, propertyKey),
+    };
+  },
+};
+
+const eventTypeName: Factory = {
+  kind: 'event type',
+  nameParam: 'eventType',
+  async make(w) {
+    const made = await leadWithEvent.make(w);
+    return { ...made, bodies: { PUT: { hidden: true } }, readBack: ['/settings/event-types', '/event-types'] };
+  },
+};
+
+const orgUnit: Factory = {
+  kind: 'OU of org A',
+  async make(w) {
+    const name = `OU iso ${w.tag} ${next()}`;
+    const unit = await asOwner<{ unit_id: string }>(w, 'POST', '/org-units', { name }, 201);
+    return {
+      params: { id: unit.unit_id },
+      bodies: { PUT: { name: `${name} renamed` } },
+      readBack: ['/org-units', `/org-units/${unit.unit_id}/members`],
+      identifiers: ou(unit.unit_id, name),
+    };
+  },
+};
+
+async function newMember(w: World) {
+  const email = `member-${w.tag}-${next()}@a.example`;
+  const payload = { first_name: 'Iso', last_name: 'Member', email, password: 'member password 1', role: 'member' };
+  const member = await asOwner<{ org_member_id: string }>(w, 'POST', '/org/members', payload, 201);
+  return { id: member.org_member_id, email };
+}
+
+const orgMember: Factory = {
+  kind: 'member of org A',
+  async make(w) {
+    const { id, email } = await newMember(w);
+    return {
+      params: { id },
+      bodies: { PUT: { first_name: 'Renamed' } },
+      readBack: ['/org/members'],
+      identifiers: [
+        { value: id, scope: 'org' },
+        { value: email, scope: 'org' },
+      ],
+    };
+  },
+};
+
+/** OU A's member list, with a member of org A not yet in it to assign. */
+const unitMembers: Factory = {
+  kind: 'OU A memberships',
+  async make(w) {
+    const { id, email } = await newMember(w);
+    return {
+      params: { id: w.unitA },
+      bodies: { POST: { org_member_id: id, role: 'Viewer' } },
+      readBack: [`/org-units/${w.unitA}/members`],
+      identifiers: [{ value: email, scope: 'org' }],
+    };
+  },
+};
+
+const unitMembership: Factory = {
+  kind: 'membership in OU A',
+  async make(w) {
+    const { id, email } = await newMember(w);
+    await asOwner(w, 'POST', `/org-units/${w.unitA}/members`, { org_member_id: id, role: 'Viewer' }, 200);
+    return {
+      params: { id: w.unitA, memberId: id },
+      bodies: { PUT: { role: 'Operator' } },
+      readBack: [`/org-units/${w.unitA}/members`],
+      identifiers: [{ value: email, scope: 'org' }],
+    };
+  },
+};
+
+const credential: Factory = {
+  kind: 'API credential of OU A',
+  async make(w) {
+    const name = `cred-${w.tag}-${next()}`;
+    const made = await asOwner<{ secret_id: string; client_id: string }>(w, 'POST', '/secrets', { name }, 201);
+    return { params: { id: made.secret_id }, readBack: ['/secrets'], identifiers: ou(made.secret_id, made.client_id, name) };
+  },
+};
+
+const ruleset: Factory = {
+  kind: 'ruleset',
+  async make(w) {
+    const name = `Ruleset iso ${w.tag} ${next()}`;
+    const made = await asOwner<{ ruleset_id: string }>(w, 'POST', '/rulesets', { name }, 201);
+    return { params: { id: made.ruleset_id, name }, readBack: ['/rulesets', `/rulesets/${made.ruleset_id}/rules`], identifiers: ou(made.ruleset_id, name) };
+  },
+};
+
+const rule: Factory = {
+  kind: 'scoring rule',
+  async make(w) {
+    const eventType = `iso_rule_${w.tag}_${next()}`;
+    const made = await asOwner<{ rule_id: string }>(w, 'POST', '/rules', { event_type: eventType, weight: 3 }, 201);
+    return { params: { id: made.rule_id }, bodies: { PUT: { weight: 9 } }, readBack: ['/rules'], identifiers: ou(made.rule_id, eventType) };
+  },
+};
+
+function level(kind: 'engagement' | 'profile' | 'account'): Factory {
+  return {
+    kind: `${kind} level`,
+    async make(w) {
+      const n = next();
+      // Far above the default engagement levels (0..1000000), and apart from each other: no overlap.
+      const body = { name: `Level iso ${w.tag} ${n}`, min_score: 2_000_000 + n * 10, max_score: 2_000_000 + n * 10 + 5 };
+      const made = await asOwner<{ level_id: string }>(w, 'POST', `/levels/${kind}`, body, 201);
+      return {
+        params: { id: made.level_id },
+        bodies: { PUT: { ...body, name: `${body.name} renamed` } },
+        readBack: [`/levels/${kind}`],
+        identifiers: ou(made.level_id, body.name),
+      };
+    },
+  };
+}
+
+const decay: Factory = {
+  kind: 'decay rule',
+  async make(w) {
+    const made = await asOwner<{ decay_id: string }>(w, 'POST', '/decays', { inactive_for: 1000 + next(), unit: 'days', decrease: 1 }, 201);
+    return { params: { id: made.decay_id }, bodies: { PUT: { decrease: 2 } }, readBack: ['/decays'], identifiers: ou(made.decay_id) };
+  },
+};
+
+const filter: Factory = {
+  kind: 'inorganic filter',
+  async make(w) {
+    const eventType = `iso_filter_${w.tag}_${next()}`;
+    const body = { event_type: eventType, count_threshold: 50, time_window_ms: 60_000 };
+    const made = await asOwner<{ filter_id: string }>(w, 'POST', '/filters', body, 201);
+    return { params: { id: made.filter_id }, bodies: { PUT: { count_threshold: 60 } }, readBack: ['/filters'], identifiers: ou(made.filter_id, eventType) };
+  },
+};
+
+/**
+ * The factory of every route pattern with a path parameter. A route added with a path id and no
+ * entry here fails the isolation matrix: add its pattern with the factory of its resource (or a
+ * new one that creates the object through the API as the owner of OU A).
+ */
+export const FACTORIES: Record<string, Factory> = {
+  '/org-units/:id': orgUnit,
+  '/org-units/:id/members': unitMembers,
+  '/org-units/:id/members/:memberId': unitMembership,
+  '/org/members/:id': orgMember,
+  '/secrets/:id': credential,
+  '/leads/:leadID/aliases': leadWithEvent,
+  '/leads/:leadID/events': leadWithEvent,
+  '/leads/:leadID/score': leadWithEvent,
+  '/leads/:leadID/explain': leadWithEvent,
+  '/events/:eventID/explain': leadWithEvent,
+  '/event-types/:eventType/properties': eventTypeName,
+  '/settings/event-types/:eventType': eventTypeName,
+  '/settings/event-types/:eventType/delete-preview': eventTypeName,
+  '/settings/event-types/:eventType/events': eventTypeName,
+  '/rulesets/:id': ruleset,
+  '/rulesets/:id/rules': ruleset,
+  '/rules/:id': rule,
+  '/levels/engagement/:id': level('engagement'),
+  '/levels/profile/:id': level('profile'),
+  '/levels/account/:id': level('account'),
+  '/decays/:id': decay,
+  '/filters/:id': filter,
+};
+
+/**
+ * Routes with a path parameter that name no tenant object, exempt from the matrix (keep it short).
+ */
+export const PATH_EXEMPT: Record<string, string> = {
+  '/docs/static/:file': 'public Swagger UI assets, the same files for everyone',
+};
