@@ -1,7 +1,8 @@
 import { sql, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { EventTypeSettingsTable } from '../../db/types.js';
-import { distinctEventValues, type Scope } from '../events/events.repository.js';
+import { distinctEventValues } from '../events/events.repository.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 type ProcessingScope = 'observe' | 'decide' | 'activate';
 
@@ -30,7 +31,7 @@ export function createEventTypesRepository(db: Db) {
      * Types stored in the OU (a loose index scan over events_unit_type_time: one index probe per
      * distinct type, not a pass over every event) plus types only configured, minus hidden ones.
      */
-    async listVisible(scope: Scope): Promise<string[]> {
+    async listVisible(scope: Tenant): Promise<string[]> {
       const { rows } = await sql<{ event_type: string }>`
         with types as (
           select value as event_type from (${distinctEventValues(scope, 'event_type')}) as stored
@@ -47,7 +48,7 @@ export function createEventTypesRepository(db: Db) {
     },
 
     /** Distinct top-level metadata keys over the type's most recent PROPERTY_SAMPLE events. */
-    async properties(scope: Scope, eventType: string): Promise<string[]> {
+    async properties(scope: Tenant, eventType: string): Promise<string[]> {
       const { rows } = await sql<{ key: string }>`
         select distinct k.key from (
           select metadata from events
@@ -63,7 +64,7 @@ export function createEventTypesRepository(db: Db) {
     },
 
     /** Every type stored in or configured for the OU, with its setting (or the defaults) and count. */
-    async listSettings(scope: Scope): Promise<EventTypeSettingRow[]> {
+    async listSettings(scope: Tenant): Promise<EventTypeSettingRow[]> {
       const { rows } = await sql<EventTypeSettingRow>`
         with counts as (
           select event_type, count(*)::int as count from events
@@ -85,7 +86,7 @@ export function createEventTypesRepository(db: Db) {
     },
 
     /** Creates the OU's setting for the type or changes only the given fields. */
-    upsertSetting(scope: Scope, eventType: string, values: SettingValues) {
+    upsertSetting(scope: Tenant, eventType: string, values: SettingValues) {
       const given: Updateable<EventTypeSettingsTable> = {};
       if (values.hidden !== undefined) given.hidden = values.hidden;
       if (values.max_processing_scope !== undefined) given.max_processing_scope = values.max_processing_scope;
@@ -98,7 +99,7 @@ export function createEventTypesRepository(db: Db) {
         .executeTakeFirstOrThrow();
     },
 
-    async countEvents(scope: Scope, eventType: string): Promise<{ events: number; leads: number }> {
+    async countEvents(scope: Tenant, eventType: string): Promise<{ events: number; leads: number }> {
       return db
         .selectFrom('events')
         .select((eb) => [
@@ -112,7 +113,7 @@ export function createEventTypesRepository(db: Db) {
     },
 
     /** Event-score rows (issue 4) of the type's events: they go with the events (on delete cascade). */
-    async countEventScores(scope: Scope, eventType: string): Promise<number> {
+    async countEventScores(scope: Tenant, eventType: string): Promise<number> {
       const row = await db
         .selectFrom('event_scores')
         .innerJoin('events', (j) => j.onRef('events.org_id', '=', 'event_scores.org_id').onRef('events.id', '=', 'event_scores.event_id'))
@@ -128,7 +129,7 @@ export function createEventTypesRepository(db: Db) {
      * Deletes the type's events of the OU; answers the affected leads with how many of their events
      * went. Run it holding the OU's exclusive lock (src/db/locks.ts), then rescore those leads.
      */
-    async deleteEvents(scope: Scope, eventType: string): Promise<Array<{ lead_id: string; n: number }>> {
+    async deleteEvents(scope: Tenant, eventType: string): Promise<Array<{ lead_id: string; n: number }>> {
       const { rows } = await sql<{ lead_id: string; n: number }>`
         with deleted as (
           delete from events

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { errorResponses } from '../../http/responses.js';
-import { scopeOf } from '../events/events.service.js';
 import {
   deletePreviewSchema,
   deleteResultSchema,
@@ -15,6 +14,7 @@ import {
   updateSettingBody,
 } from './event-types.schemas.js';
 import { createEventTypesService } from './event-types.service.js';
+import { tenantOf } from '../../auth/tenant.js';
 
 /** GET /event-types… (routes.md "Events") and /settings/event-types… ("Settings, event types, Slack"). */
 export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
@@ -31,7 +31,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Event type names visible in the active OU (hidden types left out)',
       response: { 200: z.array(z.string()), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.listVisible(scopeOf(request.auth)),
+    handler: async (request) => service.listVisible(tenantOf(request.auth)),
   });
 
   r.get('/event-types/:eventType/properties', {
@@ -43,7 +43,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       params: eventTypeParams,
       response: { 200: propertiesSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.properties(scopeOf(request.auth), request.params.eventType),
+    handler: async (request) => service.properties(tenantOf(request.auth), request.params.eventType),
   });
 
   r.get('/settings/event-types', {
@@ -54,7 +54,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Event types of the active OU with their visibility, processing scope, mapping and counts',
       response: { 200: z.array(eventTypeSettingSchema), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => (await service.listSettings(scopeOf(request.auth))).map(toSetting),
+    handler: async (request) => (await service.listSettings(tenantOf(request.auth))).map(toSetting),
   });
 
   r.put('/settings/event-types/:eventType', {
@@ -68,7 +68,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       response: { 200: eventTypeSettingSchema, ...errorResponses(400, 401, 403) },
     },
     handler: async (request) =>
-      toSetting(await service.updateSetting(scopeOf(request.auth), request.params.eventType, request.body)),
+      toSetting(await service.updateSetting(tenantOf(request.auth), request.params.eventType, request.body)),
   });
 
   r.get('/settings/event-types/:eventType/delete-preview', {
@@ -80,7 +80,7 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       params: eventTypeParams,
       response: { 200: deletePreviewSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.deletePreview(scopeOf(request.auth), request.params.eventType),
+    handler: async (request) => service.deletePreview(tenantOf(request.auth), request.params.eventType),
   });
 
   r.delete('/settings/event-types/:eventType/events', {
@@ -92,6 +92,6 @@ export async function eventTypesRoutes(app: FastifyInstance, deps: { db: Db }) {
       params: eventTypeParams,
       response: { 200: deleteResultSchema, ...errorResponses(400, 401, 403, 503) },
     },
-    handler: async (request) => service.deleteEvents(scopeOf(request.auth), request.params.eventType),
+    handler: async (request) => service.deleteEvents(tenantOf(request.auth), request.params.eventType),
   });
 }

@@ -1,8 +1,8 @@
+import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
 import { lockUnitExclusive } from '../../db/locks.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { AppError } from '../../http/errors.js';
-import type { Scope } from '../events/events.repository.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createEventTypesRepository } from './event-types.repository.js';
 import type { SettingPatch } from './event-types.schemas.js';
@@ -12,7 +12,7 @@ import type { SettingPatch } from './event-types.schemas.js';
  * transaction with the count of the scores that go with them. OU-wide: the OU's exclusive lock
  * first (src/db/locks.ts), so no worker scores and no other delete rescores the OU meanwhile.
  */
-async function deleteTypeAndRescore(trx: Db, scope: Scope, eventType: string) {
+async function deleteTypeAndRescore(trx: Db, scope: Tenant, eventType: string) {
   await lockUnitExclusive(trx, scope.unitId);
   const repo = createEventTypesRepository(trx);
   const scores = await repo.countEventScores(scope, eventType);
@@ -27,16 +27,16 @@ export function createEventTypesService(deps: { db: Db }) {
   const repo = createEventTypesRepository(db);
 
   return {
-    listVisible: (scope: Scope) => repo.listVisible(scope),
+    listVisible: (scope: Tenant) => repo.listVisible(scope),
 
-    async properties(scope: Scope, eventType: string) {
+    async properties(scope: Tenant, eventType: string) {
       return { event_type: eventType, properties: await repo.properties(scope, eventType) };
     },
 
-    listSettings: (scope: Scope) => repo.listSettings(scope),
+    listSettings: (scope: Tenant) => repo.listSettings(scope),
 
     /** Upsert: a type no event has used yet may be configured ahead of its first event (semantics §2). */
-    async updateSetting(scope: Scope, eventType: string, patch: SettingPatch) {
+    async updateSetting(scope: Tenant, eventType: string, patch: SettingPatch) {
       if (patch.canonical_type === eventType) {
         throw new AppError('validation_failed', 'canonical_type must differ from the event type', [
           { field: 'body.canonical_type', message: 'must differ from the event type; send null to clear it' },
@@ -47,7 +47,7 @@ export function createEventTypesService(deps: { db: Db }) {
       return { ...setting, count: events };
     },
 
-    async deletePreview(scope: Scope, eventType: string) {
+    async deletePreview(scope: Tenant, eventType: string) {
       const [{ events, leads }, scores] = await Promise.all([
         repo.countEvents(scope, eventType),
         repo.countEventScores(scope, eventType),
@@ -55,7 +55,7 @@ export function createEventTypesService(deps: { db: Db }) {
       return { event_type: eventType, events_count: events, event_scores_count: scores, leads_count: leads };
     },
 
-    async deleteEvents(scope: Scope, eventType: string) {
+    async deleteEvents(scope: Tenant, eventType: string) {
       const { events, scores } = await transactionWithRetry(db, (trx) => deleteTypeAndRescore(trx, scope, eventType));
       return { event_type: eventType, events_deleted: events, event_scores_deleted: scores };
     },

@@ -1,6 +1,7 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { DB, EventsTable } from '../../db/types.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
 export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'burst_root'>;
@@ -18,12 +19,6 @@ const EVENT_COLUMNS = [
   'events.raw_event_id',
   'events.scored_at',
 ] as const;
-
-/** The active OU every query is confined to. */
-export interface Scope {
-  orgId: string;
-  unitId: string;
-}
 
 export interface EventFilter {
   metadata: Array<{ key: string; value: string }>;
@@ -44,7 +39,7 @@ const canonical = sql<SqlBool>`not (events.normalized and not events.normalized_
 
 type EventsQuery<O> = SelectQueryBuilder<DB, 'events', O>;
 
-function inScope<O>(qb: EventsQuery<O>, scope: Scope): EventsQuery<O> {
+function inScope<O>(qb: EventsQuery<O>, scope: Tenant): EventsQuery<O> {
   return qb.where('events.org_id', '=', scope.orgId).where('events.unit_id', '=', scope.unitId);
 }
 
@@ -62,7 +57,7 @@ function withFilter<O>(qb: EventsQuery<O>, filter: EventFilter): EventsQuery<O> 
  * (recursive CTE): one index probe per distinct value over an index on (unit_id, column), instead
  * of reading every event of the OU.
  */
-export function distinctEventValues(scope: Scope, column: 'channel' | 'event_type') {
+export function distinctEventValues(scope: Tenant, column: 'channel' | 'event_type') {
   const col = sql.ref(column);
   const eCol = sql.ref(`e.${column}`);
   return sql<{ value: string }>`
@@ -84,7 +79,7 @@ export function createEventsRepository(db: Db) {
   const selectEvents = () => events().select(EVENT_COLUMNS);
 
   return {
-    list(scope: Scope, filter: EventFilter, page: { limit: number; offset: number }): Promise<EventRow[]> {
+    list(scope: Tenant, filter: EventFilter, page: { limit: number; offset: number }): Promise<EventRow[]> {
       return withFilter(inScope(selectEvents(), scope), filter)
         .orderBy('events.occurred_at', 'desc')
         .orderBy('events.seq', 'desc')
@@ -93,7 +88,7 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    listByLead(scope: Scope, leadId: string, page: { limit: number; offset: number }): Promise<EventRow[]> {
+    listByLead(scope: Tenant, leadId: string, page: { limit: number; offset: number }): Promise<EventRow[]> {
       return inScope(selectEvents(), scope)
         .where('events.lead_id', '=', leadId)
         .orderBy('events.occurred_at', 'desc')
@@ -103,7 +98,7 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    async leadExists(scope: Scope, leadId: string): Promise<boolean> {
+    async leadExists(scope: Tenant, leadId: string): Promise<boolean> {
       const row = await db
         .selectFrom('leads')
         .select('id')
@@ -115,7 +110,7 @@ export function createEventsRepository(db: Db) {
     },
 
     /** One keyset page of the export, newest first; `after` is the last row of the previous page. */
-    exportPage(scope: Scope, filter: EventFilter, after: ExportCursor | null, size: number) {
+    exportPage(scope: Tenant, filter: EventFilter, after: ExportCursor | null, size: number) {
       return withFilter(inScope(events(), scope), filter)
         .select(['events.id', 'events.lead_id', 'events.event_type', 'events.occurred_at', 'events.channel'])
         .select(['events.received_at', 'events.metadata', 'events.seq'])
@@ -130,13 +125,13 @@ export function createEventsRepository(db: Db) {
     },
 
     /** The distinct leads of the listed events of the OU: whose locks a delete takes first. */
-    async leadsOfEvents(scope: Scope, ids: string[]): Promise<string[]> {
+    async leadsOfEvents(scope: Tenant, ids: string[]): Promise<string[]> {
       const rows = await inScope(events(), scope).select('events.lead_id').distinct().where('events.id', 'in', ids).execute();
       return rows.map((r) => r.lead_id);
     },
 
     /** Deletes the listed events of the OU; run it holding their leads' locks (src/db/locks.ts). */
-    deleteByIds(scope: Scope, ids: string[]): Promise<Array<{ id: string; lead_id: string }>> {
+    deleteByIds(scope: Tenant, ids: string[]): Promise<Array<{ id: string; lead_id: string }>> {
       return db
         .deleteFrom('events')
         .where('org_id', '=', scope.orgId)
@@ -146,7 +141,7 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    async stats(scope: Scope, since: Date) {
+    async stats(scope: Tenant, since: Date) {
       const recent = inScope(events(), scope).where(canonical).where('events.occurred_at', '>=', since);
       const [totals, top] = await Promise.all([
         recent
@@ -166,7 +161,7 @@ export function createEventsRepository(db: Db) {
       return { totals, top };
     },
 
-    async analytics(scope: Scope, now: Date) {
+    async analytics(scope: Tenant, now: Date) {
       const day = 86_400_000;
       const since = (days: number) => new Date(now.getTime() - days * day);
       const all = inScope(events(), scope).where(canonical);
@@ -192,7 +187,7 @@ export function createEventsRepository(db: Db) {
     },
 
     /** Distinct channels of the OU (a handful of index probes over events_unit_channel). */
-    async channels(scope: Scope): Promise<string[]> {
+    async channels(scope: Tenant): Promise<string[]> {
       const { rows } = await sql<{ value: string }>`${distinctEventValues(scope, 'channel')} order by value`.execute(db);
       return rows.map((r) => r.value);
     },

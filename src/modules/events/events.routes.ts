@@ -18,7 +18,8 @@ import {
   toEvent,
   toFilter,
 } from './events.schemas.js';
-import { createEventsService, scopeOf } from './events.service.js';
+import { createEventsService } from './events.service.js';
+import { tenantOf } from '../../auth/tenant.js';
 
 /** Reading and managing stored events (issue 3 item 5); ingestion lives in modules/ingest. */
 export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
@@ -37,7 +38,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
     },
     handler: async (request) => {
       const { query } = request;
-      return (await service.list(scopeOf(request.auth), toFilter(query), query)).map(toEvent);
+      return (await service.list(tenantOf(request.auth), toFilter(query), query)).map(toEvent);
     },
   });
 
@@ -58,7 +59,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       },
     },
     handler: async (request, reply) => {
-      const lines = service.exportCsv(scopeOf(request.auth), toFilter(request.query));
+      const lines = service.exportCsv(tenantOf(request.auth), toFilter(request.query));
       // The typed reply only knows the schema's string body; a stream is sent as is, unserialized.
       const streaming: FastifyReply = reply;
       return streaming
@@ -77,7 +78,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       body: batchDeleteBody,
       response: { 200: batchDeleteResult, ...errorResponses(400, 401, 403, 503) },
     },
-    handler: async (request) => service.batchDelete(scopeOf(request.auth), request.body.ids),
+    handler: async (request) => service.batchDelete(tenantOf(request.auth), request.body.ids),
   });
 
   r.get('/events/stats', {
@@ -88,7 +89,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Event statistics of the last 24 hours (canonical rows only)',
       response: { 200: statsSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.stats(scopeOf(request.auth)),
+    handler: async (request) => service.stats(tenantOf(request.auth)),
   });
 
   r.get('/events-analytics', {
@@ -99,7 +100,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Event totals and counts per type (canonical rows only)',
       response: { 200: analyticsSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.analytics(scopeOf(request.auth)),
+    handler: async (request) => service.analytics(tenantOf(request.auth)),
   });
 
   r.get('/channels', {
@@ -110,7 +111,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       summary: 'Distinct channels observed in the active OU',
       response: { 200: z.array(z.string()), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.channels(scopeOf(request.auth)),
+    handler: async (request) => service.channels(tenantOf(request.auth)),
   });
 
   r.get('/leads/:leadID/events', {
@@ -124,6 +125,6 @@ export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
       response: { 200: z.array(eventSchema), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) =>
-      (await service.listByLead(scopeOf(request.auth), request.params.leadID, request.query)).map(toEvent),
+      (await service.listByLead(tenantOf(request.auth), request.params.leadID, request.query)).map(toEvent),
   });
 }

@@ -1,10 +1,10 @@
-import type { AuthContext } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { lockLeads } from '../../db/locks.js';
 import { serializationFailure, transactionWithRetry } from '../../db/transaction.js';
 import { notFound } from '../../http/errors.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
-import { createEventsRepository, type EventFilter, type EventsRepository, type ExportCursor, type Scope } from './events.repository.js';
+import { createEventsRepository, type EventFilter, type EventsRepository, type ExportCursor } from './events.repository.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 const DAY_MS = 86_400_000;
 /** Rows per export query: big enough to amortize the round trip, small enough to keep memory flat. */
@@ -33,11 +33,6 @@ function csvLine(fields: readonly string[]): string {
   return `${fields.map((field) => csvField(neutralizeFormula(field))).join(',')}\r\n`;
 }
 
-/** The active OU; the auth plugin has resolved it for every route declared with `ou: true`. */
-export function scopeOf(auth: AuthContext): Scope {
-  return { orgId: auth.orgId, unitId: auth.unitId as string };
-}
-
 function pageOf(query: { page: number; limit: number }) {
   return { limit: query.limit, offset: (query.page - 1) * query.limit };
 }
@@ -50,7 +45,7 @@ function pageOf(query: { page: number; limit: number }) {
  */
 export async function* exportCsvLines(
   repo: Pick<EventsRepository, 'exportPage'>,
-  scope: Scope,
+  scope: Tenant,
   filter: EventFilter,
   pageSize = EXPORT_PAGE_SIZE,
 ): AsyncGenerator<string> {
@@ -83,7 +78,7 @@ export async function* exportCsvLines(
  * any row. An event's lead changes only in a merge, which holds both leads' locks; one that moved
  * after the lookup shows up here under a lead not locked, and the transaction runs again.
  */
-async function deleteEventsAndRescore(trx: Db, scope: Scope, ids: string[]): Promise<string[]> {
+async function deleteEventsAndRescore(trx: Db, scope: Tenant, ids: string[]): Promise<string[]> {
   const repo = createEventsRepository(trx);
   const locked = new Set(await repo.leadsOfEvents(scope, ids));
   await lockLeads(trx, scope.unitId, locked);
@@ -99,16 +94,16 @@ export function createEventsService(deps: { db: Db }) {
   const repo: EventsRepository = createEventsRepository(db);
 
   return {
-    list(scope: Scope, filter: EventFilter, query: { page: number; limit: number }) {
+    list(scope: Tenant, filter: EventFilter, query: { page: number; limit: number }) {
       return repo.list(scope, filter, pageOf(query));
     },
 
-    async listByLead(scope: Scope, leadId: string, query: { page: number; limit: number }) {
+    async listByLead(scope: Tenant, leadId: string, query: { page: number; limit: number }) {
       if (!(await repo.leadExists(scope, leadId))) throw notFound('lead');
       return repo.listByLead(scope, leadId, pageOf(query));
     },
 
-    exportCsv(scope: Scope, filter: EventFilter) {
+    exportCsv(scope: Tenant, filter: EventFilter) {
       return exportCsvLines(repo, scope, filter);
     },
 
@@ -117,13 +112,13 @@ export function createEventsService(deps: { db: Db }) {
      * `not_found` and left alone: the answer is the same either way, so nothing leaks.
      * Each row is deleted as asked; the other row of a normalized pair is not touched.
      */
-    async batchDelete(scope: Scope, ids: string[]) {
+    async batchDelete(scope: Tenant, ids: string[]) {
       const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
       const deleted = new Set(await transactionWithRetry(db, (trx) => deleteEventsAndRescore(trx, scope, unique)));
       return { deleted: deleted.size, not_found: unique.filter((id) => !deleted.has(id)) };
     },
 
-    async stats(scope: Scope, now = new Date()) {
+    async stats(scope: Tenant, now = new Date()) {
       const { totals, top } = await repo.stats(scope, new Date(now.getTime() - DAY_MS));
       return {
         last_24h: { events: totals.events, leads: totals.leads },
@@ -131,7 +126,7 @@ export function createEventsService(deps: { db: Db }) {
       };
     },
 
-    async analytics(scope: Scope, now = new Date()) {
+    async analytics(scope: Tenant, now = new Date()) {
       const { totals, byType } = await repo.analytics(scope, now);
       return {
         totals: {
@@ -146,7 +141,7 @@ export function createEventsService(deps: { db: Db }) {
       };
     },
 
-    channels(scope: Scope) {
+    channels(scope: Tenant) {
       return repo.channels(scope);
     },
   };

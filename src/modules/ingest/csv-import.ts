@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { AppError } from '../../http/errors.js';
-import { parseEvent, type PreparedEvent, type Tenant } from './ingest.prepare.js';
+import { parseEvent, type PreparedEvent } from './ingest.prepare.js';
 import type { Outcome } from './ingest.writer.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 const ALIAS_COLUMNS = ['external_id', 'email', 'phone', 'cookie', 'social'] as const;
 const MAX_REPORTED_ERRORS = 100;

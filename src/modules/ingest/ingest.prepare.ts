@@ -4,6 +4,7 @@ import { AppError } from '../../http/errors.js';
 import { assertStorable } from '../../http/storable.js';
 import { SERVER_METADATA_KEYS } from '../events/system-events.js';
 import { MAX_METADATA_BYTES, eventInputSchema, type EventInput } from './ingest.schemas.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 export const CHANNELS = ['web', 'email', 'slack', 'webinar', 'crm', 'system'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -29,11 +30,6 @@ export interface PreparedEvent {
   metadataChannel: Channel | null;
   /** The client's idempotency key (semantics §2), or null. */
   messageId: string | null;
-}
-
-export interface Tenant {
-  orgId: string;
-  unitId: string;
 }
 
 /** Semantics §2: email trimmed + lowercased, phone reduced to '+' and digits, others trimmed. */

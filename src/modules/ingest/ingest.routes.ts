@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access, type AuthContext } from '../../auth/access.js';
+import { access } from '../../auth/access.js';
 import type { Config } from '../../config.js';
 import { everyInterval, runWithApp } from '../../lifecycle/background.js';
 import type { Database } from '../../db/database.js';
@@ -13,7 +13,7 @@ import { MAX_JSON_DEPTH } from '../../http/storable.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { RESERVED_EVENT_TYPES } from '../events/system-events.js';
 import { describeError, importCsv } from './csv-import.js';
-import { parseEvent, prepareEvent, type PreparedEvent, type Tenant } from './ingest.prepare.js';
+import { parseEvent, prepareEvent, type PreparedEvent } from './ingest.prepare.js';
 import {
   batchBodySchema,
   batchResponseSchema,
@@ -22,6 +22,7 @@ import {
   ingestedSchema,
 } from './ingest.schemas.js';
 import { createIngestService, type IngestService } from './ingest.service.js';
+import { tenantOf } from '../../auth/tenant.js';
 
 const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
 const MESSAGE_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -37,10 +38,6 @@ const JSON_ROUTE_NOTE =
 const IMPORT_CHUNK_ROWS = 1000;
 /** Browsers and tools label CSV files in many ways; anything else is refused with 415. */
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/x-csv', 'application/vnd.ms-excel', 'text/plain']);
-
-function tenantOf(auth: AuthContext): Tenant {
-  return { orgId: auth.orgId, unitId: auth.unitId as string };
-}
 
 function isCsvUpload(mimetype: string, filename: string): boolean {
   const type = mimetype.split(';')[0]?.trim().toLowerCase() ?? '';

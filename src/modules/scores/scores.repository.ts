@@ -1,10 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
-
-export interface Tenant {
-  orgId: string;
-  unitId: string;
-}
+import type { Tenant } from '../../auth/tenant.js';
 
 export interface LeadListFilters {
   createdSince?: Date;

@@ -24,9 +24,8 @@ import {
   topLeadsQuery,
 } from './scores.schemas.js';
 import { createScoresService } from './scores.service.js';
-import type { Tenant } from './scores.repository.js';
+import { tenantOf } from '../../auth/tenant.js';
 
-const tenant = (auth: { orgId: string; unitId: string | null }): Tenant => ({ orgId: auth.orgId, unitId: auth.unitId as string });
 
 /** Reading scores: lead lists and scores, history, explanations (routes.md "Leads", "Analytics"). */
 export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
@@ -43,7 +42,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       querystring: listLeadsQuery,
       response: { 200: leadListSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.listLeads(tenant(request.auth), request.query),
+    handler: async (request) => service.listLeads(tenantOf(request.auth), request.query),
   });
 
   r.get('/leads/:leadID/score', {
@@ -56,7 +55,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       querystring: leadScoreQuery,
       response: { 200: leadScoreSchema, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.leadScore(tenant(request.auth), request.params.leadID, request.query.ruleset_id),
+    handler: async (request) => service.leadScore(tenantOf(request.auth), request.params.leadID, request.query.ruleset_id),
   });
 
   r.post('/leads/scores', {
@@ -68,7 +67,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       body: batchScoresBody,
       response: { 200: z.array(batchScoreItem), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.batchScores(tenant(request.auth), request.body.lead_ids, request.body.ruleset),
+    handler: async (request) => service.batchScores(tenantOf(request.auth), request.body.lead_ids, request.body.ruleset),
   });
 
   r.get('/score-history', {
@@ -80,7 +79,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       querystring: historyQuery,
       response: { 200: z.array(historyItem), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.history(tenant(request.auth), request.query),
+    handler: async (request) => service.history(tenantOf(request.auth), request.query),
   });
 
   r.get('/events/:eventID/explain', {
@@ -92,7 +91,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       params: eventIdParams,
       response: { 200: eventExplainSchema, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.explainEvent(tenant(request.auth), request.params.eventID),
+    handler: async (request) => service.explainEvent(tenantOf(request.auth), request.params.eventID),
   });
 
   r.get('/leads/:leadID/explain', {
@@ -105,7 +104,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       querystring: leadExplainQuery,
       response: { 200: leadExplainSchema, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.explainLead(tenant(request.auth), request.params.leadID, request.query.hours),
+    handler: async (request) => service.explainLead(tenantOf(request.auth), request.params.leadID, request.query.hours),
   });
 
   r.get('/analytics/top-leads', {
@@ -117,7 +116,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
       querystring: topLeadsQuery,
       response: { 200: z.array(topLeadItem), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => service.topLeads(tenant(request.auth), request.query.limit),
+    handler: async (request) => service.topLeads(tenantOf(request.auth), request.query.limit),
   });
 
   for (const [url, operationId] of [
@@ -133,7 +132,7 @@ export async function scoresRoutes(app: FastifyInstance, deps: { db: Db }) {
         querystring: gainsQuery,
         response: { 200: z.array(gainItem), ...errorResponses(400, 401, 403) },
       },
-      handler: async (request) => service.scoreGains(tenant(request.auth), request.query.hours, request.query.limit),
+      handler: async (request) => service.scoreGains(tenantOf(request.auth), request.query.hours, request.query.limit),
     });
   }
 }

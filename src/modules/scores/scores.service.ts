@@ -1,7 +1,8 @@
 import type { Db } from '../../db/database.js';
 import { notFound } from '../../http/errors.js';
 import { roundHalfAwayFromZero } from '../scoring/surge.js';
-import { createScoresRepository, type LeadListFilters, type Tenant } from './scores.repository.js';
+import { createScoresRepository, type LeadListFilters } from './scores.repository.js';
+import type { Tenant } from '../../auth/tenant.js';
 
 const DAY = 86_400_000;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

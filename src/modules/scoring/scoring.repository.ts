@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { Tenant } from '../../auth/tenant.js';
 import type {
   DB,
   DecayRulesTable,
@@ -10,11 +11,6 @@ import type {
   ScoringRulesTable,
   SurgePoliciesTable,
 } from '../../db/types.js';
-
-export interface Tenant {
-  orgId: string;
-  unitId: string;
-}
 
 export type Ruleset = Selectable<RulesetsTable>;
 export type ScoringRule = Selectable<ScoringRulesTable>;

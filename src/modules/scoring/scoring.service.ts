@@ -6,7 +6,7 @@ import { transactionWithRetry } from '../../db/transaction.js';
 import type { LevelKind } from '../../db/types.js';
 import { AppError, conflict, forbidden, notFound } from '../../http/errors.js';
 import type { NewUnit } from '../org/unit-defaults.js';
-import { createScoringRepository, type Tenant } from './scoring.repository.js';
+import { createScoringRepository } from './scoring.repository.js';
 import {
   effectivePolicy,
   type CreateRuleInput,
@@ -16,6 +16,7 @@ import {
   type UpdateRuleInput,
 } from './scoring.schemas.js';
 import { STANDARD_POLICY } from './surge.js';
+import { tenantOf, type Tenant } from '../../auth/tenant.js';
 
 /** Semantics §3: every OU starts with these. */
 export const DEFAULT_LEVELS = [
@@ -42,10 +43,6 @@ export async function provisionScoringDefaults(trx: Db, unit: NewUnit): Promise<
       multiplier_cap: STANDARD_POLICY.multiplier_cap,
     })
     .execute();
-}
-
-export function tenantOf(auth: AuthContext): Tenant {
-  return { orgId: auth.orgId, unitId: auth.unitId as string };
 }
 
 function duplicateName(error: unknown): never {

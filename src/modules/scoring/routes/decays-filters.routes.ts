@@ -15,7 +15,8 @@ import {
   updateDecayBody,
   updateFilterBody,
 } from '../scoring.schemas.js';
-import { tenantOf, type ScoringService } from '../scoring.service.js';
+import { type ScoringService } from '../scoring.service.js';
+import { tenantOf } from '../../../auth/tenant.js';
 
 export async function decaysRoutes(app: FastifyInstance, deps: { service: ScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -5,7 +5,8 @@ import { access } from '../../../auth/access.js';
 import type { LevelKind } from '../../../db/types.js';
 import { errorResponses } from '../../../http/responses.js';
 import { idParams, levelBody, levelSchema, toLevel } from '../scoring.schemas.js';
-import { tenantOf, type ScoringService } from '../scoring.service.js';
+import { type ScoringService } from '../scoring.service.js';
+import { tenantOf } from '../../../auth/tenant.js';
 
 const KINDS: LevelKind[] = ['engagement', 'profile', 'account'];
 const title = (k: LevelKind) => k[0]?.toUpperCase() + k.slice(1);

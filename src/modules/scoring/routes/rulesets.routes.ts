@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { access } from '../../../auth/access.js';
 import { errorResponses } from '../../../http/responses.js';
 import { createRulesetBody, createRuleBody, idParams, ruleSchema, rulesetSchema, toRule, toRuleset, updateRuleBody } from '../scoring.schemas.js';
-import { tenantOf, type ScoringService } from '../scoring.service.js';
+import { type ScoringService } from '../scoring.service.js';
+import { tenantOf } from '../../../auth/tenant.js';
 
 export async function rulesetsRoutes(app: FastifyInstance, deps: { service: ScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();

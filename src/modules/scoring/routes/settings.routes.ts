@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { access } from '../../../auth/access.js';
 import { errorResponses } from '../../../http/responses.js';
 import { scoringSettingsBody, scoringSettingsSchema, surgePolicyBody, surgePolicySchema, toSurgePolicy } from '../scoring.schemas.js';
-import { tenantOf, type ScoringService } from '../scoring.service.js';
+import { type ScoringService } from '../scoring.service.js';
+import { tenantOf } from '../../../auth/tenant.js';
 
 export async function scoringSettingsRoutes(app: FastifyInstance, deps: { service: ScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
