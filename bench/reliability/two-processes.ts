@@ -77,7 +77,7 @@ async function client(c: number): Promise<void> {
       const again = await sendUntilAnswered(() => other.base, '/events', event, tenant.authorization, stats);
       const m = again.metadata as { event_id: string; duplicate?: boolean };
       if (m.duplicate !== true) stats.failures.push(`resent message ${event.message_id} was not answered as a duplicate`);
-      recordAnswer(answers, event.message_id, m.event_id, false, stats);
+      recordAnswer(answers, event.message_id, m.event_id, m.duplicate === true, stats);
     }
   }
 }
