@@ -11,6 +11,7 @@ import { createCredentialCache } from './auth/credential-cache.js';
 import { createRevocationBus } from './auth/revocations.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { runWithApp } from './lifecycle/background.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { MAX_JSON_DEPTH, registerStorableCheck } from './http/storable.js';
@@ -125,14 +126,15 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   const unitDefaults = createUnitDefaults();
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
   app.decorate('live', live);
-  app.addHook('onReady', async () => live.start());
-  app.addHook('onClose', async () => live.close());
+  runWithApp(app, { start: () => live.start(), stop: () => live.close() });
   const revocations = createRevocationBus(database, (err) => app.log.error({ err }, 'access revocation channel failed'));
   const credentials = createCredentialCache(revocations);
-  app.addHook('onReady', async () => revocations.start());
-  app.addHook('onClose', async () => {
-    credentials.close();
-    await revocations.close();
+  runWithApp(app, {
+    start: () => revocations.start(),
+    stop: async () => {
+      credentials.close();
+      await revocations.close();
+    },
   });
   const orgService = createOrgService({ db, unitDefaults, revocations });
   const authService = createAuthService({
