@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { runWithApp } from './lifecycle/background.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
-import { registerErrorHandlers } from './http/errors.js';
+import { registerErrorHandlers, sendFrameworkError } from './http/errors.js';
 import { MAX_JSON_DEPTH, registerStorableCheck } from './http/storable.js';
 import { createMetrics } from './http/metrics.js';
 import { openapiTransform } from './http/openapi-transform.js';
@@ -93,6 +93,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     bodyLimit: config.bodyLimitBytes,
     // Event types and client-chosen lead ids (up to 128 chars) travel in paths.
     routerOptions: { maxParamLength: 512 },
+    frameworkErrors: sendFrameworkError,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();

@@ -98,6 +98,10 @@ function fromFastifyError(error: FastifyError): AppError | null {
       return new AppError('unsupported_media_type', 'unsupported content type');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('bad_request', 'the content-length header does not match the body');
+    case 'FST_ERR_BAD_URL':
+      return new AppError('bad_request', 'the URL path holds a malformed percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('bad_request', 'a path segment is longer than the server accepts');
     default:
       break;
   }
@@ -114,6 +118,15 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   if ((error.code === 'rate_limited' || error.code === 'contention') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   if (error.code === 'query_timeout') reply.header('retry-after', QUERY_TIMEOUT_RETRY_AFTER);
   return reply.code(error.status).type('application/json').serializer(JSON.stringify).send(body);
+}
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors` option): a
+ * path it cannot decode, a parameter past maxParamLength. Without it Fastify writes its own body.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id);
+  return send(reply, request, fromFastifyError(error) ?? new AppError('internal_error', 'internal server error'));
 }
 
 export function registerErrorHandlers(app: FastifyInstance): void {

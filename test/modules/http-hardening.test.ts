@@ -103,6 +103,26 @@ describe('CSV export', () => {
   });
 });
 
+describe('paths the router cannot take', () => {
+  it.each([
+    ['a broken percent-escape', '/rules/%E0%A4%A'],
+    ['a percent-encoded lone surrogate', '/leads/%ED%A0%80/aliases'],
+    ['a lone percent sign', '/levels/engagement/%'],
+    ['a segment longer than 512 characters', `/org-units/${'a'.repeat(600)}/members`],
+  ])('%s answers 400 with the envelope and changes nothing', async (_name, url) => {
+    const s = await signup(ctx.app);
+    for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+      const res = await ctx.app.inject({ method, url, headers: s.headers, payload: method === 'PUT' ? { name: 'x' } : undefined });
+      const body = expectError(res, 400, 'bad_request');
+      expect(res.headers['content-type']).toContain('application/json');
+      expect(Object.keys(body).sort()).toEqual(['error', 'message', 'request_id']);
+      expect((body as { request_id?: string }).request_id).toBe(res.headers['x-request-id']);
+    }
+    const units = await ctx.database.db.selectFrom('org_units').select('name').where('org_id', '=', s.orgId).execute();
+    expect(units).toHaveLength(1);
+  });
+});
+
 describe('static assets', () => {
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'nope.js'])('GET /docs/static/%s answers 404', async (file) => {
     expectError(await ctx.app.inject({ method: 'GET', url: `/docs/static/${file}` }), 404, 'not_found');

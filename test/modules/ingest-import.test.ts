@@ -160,4 +160,30 @@ describe('POST /events/import', () => {
     for (let i = 0; lines.join('\n').length < 80 * 1024; i++) lines.push(`visit,cookie-${i}`);
     expectError(await upload(s, lines.join('\n')), 413, 'payload_too_large');
   });
+
+  it('answers 400 when the multipart body ends without its closing boundary, and imports nothing', async () => {
+    const s = await signup(ctx.app);
+    const boundary = 'cut-short';
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/events/import',
+      headers: { ...s.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.csv"\r\n\r\nevent_type,email\nvisit,a@b.io\n`,
+    });
+    expect(expectError(res, 400, 'bad_request').message).toContain('closing boundary');
+    expect(await eventCount(s.unitId)).toBe(0);
+  });
+
+  it('answers 400 when the multipart content type has no boundary, and imports nothing', async () => {
+    const s = await signup(ctx.app);
+    const body = multipart('event_type,email\nvisit,a@b.io\n');
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/events/import',
+      headers: { ...s.headers, 'content-type': 'multipart/form-data' },
+      payload: body.payload,
+    });
+    expect(expectError(res, 400, 'bad_request').message).toContain('boundary');
+    expect(await eventCount(s.unitId)).toBe(0);
+  });
 });

@@ -76,6 +76,21 @@ describe('rulesets and rules', () => {
     expectError(dup, 409, 'conflict');
   });
 
+  it('refuses a rule whose start_at and end_at are both not dates with 400 naming both, and stores nothing', async () => {
+    const s = await signup(ctx.app);
+    const rule = await ctx.app.inject({ method: 'POST', url: '/rules', headers: s.headers, payload: { event_type: 'x', weight: 1 } });
+    const bodies = [
+      { method: 'POST' as const, url: '/rules', payload: { event_type: 'y', weight: 1, start_at: 'qc~Z', end_at: 'U' } },
+      { method: 'PUT' as const, url: `/rules/${rule.json().rule_id}`, payload: { weight: 9, start_at: 'soon', end_at: 'later' } },
+    ];
+    for (const { method, url, payload } of bodies) {
+      const res = await ctx.app.inject({ method, url, headers: s.headers, payload });
+      expect(expectError(res, 400, 'validation_failed').details?.map((d) => d.field)).toEqual(['body.start_at', 'body.end_at']);
+    }
+    const rules = (await ctx.app.inject({ method: 'GET', url: '/rules', headers: s.headers })).json();
+    expect(rules.map((r: { event_type: string; weight: number }) => [r.event_type, r.weight])).toEqual([['x', 1]]);
+  });
+
   it('moves the primary flag to a new primary ruleset', async () => {
     const s = await signup(ctx.app);
     const res = await ctx.app.inject({ method: 'POST', url: '/rulesets', headers: s.headers, payload: { name: 'Marketing', is_primary: true } });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { AppError } from '../../http/errors.js';
 import { parseEvent, type PreparedEvent } from './ingest.prepare.js';
@@ -86,6 +86,9 @@ function toInput(record: string[], c: Columns): Record<string, unknown> {
   return input;
 }
 
+/** The upload stream failed before its end: a multipart body without its closing boundary, or a client gone. */
+class UploadCutShort extends Error {}
+
 /**
  * Streams a CSV upload through csv-parse into set-based chunk writes. One chunk is written while
  * the next is parsed; the parser is paused by backpressure otherwise, so memory stays flat
@@ -143,28 +146,39 @@ export async function importCsv(source: Readable, options: ImportOptions): Promi
     );
   };
 
-  source.on('error', (err) => parser.destroy(err));
+  // finished(), not an 'error' listener: a multipart part cut short (no closing boundary) has failed
+  // before it is handed over, and piping a failed stream would wait forever.
+  finished(source, (err) => {
+    if (err) parser.destroy(new UploadCutShort(err.message));
+  });
   source.pipe(parser);
   const receivedAt = new Date();
-  for await (const entry of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (writeError) throw writeError;
-    const { record, info } = entry;
-    if (!columns) {
-      columns = readHeader(record);
-      continue;
+  try {
+    for await (const entry of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (writeError) throw writeError;
+      const { record, info } = entry;
+      if (!columns) {
+        columns = readHeader(record);
+        continue;
+      }
+      if (record.length !== columns.width) {
+        reject(info.lines, `the row has ${record.length} fields, the header has ${columns.width}`);
+        continue;
+      }
+      try {
+        chunk.push(parseEvent(toInput(record, columns), options.tenant, receivedAt));
+        rows.push(info.lines);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        reject(info.lines, describeError(err));
+      }
+      if (chunk.length >= options.chunkSize) await startWrite();
     }
-    if (record.length !== columns.width) {
-      reject(info.lines, `the row has ${record.length} fields, the header has ${columns.width}`);
-      continue;
-    }
-    try {
-      chunk.push(parseEvent(toInput(record, columns), options.tenant, receivedAt));
-      rows.push(info.lines);
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      reject(info.lines, describeError(err));
-    }
-    if (chunk.length >= options.chunkSize) await startWrite();
+  } catch (err) {
+    if (!(err instanceof UploadCutShort)) throw err;
+    // Chunks already handed to the writer commit on their own: say how many rows did.
+    await Promise.all(writing);
+    throw new AppError('bad_request', `the upload ended before its closing boundary (${err.message}); ${result.accepted} rows before that were imported`);
   }
   if (!columns) throw new AppError('bad_request', 'the CSV file is empty: a header row with event_type is required');
   if (chunk.length) await startWrite();

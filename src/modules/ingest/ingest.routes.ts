@@ -50,6 +50,10 @@ async function requireMultipart(request: FastifyRequest) {
   if (!request.isMultipart()) {
     throw new AppError('unsupported_media_type', 'upload the CSV as multipart/form-data with a `file` part');
   }
+  // The multipart parser throws a bare Error (a 500) when it has no boundary to split the body on.
+  if (!/;\s*boundary=/i.test(request.headers['content-type'] ?? '')) {
+    throw new AppError('bad_request', 'the multipart/form-data content type has no boundary parameter');
+  }
 }
 
 async function importUpload(request: FastifyRequest, service: IngestService) {

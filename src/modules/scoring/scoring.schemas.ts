@@ -14,11 +14,15 @@ const name = z.string().trim().min(1).max(200);
 const eventType = z.string().trim().min(1).max(128);
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** "YYYY-MM-DD or RFC3339" (semantics §0); a bare date is 00:00:00Z that day. */
+/**
+ * "YYYY-MM-DD or RFC3339" (semantics §0); a bare date is 00:00:00Z that day. `abort`: a refused
+ * string must stop the object's own refinements, which would otherwise get it untransformed.
+ */
 export const dateTimeInput = z
   .string()
   .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(v) && !Number.isNaN(Date.parse(v)), {
     message: 'expected YYYY-MM-DD or an RFC3339 timestamp',
+    abort: true,
   })
   .transform((v) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v));
 

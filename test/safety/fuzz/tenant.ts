@@ -1,0 +1,173 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { expect } from 'vitest';
+import { addMember, assign, createCredential, signup, type Session } from '../../helpers/factories.js';
+import type { Caller } from './requests.js';
+import type { Operation, Parameter } from './spec.js';
+
+/** What the fuzzed tenant holds: the ids and names valid requests and path parameters draw from. */
+export interface Pools {
+  units: string[];
+  leads: string[];
+  events: string[];
+  eventTypes: string[];
+  emails: string[];
+  rulesets: string[];
+  rulesetNames: string[];
+  rules: string[];
+  levels: Record<'engagement' | 'profile' | 'account', string[]>;
+  decays: string[];
+  filters: string[];
+  /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
+  victimMember: string;
+  victimEmail: string;
+  victimCredential: string;
+}
+
+export interface Tenant {
+  owner: Session;
+  /** The signed activeOu cookie that pins the owner to the seeded OU, however many OUs fuzzing adds. */
+  activeOu: string;
+  basic: Record<string, string>;
+  pools: Pools;
+}
+
+async function ok(app: FastifyInstance, options: InjectOptions, status = 201): Promise<Record<string, unknown>> {
+  const res = await app.inject(options);
+  expect(res.statusCode, `${options.method} ${options.url}: ${res.body}`).toBe(status);
+  return res.body ? (res.json() as Record<string, unknown>) : {};
+}
+
+async function loginCookie(app: FastifyInstance, owner: Session): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: owner.email, password: owner.password } });
+  const cookie = res.cookies.find((c) => c.name === 'activeOu');
+  if (!cookie) throw new Error(`login set no activeOu cookie: ${res.body}`);
+  return cookie.value;
+}
+
+async function seedEvents(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const types = ['page_view', 'email_open', 'webinar_join'];
+  for (const [i, email] of ['ada@fuzz.example', 'bob@fuzz.example'].entries()) {
+    for (const type of types) {
+      const body = await ok(app, { method: 'POST', url: '/events', headers, payload: { event_type: type, aliases: [{ alias_kind: 'email', raw_value: email }], metadata: { campaign: `c${i}`, nested: { depth: 1 } } } }, 202);
+      const meta = body.metadata as { event_id: string; lead_id: string };
+      pools.events.push(meta.event_id);
+      if (!pools.leads.includes(meta.lead_id)) pools.leads.push(meta.lead_id);
+    }
+    pools.emails.push(email);
+  }
+  pools.eventTypes.push(...types);
+}
+
+async function seedScoring(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const extra = await ok(app, { method: 'POST', url: '/rulesets', headers, payload: { name: 'Fuzz set', score_column: 'fuzz_score' } });
+  const sets = (await ok(app, { method: 'GET', url: '/rulesets', headers }, 200)) as unknown as Array<{ ruleset_id: string; name: string }>;
+  pools.rulesets.push(...sets.map((s) => s.ruleset_id));
+  pools.rulesetNames.push(...sets.map((s) => s.name));
+  for (const [type, weight] of [['page_view', 5], ['email_open', 10]] as const) {
+    const rule = await ok(app, { method: 'POST', url: '/rules', headers, payload: { event_type: type, weight } });
+    pools.rules.push(String(rule.rule_id));
+  }
+  const rule = await ok(app, { method: 'POST', url: '/rules', headers, payload: { event_type: 'webinar_join', weight: 20, ruleset_id: extra.ruleset_id } });
+  pools.rules.push(String(rule.rule_id));
+  for (const kind of ['engagement', 'profile', 'account'] as const) {
+    const level = await ok(app, { method: 'POST', url: `/levels/${kind}`, headers, payload: { name: `Fuzz ${kind}`, min_score: 2_000_000, max_score: 3_000_000 } });
+    pools.levels[kind].push(String(level.level_id));
+    const list = (await ok(app, { method: 'GET', url: `/levels/${kind}`, headers }, 200)) as unknown as Array<{ level_id: string }>;
+    for (const l of list) if (!pools.levels[kind].includes(l.level_id)) pools.levels[kind].push(l.level_id);
+  }
+  const decay = await ok(app, { method: 'POST', url: '/decays', headers, payload: { inactive_for: 3, unit: 'days', decrease: 5 } });
+  pools.decays.push(String(decay.decay_id));
+  const filter = await ok(app, { method: 'POST', url: '/filters', headers, payload: { event_type: 'page_view', count_threshold: 50, time_window_ms: 60_000 } });
+  pools.filters.push(String(filter.filter_id));
+  await ok(app, { method: 'PUT', url: '/settings/event-types/email_open', headers, payload: { canonical_type: 'email_engaged' } }, 200);
+}
+
+/**
+ * An organization whose owner has data behind every route: a second OU, a member, credentials,
+ * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping.
+ */
+export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
+  const owner = await signup(app);
+  const activeOu = await loginCookie(app, owner);
+  const headers = owner.headers;
+  const cookies = { activeOu };
+  const second = await ok(app, { method: 'POST', url: '/org-units', headers, cookies, payload: { name: 'Fuzz second OU' } });
+  const victim = await addMember(app, owner);
+  await assign(app, owner, owner.unitId, victim.memberId, 'Viewer');
+  const basic = (await createCredential(app, owner, cookies)).headers;
+  const victimCredential = (await createCredential(app, owner, cookies)).id;
+  const pools: Pools = {
+    units: [owner.unitId, String(second.unit_id)],
+    leads: [],
+    events: [],
+    eventTypes: [],
+    emails: [],
+    rulesets: [],
+    rulesetNames: [],
+    rules: [],
+    levels: { engagement: [], profile: [], account: [] },
+    decays: [],
+    filters: [],
+    victimMember: victim.memberId,
+    victimEmail: victim.email,
+    victimCredential,
+  };
+  const ouHeaders = { ...headers, cookie: `activeOu=${encodeURIComponent(activeOu)}` };
+  await seedScoring(app, ouHeaders, pools);
+  await seedEvents(app, ouHeaders, pools);
+  await app.scoringWorker.drain();
+  return { owner, activeOu, basic, pools };
+}
+
+/** Existing values for a path parameter: by parameter name, else by the path before it. */
+export function pathValues(pools: Pools, op: Operation, param: Parameter): string[] {
+  const byName: Record<string, string[]> = {
+    leadID: pools.leads,
+    eventID: pools.events,
+    eventType: pools.eventTypes,
+    memberId: [pools.victimMember],
+    file: ['swagger-ui-bundle.js', 'index.css'],
+  };
+  if (byName[param.name]) return byName[param.name] ?? [];
+  const prefix = op.path.slice(0, op.path.indexOf(`/{${param.name}}`));
+  const byPrefix: Record<string, string[]> = {
+    '/org-units': pools.units,
+    '/org/members': [pools.victimMember],
+    '/secrets': [pools.victimCredential],
+    '/rulesets': pools.rulesets,
+    '/rules': pools.rules,
+    '/levels/engagement': pools.levels.engagement,
+    '/levels/profile': pools.levels.profile,
+    '/levels/account': pools.levels.account,
+    '/decays': pools.decays,
+    '/filters': pools.filters,
+  };
+  return byPrefix[prefix] ?? [];
+}
+
+/** Existing values a body or query field of this name may take, so valid requests find what they name. */
+export function namedValues(pools: Pools) {
+  const byName: Record<string, string[]> = {
+    lead_id: pools.leads,
+    lead_ids: pools.leads,
+    event_type: pools.eventTypes,
+    canonical_type: pools.eventTypes,
+    ruleset_id: pools.rulesets,
+    ruleset: pools.rulesetNames,
+    org_member_id: [pools.victimMember],
+    ouId: pools.units,
+    ids: pools.events,
+    raw_value: pools.emails,
+    alias: pools.emails,
+    email: [pools.victimEmail],
+    password: ['member password 1'],
+  };
+  return (field: string) => byName[field];
+}
+
+/** Authentication for a caller: the owner's JWT pinned to the seeded OU, the OU's Basic credential, or nothing. */
+export function callerHeaders(tenant: Tenant, caller: Caller): Record<string, string> {
+  if (caller === 'jwt') return { ...tenant.owner.headers, cookie: `activeOu=${encodeURIComponent(tenant.activeOu)}` };
+  if (caller === 'basic') return tenant.basic;
+  return {};
+}
