@@ -8,10 +8,9 @@
  *   RELIABILITY_EVENTS (3000)  RELIABILITY_KILLS (2)  RELIABILITY_CLIENTS (20)  RELIABILITY_LEADS (300)
  *   RELIABILITY_BATCH_SHARE (0.3: share of requests that are batches of 2–50 events)
  */
-import pg from 'pg';
 import { freshDatabase } from '../lib/db.js';
 import {
-  checkInvariants,
+  finishRun,
   freePort,
   makeEvent,
   newStats,
@@ -20,10 +19,10 @@ import {
   setUpTenant,
   sleep,
   startServer,
-  waitForScoring,
   type Answers,
   type ClientStats,
   type ServerProcess,
+  verifyDatabase,
 } from './harness.js';
 
 const EVENTS = Number(process.env.RELIABILITY_EVENTS ?? 3000);
@@ -88,28 +87,14 @@ finished = true;
 const downtimes = await killing;
 const ingestSeconds = (Date.now() - started) / 1000;
 
-const db = new pg.Client({ connectionString: url });
-await db.connect();
-const drainSeconds = await waitForScoring(db, 180_000);
-const result = await checkInvariants(db, answers);
-await db.end();
+const { drainSeconds, result } = await verifyDatabase(url, answers, 180_000);
 await server.stop();
 
-const summary = [
+await finishRun(DB_NAME, [
   `crash under load: ${EVENTS} events from ${CLIENTS} clients (${Math.round(BATCH_SHARE * 100)} % of requests batches), ${LEADS} leads`,
   `kills: ${downtimes.length} (restart to ready: ${downtimes.map((d) => `${(d / 1000).toFixed(1)} s`).join(', ') || '-'})`,
-  `requests: ${stats.requests}, resent after no answer: ${stats.retries}, answered as duplicates: ${stats.duplicates}, 5xx: ${stats.failures.length}`,
-  `ingest took ${ingestSeconds.toFixed(1)} s; the queue drained ${Number.isNaN(drainSeconds) ? 'NOT within 180 s' : `${drainSeconds.toFixed(1)} s`} after the last answer`,
+  `requests: ${stats.requests}, resent after no answer: ${stats.retries}, answered as duplicates: ${stats.duplicates}, failures: ${stats.failures.length}`,
+  `ingest took ${ingestSeconds.toFixed(1)} s; the queue drained ${drainSeconds.toFixed(1)} s after the last answer`,
   ...result.lines,
   ...stats.failures.slice(0, 5).map((e) => `FAIL ${e}`),
-];
-process.stdout.write(`${summary.join('\n')}\n`);
-const ok = result.ok && stats.failures.length === 0 && !Number.isNaN(drainSeconds);
-if (ok) {
-  const admin = new pg.Client({ connectionString: url.replace(`/${DB_NAME}`, '/postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB_NAME} with (force)`);
-  await admin.end();
-}
-process.stdout.write(ok ? 'OK\n' : `FAILED (database ${DB_NAME} kept for inspection)\n`);
-process.exit(ok ? 0 : 1);
+], drainSeconds);

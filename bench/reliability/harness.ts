@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import pg from 'pg';
+import { BENCH_ADMIN_URL, withClient } from '../lib/db.js';
 
 export const TYPES = [
   { event_type: 'page_view', weight: 1 },
@@ -266,4 +267,29 @@ export async function checkInvariants(client: pg.Client, answers: Answers): Prom
   const zeroDeltas = await one(`select count(*)::int as n from event_scores where delta = 0`);
   lines.push(`events stored: ${events}; answered message ids: ${answers.size}; score rows with delta 0: ${zeroDeltas}`);
   return { ok: !lines.some((l) => l.startsWith('FAIL')), lines };
+}
+
+/** Waits for the queue to drain on `url`, then checks the invariants; drainSeconds is NaN on a timeout. */
+export async function verifyDatabase(url: string, answers: Answers, timeoutMs: number): Promise<{ drainSeconds: number; result: CheckResult }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const drainSeconds = await waitForScoring(client, timeoutMs);
+    return { drainSeconds, result: await checkInvariants(client, answers) };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Prints the run's lines and ends the process: exit 0 and the database dropped when no line is a
+ * FAIL and the queue drained, else exit 1 with the database kept for inspection.
+ */
+export async function finishRun(dbName: string, lines: string[], drainSeconds: number): Promise<never> {
+  const failed = lines.some((l) => l.startsWith('FAIL')) || Number.isNaN(drainSeconds);
+  if (Number.isNaN(drainSeconds)) lines.push('FAIL the queue did not drain in time');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (!failed) await withClient(BENCH_ADMIN_URL, (admin) => admin.query(`drop database if exists ${dbName} with (force)`));
+  process.stdout.write(failed ? `FAILED (database ${dbName} kept for inspection)\n` : 'OK\n');
+  process.exit(failed ? 1 : 0);
 }

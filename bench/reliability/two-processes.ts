@@ -7,10 +7,9 @@
  * scored events, and A's stream carried an `event_ingested` for every event ingested on B.
  *   RELIABILITY_EVENTS (3000)  RELIABILITY_CLIENTS (20)  RELIABILITY_LEADS (300)
  */
-import pg from 'pg';
 import { freshDatabase } from '../lib/db.js';
 import {
-  checkInvariants,
+  finishRun,
   freePort,
   makeEvent,
   newStats,
@@ -19,8 +18,8 @@ import {
   setUpTenant,
   sleep,
   startServer,
-  waitForScoring,
   type Answers,
+  verifyDatabase,
 } from './harness.js';
 
 const EVENTS = Number(process.env.RELIABILITY_EVENTS ?? 3000);
@@ -94,11 +93,7 @@ const started = Date.now();
 await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
 const ingestSeconds = (Date.now() - started) / 1000;
 
-const db = new pg.Client({ connectionString: url });
-await db.connect();
-const drainSeconds = await waitForScoring(db, 120_000);
-const result = await checkInvariants(db, answers);
-await db.end();
+const { drainSeconds, result } = await verifyDatabase(url, answers, 120_000);
 // Live messages are flushed in the tick after their commit: give the last ones a moment.
 for (let i = 0; i < 50 && [...ingestedOnB].some((id) => !seenOnA.has(id)); i++) await sleep(100);
 streamAbort.abort();
@@ -117,13 +112,4 @@ const lines = [
   ...(scoredA + scoredB < answers.size ? [`FAIL the workers counted ${scoredA + scoredB} scored events for ${answers.size}`] : []),
   ...stats.failures.slice(0, 5).map((e) => `FAIL ${e}`),
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
-const ok = !lines.some((l) => l.startsWith('FAIL')) && !Number.isNaN(drainSeconds);
-if (ok) {
-  const admin = new pg.Client({ connectionString: url.replace(`/${DB_NAME}`, '/postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB_NAME} with (force)`);
-  await admin.end();
-}
-process.stdout.write(ok ? 'OK\n' : `FAILED (database ${DB_NAME} kept for inspection)\n`);
-process.exit(ok ? 0 : 1);
+await finishRun(DB_NAME, lines, drainSeconds);

@@ -7,6 +7,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { MAX_OFFSET, MAX_PAGE } from '../../src/http/pagination.js';
 import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
+import { multipartFile } from '../helpers/uploads.js';
 
 // Issue 8 items 4 and 7: content types, the import's `file` part, paging bounds, CSV export
 // cells, asset lookups and the statement timeout.
@@ -18,13 +19,6 @@ async function eventCount(unitId: string) {
   return rows[0]?.n;
 }
 
-function multipart(part: string, content: string) {
-  const boundary = 'hardening-boundary';
-  return {
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-    payload: `--${boundary}\r\nContent-Disposition: form-data; name="${part}"; filename="e.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n--${boundary}--\r\n`,
-  };
-}
 
 describe('content types', () => {
   it.each([
@@ -43,7 +37,7 @@ describe('content types', () => {
 
   it('a JSON route given multipart answers 415: only the import takes multipart', async () => {
     const s = await signup(ctx.app);
-    const form = multipart('file', 'event_type,email\nvisit,m@t.io\n');
+    const form = multipartFile('event_type,email\nvisit,m@t.io\n', { part: 'file' });
     for (const url of ['/events', '/events/batch']) {
       const res = await ctx.app.inject({ method: 'POST', url, headers: { ...s.headers, ...form.headers }, payload: form.payload });
       expectError(res, 415, 'unsupported_media_type');
@@ -53,13 +47,13 @@ describe('content types', () => {
 
   it('POST /events/import reads only the part named file: a CSV in another part is a 400 and imports nothing', async () => {
     const s = await signup(ctx.app);
-    const form = multipart('attachment', 'event_type,email\nvisit,i@t.io\n');
+    const form = multipartFile('event_type,email\nvisit,i@t.io\n', { part: 'attachment' });
     const res = await ctx.app.inject({ method: 'POST', url: '/events/import', headers: { ...s.headers, ...form.headers }, payload: form.payload });
     const body = expectError(res, 400, 'bad_request');
     expect(body.message).toContain('`file`');
     expect(body.details?.map((d) => d.field)).toEqual(['body.file']);
     expect(await eventCount(s.unitId)).toBe(0);
-    const good = multipart('file', 'event_type,email\nvisit,i@t.io\n');
+    const good = multipartFile('event_type,email\nvisit,i@t.io\n', { part: 'file' });
     const ok = await ctx.app.inject({ method: 'POST', url: '/events/import', headers: { ...s.headers, ...good.headers }, payload: good.payload });
     expect(ok.json()).toMatchObject({ accepted: 1, rejected: 0 });
   });

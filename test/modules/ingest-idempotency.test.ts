@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createIngestRepository } from '../../src/modules/ingest/ingest.repository.js';
 import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
+import { importCsv, ouCounts } from '../helpers/uploads.js';
 
 const ctx = setupTestApp();
 
@@ -21,24 +22,7 @@ function batch(session: Session, events: unknown[]) {
   return ctx.app.inject({ method: 'POST', url: '/events/batch', headers: session.headers, payload: { events } });
 }
 
-function importCsv(session: Session, csv: string) {
-  const boundary = 'idem-boundary';
-  const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
-  return ctx.app.inject({
-    method: 'POST',
-    url: '/events/import',
-    headers: { ...session.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    payload,
-  });
-}
 
-async function counts(unitId: string) {
-  const { rows } = await sql<{ events: number; leads: number; messages: number }>`
-    select (select count(*)::int from events where unit_id = ${unitId}) as events,
-           (select count(*)::int from leads where unit_id = ${unitId}) as leads,
-           (select count(*)::int from ingest_messages where unit_id = ${unitId}) as messages`.execute(ctx.database.db);
-  return rows[0];
-}
 
 describe('idempotent ingestion with message_id', () => {
   it('answers a repeat with the first event and stores nothing', async () => {
@@ -46,11 +30,11 @@ describe('idempotent ingestion with message_id', () => {
     const first = await post(s, event('m-1'));
     expect(first.statusCode, first.body).toBe(202);
     expect(first.json().metadata).toMatchObject({ lead_created: true, duplicate: false });
-    const before = await counts(s.unitId);
+    const before = await ouCounts(ctx.database, s.unitId);
     const again = await post(s, event('m-1', 'someone-else@acme.io', { event_type: 'signup' }));
     expect(again.statusCode, again.body).toBe(202);
     expect(again.json().metadata).toEqual({ ...first.json().metadata, lead_created: false, duplicate: true });
-    expect(await counts(s.unitId)).toEqual(before);
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual(before);
     expect(before).toMatchObject({ events: 1, leads: 1, messages: 1 });
   });
 
@@ -75,8 +59,8 @@ describe('idempotent ingestion with message_id', () => {
     expect((await post(b, event('shared'))).json().metadata.duplicate).toBe(false);
     await post(a, event(undefined));
     await post(a, event(undefined));
-    expect(await counts(a.unitId)).toMatchObject({ events: 3, messages: 1 });
-    expect(await counts(b.unitId)).toMatchObject({ events: 1, messages: 1 });
+    expect(await ouCounts(ctx.database, a.unitId)).toMatchObject({ events: 3, messages: 1 });
+    expect(await ouCounts(ctx.database, b.unitId)).toMatchObject({ events: 1, messages: 1 });
   });
 
   it('answers repeats inside one batch and of stored messages per item, in order', async () => {
@@ -98,7 +82,7 @@ describe('idempotent ingestion with message_id', () => {
     expect(r2).toMatchObject({ status: 202, duplicate: true, event_id: r0.event_id, lead_id: r0.lead_id, lead_created: false });
     expect(r3).toMatchObject({ status: 404 });
     expect(r4).toMatchObject({ status: 404 });
-    expect(await counts(s.unitId)).toMatchObject({ events: 2, messages: 2 });
+    expect(await ouCounts(ctx.database, s.unitId)).toMatchObject({ events: 2, messages: 2 });
     // The 404 stored no message: once the lead exists, the same message id is ingested.
     const retry = await post(s, { lead_id: stored.lead_id, event_type: 'page_view', message_id: 'b-2' });
     expect(retry.json().metadata.duplicate).toBe(false);
@@ -113,19 +97,19 @@ describe('idempotent ingestion with message_id', () => {
       return body.metadata?.event_id ?? body.results[0].event_id;
     });
     expect(new Set(ids).size).toBe(1);
-    expect(await counts(s.unitId)).toMatchObject({ events: 1, leads: 1, messages: 1 });
+    expect(await ouCounts(ctx.database, s.unitId)).toMatchObject({ events: 1, leads: 1, messages: 1 });
   });
 
   it('reads message_id from a CSV column and counts duplicates when a file is imported again', async () => {
     const s = await signup(ctx.app);
     const csv = 'event_type,email,message_id\npage_view,a@acme.io,r-1\nsignup,b@acme.io,r-2\npage_view,c@acme.io,\n';
-    const first = await importCsv(s, csv);
+    const first = await importCsv(ctx.app, s, csv);
     expect(first.statusCode, first.body).toBe(202);
     expect(first.json()).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 });
-    const again = await importCsv(s, csv);
+    const again = await importCsv(ctx.app, s, csv);
     expect(again.json()).toMatchObject({ accepted: 3, duplicates: 2, rejected: 0 });
     // The row without a message id is stored again; the two with one are not.
-    expect(await counts(s.unitId)).toMatchObject({ events: 4, messages: 2 });
+    expect(await ouCounts(ctx.database, s.unitId)).toMatchObject({ events: 4, messages: 2 });
   });
 
   it('ingests a repeat older than 7 days as a new event, and the purge forgets old ids', async () => {
@@ -152,6 +136,6 @@ describe('idempotent ingestion with message_id', () => {
       const body = expectError(res, 400, 'validation_failed');
       expect(body.details?.map((d) => d.field)).toContain('body.message_id');
     }
-    expect(await counts(s.unitId)).toMatchObject({ events: 0, messages: 0 });
+    expect(await ouCounts(ctx.database, s.unitId)).toMatchObject({ events: 0, messages: 0 });
   });
 });

@@ -1,29 +1,12 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
-import { expectError, signup, type Session } from '../helpers/factories.js';
+import { expectError, signup } from '../helpers/factories.js';
+import { importCsv, multipartFile } from '../helpers/uploads.js';
 
 const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false' });
 
-function multipart(content: string | Buffer, filename = 'events.csv', type = 'text/csv') {
-  const boundary = '----leadvibe-test-boundary';
-  const payload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`),
-    Buffer.isBuffer(content) ? content : Buffer.from(content),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
-function upload(session: Session, content: string | Buffer, filename?: string, type?: string) {
-  const body = multipart(content, filename, type);
-  return ctx.app.inject({
-    method: 'POST',
-    url: '/events/import',
-    headers: { ...session.headers, ...body.headers },
-    payload: body.payload,
-  });
-}
 
 async function eventCount(unitId: string) {
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unitId}`.execute(ctx.database.db);
@@ -54,7 +37,7 @@ describe('POST /events/import', () => {
       'webinar_join,,,,crm-1,,,,',
       'page_view,,,,,,+1 555 0100,ck,@ann',
     ].join('\n');
-    const res = await upload(s, csv);
+    const res = await importCsv(ctx.app, s, csv);
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ message: 'import finished', accepted: 4, rejected: 7 });
@@ -96,7 +79,7 @@ describe('POST /events/import', () => {
       const k = i < 1000 ? i % 300 : 300 + (i % 300);
       lines.push(`r${i},e${k},c${k}`);
     }
-    const res = await upload(s, lines.join('\n'));
+    const res = await importCsv(ctx.app, s, lines.join('\n'));
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toMatchObject({ accepted: 2200, rejected: 0 });
 
@@ -118,7 +101,7 @@ describe('POST /events/import', () => {
   it('reports a row with a broken quote and keeps the rows around it', async () => {
     const s = await signup(ctx.app);
     const csv = 'event_type,email\nvisit,a@a.io\nvisit,"unclosed@a.io\n';
-    const res = await upload(s, csv);
+    const res = await importCsv(ctx.app, s, csv);
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toMatchObject({ accepted: 1, rejected: 1 });
     expect(res.json().errors[0].error).toContain('malformed CSV');
@@ -127,14 +110,14 @@ describe('POST /events/import', () => {
 
   it('refuses a CSV without an event_type column (400) and stores nothing', async () => {
     const s = await signup(ctx.app);
-    expectError(await upload(s, 'type,email\nvisit,a@a.io\n'), 400, 'bad_request');
-    expectError(await upload(s, ''), 400, 'bad_request');
+    expectError(await importCsv(ctx.app, s, 'type,email\nvisit,a@a.io\n'), 400, 'bad_request');
+    expectError(await importCsv(ctx.app, s, ''), 400, 'bad_request');
     expect(await eventCount(s.unitId)).toBe(0);
   });
 
   it('refuses a non-CSV upload (415), a JSON body (415) and a form without a file (400)', async () => {
     const s = await signup(ctx.app);
-    expectError(await upload(s, Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'logo.png', 'image/png'), 415, 'unsupported_media_type');
+    expectError(await importCsv(ctx.app, s, Buffer.from([0x89, 0x50, 0x4e, 0x47]), { filename: 'logo.png', type: 'image/png' }), 415, 'unsupported_media_type');
     const json = await ctx.app.inject({ method: 'POST', url: '/events/import', headers: s.headers, payload: { event_type: 'x' } });
     expectError(json, 415, 'unsupported_media_type');
     const boundary = 'b0undary';
@@ -150,7 +133,7 @@ describe('POST /events/import', () => {
 
   it('accepts an octet-stream upload named .csv', async () => {
     const s = await signup(ctx.app);
-    const res = await upload(s, 'event_type,cookie\nvisit,c1\n', 'export.csv', 'application/octet-stream');
+    const res = await importCsv(ctx.app, s, 'event_type,cookie\nvisit,c1\n', { filename: 'export.csv', type: 'application/octet-stream' });
     expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
   });
 
@@ -158,7 +141,7 @@ describe('POST /events/import', () => {
     const s = await signup(ctx.app);
     const lines = ['event_type,cookie'];
     for (let i = 0; lines.join('\n').length < 80 * 1024; i++) lines.push(`visit,cookie-${i}`);
-    expectError(await upload(s, lines.join('\n')), 413, 'payload_too_large');
+    expectError(await importCsv(ctx.app, s, lines.join('\n')), 413, 'payload_too_large');
   });
 
   it('answers 400 when the multipart body ends without its closing boundary, and imports nothing', async () => {
@@ -176,7 +159,7 @@ describe('POST /events/import', () => {
 
   it('answers 400 when the multipart content type has no boundary, and imports nothing', async () => {
     const s = await signup(ctx.app);
-    const body = multipart('event_type,email\nvisit,a@b.io\n');
+    const body = multipartFile('event_type,email\nvisit,a@b.io\n');
     const res = await ctx.app.inject({
       method: 'POST',
       url: '/events/import',

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/http/storable.js';
 import { setupTestApp } from '../helpers/app.js';
 import { basic, expectError, signup, type Session } from '../helpers/factories.js';
+import { importCsv, ouCounts } from '../helpers/uploads.js';
 
 // Issue 8 item 2: what PostgreSQL cannot store is a 400 naming the field, before any write.
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
@@ -14,13 +14,6 @@ function post(s: Session, url: string, payload: string | object) {
   return ctx.app.inject({ method: 'POST', url, headers: { ...s.headers, ...json }, payload });
 }
 
-async function counts(unitId: string) {
-  const { rows } = await sql<{ events: number; leads: number; aliases: number }>`
-    select (select count(*)::int from events where unit_id = ${unitId}) as events,
-           (select count(*)::int from leads where unit_id = ${unitId}) as leads,
-           (select count(*)::int from lead_aliases where unit_id = ${unitId}) as aliases`.execute(ctx.database.db);
-  return rows[0];
-}
 
 /** {a: {a: … {a: 1}}} with `levels` objects. */
 function nested(levels: number): Record<string, unknown> {
@@ -57,7 +50,7 @@ describe('POST /events refuses what the database cannot store', () => {
     const body = expectError(await post(s, '/events', payload), 400, 'validation_failed');
     expect(body.details?.[0]?.field).toBe(field);
     expect(body.details?.[0]?.message).toContain(words);
-    expect(await counts(s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0 });
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0, messages: 0 });
   });
 
   it(`accepts metadata nested ${MAX_JSON_DEPTH} levels and valid surrogate pairs, stored intact`, async () => {
@@ -110,7 +103,7 @@ describe('a bad item never fails its group', () => {
     expect(results[1]).toMatchObject({ error: 'validation_failed', message: expect.stringContaining('metadata.k') });
     expect(results[3]?.message).toContain('metadata.n');
     expect(results[4]?.message).toContain('event_type');
-    expect(await counts(s.unitId)).toEqual({ events: 2, leads: 2, aliases: 2 });
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual({ events: 2, leads: 2, aliases: 2, messages: 0 });
   });
 
   it('POST /events/import: the bad rows are reported and skipped', async () => {
@@ -125,19 +118,13 @@ describe('a bad item never fails its group', () => {
       `visit,"${JSON.stringify(nested(MAX_JSON_DEPTH + 1)).replaceAll('"', '""')}",r6@y.io`,
       'visit,"{""ok"":true}",r7@y.io',
     ].join('\n');
-    const boundary = 'storable-boundary';
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/events/import',
-      headers: { ...s.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`,
-    });
+    const res = await importCsv(ctx.app, s, csv);
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json() as { accepted: number; rejected: number; errors: Array<{ row: number; error: string }> };
     expect(body).toMatchObject({ accepted: 2, rejected: 5 });
     expect(body.errors.map((e) => e.row)).toEqual([3, 4, 5, 6, 7]);
     expect(body.errors.map((e) => e.error.split(':')[0])).toEqual(['event_type', 'metadata.a', 'metadata.\\ud800', 'metadata.n', nestedPath(MAX_JSON_DEPTH).replace('body.', '')]);
-    expect(await counts(s.unitId)).toMatchObject({ events: 2 });
+    expect(await ouCounts(ctx.database, s.unitId)).toMatchObject({ events: 2 });
   });
 
   it('concurrent POST /events with bad items: every good one is accepted and no group falls back to one by one', async () => {
@@ -150,7 +137,7 @@ describe('a bad item never fails its group', () => {
     );
     const statuses = (await Promise.all(requests)).map((r) => r.statusCode);
     expect(statuses).toEqual(Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? 400 : 202)));
-    expect(await counts(s.unitId)).toEqual({ events: 24, leads: 24, aliases: 24 });
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual({ events: 24, leads: 24, aliases: 24, messages: 0 });
     expect(await metrics('ingest_group_fallbacks_total')).toBe(fallbacks);
   });
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { addMember, assign, createCredential, expectError, signup, type Session } from '../helpers/factories.js';
+import { ouCounts } from '../helpers/uploads.js';
 
 // The scoring worker is off: these tests look at events as ingestion leaves them (scored_at NULL).
 const NO_WORKER = { SCORING_WORKER: 'false' };
@@ -25,13 +26,6 @@ function eventRow(id: string) {
   return ctx.database.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
-async function counts(unitId: string) {
-  const { rows } = await sql<{ events: number; leads: number; aliases: number }>`
-    select (select count(*)::int from events where unit_id = ${unitId}) as events,
-           (select count(*)::int from leads where unit_id = ${unitId}) as leads,
-           (select count(*)::int from lead_aliases where unit_id = ${unitId}) as aliases`.execute(ctx.database.db);
-  return rows[0];
-}
 
 async function aliasesOf(session: Headers, leadId: string) {
   const res = await ctx.app.inject({ method: 'GET', url: `/leads/${leadId}/aliases`, headers: session.headers });
@@ -202,13 +196,13 @@ describe('POST /events: bad input stores nothing', () => {
     const s = await signup(ctx.app);
     const res = await ingest(s, payload);
     expectError(res, status, code);
-    expect(await counts(s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0 });
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0, messages: 0 });
   });
 
   it('answers 404 for a lead_id that does not exist in the OU', async () => {
     const s = await signup(ctx.app);
     expectError(await ingest(s, { lead_id: 'nobody', event_type: 'visit' }), 404, 'not_found');
-    expect(await counts(s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0 });
+    expect(await ouCounts(ctx.database, s.unitId)).toEqual({ events: 0, leads: 0, aliases: 0, messages: 0 });
   });
 });
 
@@ -231,7 +225,7 @@ describe('POST /events: access and tenancy', () => {
     await assign(ctx.app, admin, admin.unitId, viewer.memberId, 'Viewer');
     expectError(await ingest(viewer, { aliases: [email('v@v.io')], event_type: 'visit' }), 403, 'forbidden');
     expectError(await ingest({ headers: {} }, { aliases: [email('v@v.io')], event_type: 'visit' }), 401, 'unauthorized');
-    expect(await counts(admin.unitId)).toEqual({ events: 0, leads: 0, aliases: 0 });
+    expect(await ouCounts(ctx.database, admin.unitId)).toEqual({ events: 0, leads: 0, aliases: 0, messages: 0 });
     const lead = await ingested(admin, { aliases: [email('v@v.io')], event_type: 'visit' });
     expect(await aliasesOf(viewer, lead.lead_id)).toEqual(['email:v@v.io']);
   });

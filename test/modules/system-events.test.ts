@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { createCredential, expectError, signup, type Session } from '../helpers/factories.js';
 import { createRule, primaryRulesetId, putSurge } from '../helpers/scoring-factory.js';
+import { importCsv } from '../helpers/uploads.js';
 
 // Issue 8 item 1: system events are the server's; nothing a client sends steers the engine.
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
@@ -90,14 +91,8 @@ describe('a client cannot send a system event', () => {
     expect(batch.json().results.map((r: { status: number }) => r.status)).toEqual([202, 400]);
     expect(batch.json().results[1].message).toContain('event_type');
 
-    const boundary = 'csv-boundary';
     const csv = 'event_type,email\nvisit,d@x.io\nDECAY,d@x.io\n';
-    const upload = await ctx.app.inject({
-      method: 'POST',
-      url: '/events/import',
-      headers: { ...s.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`,
-    });
+    const upload = await importCsv(ctx.app, s, csv);
     expect(upload.json()).toMatchObject({ accepted: 1, rejected: 1, errors: [{ row: 3, error: expect.stringContaining('reserved') }] });
     const events = await ctx.app.inject({ method: 'GET', url: '/events', headers: s.headers });
     expect((events.json() as Array<{ event_type: string }>).map((e) => e.event_type)).toEqual(['visit', 'visit']);
