@@ -30,7 +30,8 @@ const KILLS = Number(process.env.RELIABILITY_KILLS ?? 2);
 const CLIENTS = Number(process.env.RELIABILITY_CLIENTS ?? 20);
 const LEADS = Number(process.env.RELIABILITY_LEADS ?? 300);
 const BATCH_SHARE = Number(process.env.RELIABILITY_BATCH_SHARE ?? 0.3);
-const DB_NAME = 'leadvibe_reliability_crash';
+// Per process, so two runs on one PostgreSQL (another checkout, CI beside a session) never share a database.
+const DB_NAME = `leadvibe_reliability_crash_${process.pid}`;
 
 const url = await freshDatabase(DB_NAME);
 const port = await freePort();

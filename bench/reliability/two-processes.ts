@@ -26,7 +26,8 @@ const EVENTS = Number(process.env.RELIABILITY_EVENTS ?? 3000);
 const CLIENTS = Number(process.env.RELIABILITY_CLIENTS ?? 20);
 const LEADS = Number(process.env.RELIABILITY_LEADS ?? 300);
 const RESEND_SHARE = 0.05;
-const DB_NAME = 'leadvibe_reliability_two';
+// Per process, so two runs on one PostgreSQL never share a database.
+const DB_NAME = `leadvibe_reliability_two_${process.pid}`;
 
 const url = await freshDatabase(DB_NAME);
 const [a, b] = await Promise.all([freePort(), freePort()]).then(([pa, pb]) => Promise.all([startServer(url, pa), startServer(url, pb)]));
