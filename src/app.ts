@@ -37,6 +37,7 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
+import { segmentsRoutes } from './modules/segments/segments.routes.js';
 import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 
@@ -206,6 +207,7 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   app.addHook('onClose', async () => scoringWorker.stop());
   await app.register(scoringRoutes, { db });
   await app.register(scoresRoutes, { db });
+  await app.register(segmentsRoutes, { db });
 
   return app;
 }

@@ -4,11 +4,13 @@
  */
 import type { EventsTables } from './schema/events.js';
 import type { ScoringTables } from './schema/scoring.js';
+import type { SegmentsTables } from './schema/segments.js';
 import type { TenancyTables } from './schema/tenancy.js';
 
 export type * from './schema/common.js';
 export type * from './schema/events.js';
 export type * from './schema/scoring.js';
+export type * from './schema/segments.js';
 export type * from './schema/tenancy.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables {}

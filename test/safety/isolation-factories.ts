@@ -201,6 +201,39 @@ const filter: Factory = {
   },
 };
 
+const segmentRuleBody = (value: string) => ({ rule_type: 'lead_metadata', field_name: 'plan', operator: 'equals', value });
+
+/** A segment with one rule that matches A's leads of plan "iso" (so count and leads are non-trivial reads). */
+async function makeSegment(w: World) {
+  const name = `Segment iso ${w.tag} ${next()}`;
+  const made = await asOwner<{ segment_id: string }>(w, 'POST', '/segments', { name }, 201);
+  const id = made.segment_id;
+  const rule = await asOwner<{ rule_id: string }>(w, 'POST', `/segments/${id}/rules`, segmentRuleBody('iso'), 201);
+  const readBack = ['/segments', `/segments/${id}/rules`, `/segments/${id}/count`];
+  return { id, name, ruleId: rule.rule_id, readBack };
+}
+
+const segment: Factory = {
+  kind: 'segment',
+  async make(w) {
+    const { id, name, ruleId, readBack } = await makeSegment(w);
+    return {
+      params: { id },
+      bodies: { PUT: { name: `${name} renamed` }, POST: segmentRuleBody('other') },
+      readBack,
+      identifiers: ou(id, name, ruleId),
+    };
+  },
+};
+
+const segmentRule: Factory = {
+  kind: 'segment rule',
+  async make(w) {
+    const { id, name, ruleId, readBack } = await makeSegment(w);
+    return { params: { id, ruleId }, bodies: { PUT: { value: 'changed' } }, readBack, identifiers: ou(id, name, ruleId) };
+  },
+};
+
 /**
  * The factory of every route pattern with a path parameter. A route added with a path id and no
  * entry here fails the isolation matrix: add its pattern with the factory of its resource (or a
@@ -229,6 +262,11 @@ export const FACTORIES: Record<string, Factory> = {
   '/levels/account/:id': level('account'),
   '/decays/:id': decay,
   '/filters/:id': filter,
+  '/segments/:id': segment,
+  '/segments/:id/count': segment,
+  '/segments/:id/leads': segment,
+  '/segments/:id/rules': segment,
+  '/segments/:id/rules/:ruleId': segmentRule,
 };
 
 /**

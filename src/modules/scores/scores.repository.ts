@@ -12,7 +12,7 @@ export interface LeadListFilters {
 }
 
 /** The engagement level holding `score` in the OU of the row `alias` (computed at read time, so level edits apply at once). */
-function levelOf(alias: 'l' | 's', scoreSql: Expression<number>) {
+export function levelOf(alias: 'l' | 's', scoreSql: Expression<number>) {
   return sql<string | null>`(select lv.name from levels lv
     where lv.org_id = ${sql.ref(`${alias}.org_id`)} and lv.unit_id = ${sql.ref(`${alias}.unit_id`)} and lv.kind = 'engagement'
     and ${scoreSql} between lv.min_score and lv.max_score order by lv.min_score limit 1)`;

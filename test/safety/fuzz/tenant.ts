@@ -17,6 +17,8 @@ export interface Pools {
   levels: Record<'engagement' | 'profile' | 'account', string[]>;
   decays: string[];
   filters: string[];
+  segments: string[];
+  segmentRules: string[];
   /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
   victimMember: string;
   victimEmail: string;
@@ -80,6 +82,20 @@ async function seedScoring(app: FastifyInstance, headers: Record<string, string>
   const filter = await ok(app, { method: 'POST', url: '/filters', headers, payload: { event_type: 'page_view', count_threshold: 50, time_window_ms: 60_000 } });
   pools.filters.push(String(filter.filter_id));
   await ok(app, { method: 'PUT', url: '/settings/event-types/email_open', headers, payload: { canonical_type: 'email_engaged' } }, 200);
+  await seedSegments(app, headers, pools);
+}
+
+async function seedSegments(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const segment = await ok(app, { method: 'POST', url: '/segments', headers, payload: { name: 'Fuzz segment' } });
+  pools.segments.push(String(segment.segment_id));
+  const rules = [
+    { rule_type: 'lead_metadata', field_name: 'score', operator: 'gte', value: '5' },
+    { rule_type: 'event_metadata', event_type: 'page_view', field_name: 'nested.depth', operator: 'in', value: '1,2', logic_op: 'OR' },
+  ];
+  for (const payload of rules) {
+    const rule = await ok(app, { method: 'POST', url: `/segments/${String(segment.segment_id)}/rules`, headers, payload });
+    pools.segmentRules.push(String(rule.rule_id));
+  }
 }
 
 /**
@@ -108,6 +124,8 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
     levels: { engagement: [], profile: [], account: [] },
     decays: [],
     filters: [],
+    segments: [],
+    segmentRules: [],
     victimMember: victim.memberId,
     victimEmail: victim.email,
     victimCredential,
@@ -126,6 +144,7 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     eventID: pools.events,
     eventType: pools.eventTypes,
     memberId: [pools.victimMember],
+    ruleId: pools.segmentRules,
     file: ['swagger-ui-bundle.js', 'index.css'],
   };
   if (byName[param.name]) return byName[param.name] ?? [];
@@ -141,6 +160,7 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     '/levels/account': pools.levels.account,
     '/decays': pools.decays,
     '/filters': pools.filters,
+    '/segments': pools.segments,
   };
   return byPrefix[prefix] ?? [];
 }

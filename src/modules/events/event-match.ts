@@ -1,0 +1,23 @@
+import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+
+/** The lead a correlated events subquery belongs to: expressions of the outer query. */
+export interface LeadKeyRefs {
+  orgId: Expression<string>;
+  unitId: Expression<string>;
+  leadId: Expression<string>;
+}
+
+/**
+ * `exists` an event of the lead (of `eventType` when given) whose metadata passes `test`: the
+ * events table's side of a segment's `event_metadata` rule, served by events_unit_lead_time.
+ */
+export function leadHasEvent(
+  lead: LeadKeyRefs,
+  eventType: string | null,
+  test: (metadata: Expression<unknown>) => RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> {
+  const byType = eventType === null ? sql`` : sql`and e.event_type = ${eventType}`;
+  return sql<SqlBool>`exists (select 1 from events e
+    where e.org_id = ${lead.orgId} and e.unit_id = ${lead.unitId} and e.lead_id = ${lead.leadId} ${byType}
+    and ${test(sql.ref('e.metadata'))})`;
+}
