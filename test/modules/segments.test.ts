@@ -193,7 +193,7 @@ describe('segment evaluation (semantics §6)', () => {
 
   it('ANDs logic groups, binds AND tighter than OR in a group, follows order_index and skips inactive rules', async () => {
     // group 0 in order_index order: plan = enterprise OR plan = pro AND employees > 1000  →  c, (a and false)
-    const group0 = [
+    const group0: [RuleBody, RuleBody, RuleBody] = [
       { field_name: 'employees', operator: 'gt', value: '1000', logic_op: 'AND', order_index: 2 },
       { field_name: 'plan', operator: 'equals', value: 'enterprise', logic_op: 'AND', order_index: 0 },
       { field_name: 'plan', operator: 'equals', value: 'pro', logic_op: 'OR', order_index: 1 },
