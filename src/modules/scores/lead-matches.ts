@@ -3,13 +3,11 @@ import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
 import { leadHasEvent } from '../events/event-match.js';
 import type { LeadRefs } from '../segments/segment-compiler.js';
-import { createScoresRepository, levelOf } from './scores.repository.js';
-
-const NO_RULESET = '00000000-0000-0000-0000-000000000000';
+import { createScoresRepository, leadsWithScores, levelOf } from './scores.repository.js';
 
 /** The OU's live leads with their primary score, level and last event, filtered by `matching`. */
 function matchingRows(db: Db, t: Tenant, rulesetId: string | null, matching: LeadPredicate) {
-  const score = sql<number>`coalesce(s.total_score, 0)`;
+  const { query, score } = leadsWithScores(db, t, rulesetId);
   const refs: LeadRefs = {
     metadata: sql.ref('l.metadata'),
     score,
@@ -20,23 +18,7 @@ function matchingRows(db: Db, t: Tenant, rulesetId: string | null, matching: Lea
     hasEvent: (eventType, test) =>
       leadHasEvent({ orgId: sql.ref('l.org_id'), unitId: sql.ref('l.unit_id'), leadId: sql.ref('l.id') }, eventType, test),
   };
-  const query = db
-    .selectFrom('leads as l')
-    .leftJoin('lead_scores as s', (j) =>
-      j
-        .onRef('s.org_id', '=', 'l.org_id')
-        .onRef('s.unit_id', '=', 'l.unit_id')
-        .onRef('s.lead_id', '=', 'l.id')
-        .on('s.ruleset_id', '=', rulesetId ?? NO_RULESET),
-    )
-    .leftJoin('lead_scoring_state as st', (j) =>
-      j.onRef('st.org_id', '=', 'l.org_id').onRef('st.unit_id', '=', 'l.unit_id').onRef('st.lead_id', '=', 'l.id'),
-    )
-    .where('l.org_id', '=', t.orgId)
-    .where('l.unit_id', '=', t.unitId)
-    .where('l.merged_into', 'is', null)
-    .where(matching(refs));
-  return { query, score };
+  return { query: query.where(matching(refs)), score };
 }
 
 export type LeadPredicate = (refs: LeadRefs) => RawBuilder<SqlBool>;

@@ -18,6 +18,33 @@ export function levelOf(alias: 'l' | 's', scoreSql: Expression<number>) {
     and ${scoreSql} between lv.min_score and lv.max_score order by lv.min_score limit 1)`;
 }
 
+const NO_RULESET = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The lead read model: the OU's live (unmerged) leads as `l`, left-joined to their score under one
+ * ruleset as `s` (null → every score 0) and their scoring state as `st`. `GET /leads` and the
+ * segment reads (lead-matches.ts) filter and page it.
+ */
+export function leadsWithScores(db: Db, t: Tenant, rulesetId: string | null) {
+  const score = sql<number>`coalesce(s.total_score, 0)`;
+  const query = db
+    .selectFrom('leads as l')
+    .leftJoin('lead_scores as s', (j) =>
+      j
+        .onRef('s.org_id', '=', 'l.org_id')
+        .onRef('s.unit_id', '=', 'l.unit_id')
+        .onRef('s.lead_id', '=', 'l.id')
+        .on('s.ruleset_id', '=', rulesetId ?? NO_RULESET),
+    )
+    .leftJoin('lead_scoring_state as st', (j) =>
+      j.onRef('st.org_id', '=', 'l.org_id').onRef('st.unit_id', '=', 'l.unit_id').onRef('st.lead_id', '=', 'l.id'),
+    )
+    .where('l.org_id', '=', t.orgId)
+    .where('l.unit_id', '=', t.unitId)
+    .where('l.merged_into', 'is', null);
+  return { query, score };
+}
+
 /** Reads over the scoring worker's output: lead scores, history, explanations, analytics. */
 export function createScoresRepository(db: Db) {
   return {
@@ -48,22 +75,8 @@ export function createScoresRepository(db: Db) {
     },
 
     async listLeads(t: Tenant, rulesetId: string | null, f: LeadListFilters, page: number, limit: number) {
-      const score = sql<number>`coalesce(s.total_score, 0)`;
-      const base = db
-        .selectFrom('leads as l')
-        .leftJoin('lead_scores as s', (j) =>
-          j
-            .onRef('s.org_id', '=', 'l.org_id')
-            .onRef('s.unit_id', '=', 'l.unit_id')
-            .onRef('s.lead_id', '=', 'l.id')
-            .on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
-        )
-        .leftJoin('lead_scoring_state as st', (j) =>
-          j.onRef('st.org_id', '=', 'l.org_id').onRef('st.unit_id', '=', 'l.unit_id').onRef('st.lead_id', '=', 'l.id'),
-        )
-        .where('l.org_id', '=', t.orgId)
-        .where('l.unit_id', '=', t.unitId)
-        .where('l.merged_into', 'is', null)
+      const { query, score } = leadsWithScores(db, t, rulesetId);
+      const base = query
         .$if(f.createdSince !== undefined, (q) => q.where('l.created_at', '>=', f.createdSince as Date))
         .$if(f.createdBefore !== undefined, (q) => q.where('l.created_at', '<', f.createdBefore as Date))
         .$if(f.minScore !== undefined, (q) => q.where(sql<SqlBool>`${score} >= ${f.minScore}`))
@@ -102,7 +115,7 @@ export function createScoresRepository(db: Db) {
             .onRef('s.org_id', '=', 'l.org_id')
             .onRef('s.unit_id', '=', 'l.unit_id')
             .onRef('s.lead_id', '=', 'l.id')
-            .on('s.ruleset_id', '=', rulesetId ?? '00000000-0000-0000-0000-000000000000'),
+            .on('s.ruleset_id', '=', rulesetId ?? NO_RULESET),
         )
         .select(['l.id', score.as('score'), levelOf('l', score).as('level'), 's.last_event_at'])
         .where('l.org_id', '=', t.orgId)
