@@ -98,17 +98,6 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    async leadExists(scope: Tenant, leadId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('leads')
-        .select('id')
-        .where('org_id', '=', scope.orgId)
-        .where('unit_id', '=', scope.unitId)
-        .where('id', '=', leadId)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
     /** One keyset page of the export, newest first; `after` is the last row of the previous page. */
     exportPage(scope: Tenant, filter: EventFilter, after: ExportCursor | null, size: number) {
       return withFilter(inScope(events(), scope), filter)

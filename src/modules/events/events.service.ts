@@ -1,10 +1,10 @@
 import type { Db } from '../../db/database.js';
 import { lockLeads } from '../../db/locks.js';
 import { serializationFailure, transactionWithRetry } from '../../db/transaction.js';
-import { notFound } from '../../http/errors.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createEventsRepository, type EventFilter, type EventsRepository, type ExportCursor } from './events.repository.js';
 import type { Tenant } from '../../auth/tenant.js';
+import type { LeadsService } from '../leads/leads.service.js';
 
 const DAY_MS = 86_400_000;
 /** Rows per export query: big enough to amortize the round trip, small enough to keep memory flat. */
@@ -89,8 +89,8 @@ async function deleteEventsAndRescore(trx: Db, scope: Tenant, ids: string[]): Pr
   return rows.map((r) => r.id);
 }
 
-export function createEventsService(deps: { db: Db }) {
-  const { db } = deps;
+export function createEventsService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
+  const { db, leads } = deps;
   const repo: EventsRepository = createEventsRepository(db);
 
   return {
@@ -99,7 +99,7 @@ export function createEventsService(deps: { db: Db }) {
     },
 
     async listByLead(scope: Tenant, leadId: string, query: { page: number; limit: number }) {
-      if (!(await repo.leadExists(scope, leadId))) throw notFound('lead');
+      await leads.requireLead(scope, leadId);
       return repo.listByLead(scope, leadId, pageOf(query));
     },
 

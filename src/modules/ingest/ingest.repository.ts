@@ -257,29 +257,6 @@ export function createIngestRepository(db: Db) {
         select count(*)::int as n from gone`.execute(db);
       return rows[0]?.n ?? 0;
     },
-
-    leadExists(orgId: string, unitId: string, leadId: string) {
-      return db
-        .selectFrom('leads')
-        .select('id')
-        .where('org_id', '=', orgId)
-        .where('unit_id', '=', unitId)
-        .where('id', '=', leadId)
-        .executeTakeFirst();
-    },
-
-    listAliases(orgId: string, unitId: string, leadId: string) {
-      return db
-        .selectFrom('lead_aliases')
-        .select(['kind', 'value', 'created_at'])
-        .where('org_id', '=', orgId)
-        .where('unit_id', '=', unitId)
-        .where('lead_id', '=', leadId)
-        .orderBy('created_at')
-        .orderBy('kind')
-        .orderBy('value')
-        .execute();
-    },
   };
 }
 
