@@ -40,6 +40,8 @@ import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
 import { createLeadsService } from './modules/leads/leads.service.js';
+import { LEAD_DELETE_JOB, leadDeleteStep } from './modules/leads/lead-delete.job.js';
+import { createJobRunner, type JobRunner } from './jobs/job-runner.js';
 import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 
@@ -55,6 +57,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route the app registered, so tests can hold openapi.yaml and the isolation matrix to them. */
     registeredRoutes: RegisteredRoute[];
+    /** The durable job runner (src/jobs/): tests await drain() instead of sleeping. */
+    jobs: JobRunner;
   }
 }
 
@@ -188,7 +192,17 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     revocations,
     stillAllowed: createAccessCheck({ db, credentials }),
   });
-  const leads = createLeadsService({ db });
+  // Durable jobs (lead deletes; later backfills and deliveries): one runner, a step function per kind.
+  const jobs = createJobRunner({
+    db,
+    log: app.log,
+    steps: { [LEAD_DELETE_JOB]: leadDeleteStep() },
+    pollMs: config.jobs.pollMs,
+    leaseSeconds: config.jobs.leaseSeconds,
+  });
+  app.decorate('jobs', jobs);
+  runWithApp(app, jobs, { enabled: config.jobs.worker });
+  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick() });
   await app.register(eventsRoutes, { db, leads });
   await app.register(eventTypesRoutes, { db });
   // Scoring: configuration, the worker, score reads.

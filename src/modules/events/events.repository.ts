@@ -119,6 +119,20 @@ export function createEventsRepository(db: Db) {
       return rows.map((r) => r.lead_id);
     },
 
+    /**
+     * Deletes up to `limit` events of the listed leads (their event scores go with them by cascade);
+     * run it holding the leads' locks. Answers how many were deleted.
+     */
+    async deleteOfLeads(scope: Tenant, leadIds: string[], limit: number): Promise<number> {
+      const result = await sql`
+        delete from events e using (
+          select org_id, id from events
+           where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${leadIds}::text[])
+           limit ${limit}) d
+         where e.org_id = d.org_id and e.id = d.id`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
     /** Deletes the listed events of the OU; run it holding their leads' locks (src/db/locks.ts). */
     deleteByIds(scope: Tenant, ids: string[]): Promise<Array<{ id: string; lead_id: string }>> {
       return db

@@ -89,6 +89,11 @@ async function deleteEventsAndRescore(trx: Db, scope: Tenant, ids: string[]): Pr
   return rows.map((r) => r.id);
 }
 
+/** Lead delete (src/modules/leads): up to `limit` events of the leads, in the caller's transaction holding their locks. */
+export function deleteLeadEvents(trx: Db, scope: Tenant, leadIds: string[], limit: number): Promise<number> {
+  return createEventsRepository(trx).deleteOfLeads(scope, leadIds, limit);
+}
+
 export function createEventsService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
   const { db, leads } = deps;
   const repo: EventsRepository = createEventsRepository(db);

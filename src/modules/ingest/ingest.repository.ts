@@ -257,6 +257,12 @@ export function createIngestRepository(db: Db) {
         select count(*)::int as n from gone`.execute(db);
       return rows[0]?.n ?? 0;
     },
+
+    /** Forgets the message ids of deleted leads, so a repeat is stored again rather than answered as a duplicate. */
+    async deleteMessagesOfLeads(orgId: string, unitId: string, leadIds: string[]): Promise<void> {
+      await sql`delete from ingest_messages
+        where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(db);
+    },
   };
 }
 

@@ -9,13 +9,13 @@ import {
   batchScoresBody,
   leadExplainQuery,
   leadExplainSchema,
-  leadIdParams,
   leadListSchema,
   leadScoreQuery,
   leadScoreSchema,
   listLeadsQuery,
 } from '../scores/scores.schemas.js';
 import type { ScoresService } from '../scores/scores.service.js';
+import { leadParamsSchema } from './leads.schemas.js';
 
 /**
  * The score reads of routes.md "Leads": registered here so every route tagged Leads is found in
@@ -45,7 +45,7 @@ export async function leadScoresRoutes(app: FastifyInstance, deps: { scores: Sco
       tags,
       operationId: 'getLeadScore',
       summary: 'Lead score (ruleset_id optional: else the highest across the OU’s rulesets)',
-      params: leadIdParams,
+      params: leadParamsSchema,
       querystring: leadScoreQuery,
       response: { 200: leadScoreSchema, ...errorResponses(400, 401, 403, 404) },
     },
@@ -70,7 +70,7 @@ export async function leadScoresRoutes(app: FastifyInstance, deps: { scores: Sco
       tags,
       operationId: 'explainLeadScore',
       summary: 'Score explanation: top drivers, rule weights snapshot, surge boosts, decay in the window',
-      params: leadIdParams,
+      params: leadParamsSchema,
       querystring: leadExplainQuery,
       response: { 200: leadExplainSchema, ...errorResponses(400, 401, 403, 404) },
     },
