@@ -133,6 +133,26 @@ export function createEventsRepository(db: Db) {
       return Number(result.numAffectedRows ?? 0n);
     },
 
+    /** Merge: moves every event of the `from` leads to lead `to`; run it holding all their locks. Answers how many moved. */
+    async moveToLead(scope: Tenant, from: string[], to: string): Promise<number> {
+      const result = await sql`
+        update events set lead_id = ${to}
+         where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${from}::text[])`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Merge truncation: deletes the events of the leads but their `keep` newest (by time, then ingestion order). */
+    async deleteAllButNewest(scope: Tenant, leadIds: string[], keep: number): Promise<number> {
+      const result = await sql`
+        delete from events e using (
+          select org_id, id from events
+           where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${leadIds}::text[])
+           order by occurred_at desc, seq desc
+          offset ${keep}) d
+         where e.org_id = d.org_id and e.id = d.id`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
     /** Deletes the listed events of the OU; run it holding their leads' locks (src/db/locks.ts). */
     deleteByIds(scope: Tenant, ids: string[]): Promise<Array<{ id: string; lead_id: string }>> {
       return db

@@ -94,6 +94,16 @@ export function deleteLeadEvents(trx: Db, scope: Tenant, leadIds: string[], limi
   return createEventsRepository(trx).deleteOfLeads(scope, leadIds, limit);
 }
 
+/** Lead merge (src/modules/leads): the events of `from` become `to`'s, in the caller's transaction holding all their locks. */
+export function moveLeadEvents(trx: Db, scope: Tenant, from: string[], to: string): Promise<number> {
+  return createEventsRepository(trx).moveToLead(scope, from, to);
+}
+
+/** Lead merge truncation: all but the `keep` newest events of the leads are deleted (same locks). */
+export function truncateLeadEvents(trx: Db, scope: Tenant, leadIds: string[], keep: number): Promise<number> {
+  return createEventsRepository(trx).deleteAllButNewest(scope, leadIds, keep);
+}
+
 export function createEventsService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
   const { db, leads } = deps;
   const repo: EventsRepository = createEventsRepository(db);

@@ -14,24 +14,27 @@ export const LEAD_DELETE_JOB = 'lead_delete';
 export const EVENTS_PER_STEP = 5000;
 
 /**
- * One step of a lead delete (job subject = lead id): under the lead's lock (src/db/locks.ts order:
- * OU shared, lead, then rows) it removes a batch of the lead's events, their scores going by
- * cascade; the last step removes its message ids and the lead row, whose cascade takes aliases,
- * lead scores, scoring state and decay applications. Leads merged into it (empty shells) go too.
- * Every step reads what is left from the database, so a step cut short by a crash just runs again.
+ * One step of a lead delete (job subject = lead id): under the locks of the lead and of the leads
+ * merged into it (src/db/locks.ts order: OU shared, leads, then rows) it removes a batch of their
+ * events, whose scores go by cascade. Once no event is left, each step removes one lead row with
+ * its message ids (the merged shells first, the lead last); the row's cascade takes aliases, lead
+ * scores, scoring state and decay applications. One lead row per transaction, as
+ * docs/concurrency.md asks. Every step reads what is left, so one cut short by a crash runs again.
  */
 export function leadDeleteStep(eventsPerStep = EVENTS_PER_STEP): JobStep {
   return (db: Db, job) =>
     transactionWithRetry(db, async (trx) => {
       const t: Tenant = { orgId: job.org_id, unitId: job.unit_id };
       const repo = createLeadsRepository(trx);
-      const leads = [job.subject, ...(await repo.mergedInto(t, job.subject))];
+      const shells = await repo.mergedInto(t, job.subject);
+      const leads = [job.subject, ...shells];
       await lockLeads(trx, t.unitId, leads);
       const removed = await deleteLeadEvents(trx, t, leads, eventsPerStep);
       await createJobsRepository(trx).addProgress(job, 'events_deleted', removed);
       if (removed === eventsPerStep) return 'more';
-      await deleteLeadMessages(trx, t, leads);
-      await repo.deleteLeads(t, leads);
-      return 'done';
+      const next = shells[0] ?? job.subject;
+      await deleteLeadMessages(trx, t, [next]);
+      await repo.deleteLeads(t, [next]);
+      return next === job.subject ? 'done' : 'more';
     });
 }

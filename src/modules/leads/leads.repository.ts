@@ -66,6 +66,35 @@ export function createLeadsRepository(db: Db) {
       return update(t, leadId).set({ metadata: JSON.stringify(metadata), updated_at: sql`now()` }).returningAll().executeTakeFirstOrThrow();
     },
 
+    /** The listed leads of the OU (a merge reads them after taking their advisory locks). */
+    findLeads(t: Tenant, leadIds: string[]): Promise<LeadRow[]> {
+      return db
+        .selectFrom('leads')
+        .selectAll()
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where(sql<boolean>`id = any(${leadIds}::text[])`)
+        .execute();
+    },
+
+    /** Merge: the aliases of `from` become `to`'s (alias keys are (OU, kind, value), so none can collide). */
+    async moveAliases(t: Tenant, from: string[], to: string): Promise<number> {
+      const result = await sql`update lead_aliases set lead_id = ${to}
+        where org_id = ${t.orgId} and unit_id = ${t.unitId} and lead_id = any(${from}::text[])`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /**
+     * Merge: marks the sources, and the leads merged into them before, as merged into `to` (one hop
+     * for resolution). No key column changes, so the row locks taken are FOR NO KEY UPDATE, which
+     * ingestion's foreign-key FOR KEY SHARE locks do not wait for (docs/concurrency.md).
+     */
+    async markMerged(t: Tenant, sources: string[], to: string): Promise<void> {
+      await sql`update leads set merged_into = ${to}, updated_at = now()
+        where org_id = ${t.orgId} and unit_id = ${t.unitId}
+          and (id = any(${sources}::text[]) or merged_into = any(${sources}::text[]))`.execute(db);
+    },
+
     /** Ids of the leads merged into `leadId` (their shells go with it when it is deleted). */
     async mergedInto(t: Tenant, leadId: string): Promise<string[]> {
       const rows = await db
@@ -78,7 +107,7 @@ export function createLeadsRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
-    /** Deletes lead rows; aliases, events, scores, state and decay applications go by cascade. */
+    /** Deletes lead rows (one per transaction: docs/concurrency.md); aliases, events, scores, state and decay applications go by cascade. */
     async deleteLeads(t: Tenant, leadIds: string[]): Promise<void> {
       await db
         .deleteFrom('leads')

@@ -12,6 +12,8 @@ import {
   leadParamsSchema,
   leadSchema,
   leadWithAccountSchema,
+  mergeBody,
+  mergeResultSchema,
   patchMetadataBody,
   replaceLeadBody,
   searchHitSchema,
@@ -37,6 +39,21 @@ export async function leadsRoutes(app: FastifyInstance, deps: { leads: LeadsServ
       response: { 201: leadSchema, ...errorResponses(400, 401, 403, 409, 413) },
     },
     handler: async (request, reply) => reply.code(201).send(await leads.create(tenantOf(request.auth), request.body)),
+  });
+
+  r.post('/leads/merge', {
+    config: write,
+    schema: {
+      tags,
+      operationId: 'mergeLeads',
+      summary: 'Merge source leads into a target lead of the active OU: events and aliases move, sources are marked, the target is rescored',
+      description:
+        'Refused: a target among the sources (400), a lead not in the active OU (404, also for another OU’s lead), ' +
+        'a target or source already merged (409). The target’s scores are rebuilt from its events by the scoring worker after the reply.',
+      body: mergeBody,
+      response: { 200: mergeResultSchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
+    },
+    handler: async (request) => leads.merge(tenantOf(request.auth), request.body),
   });
 
   r.get('/leads/search', {

@@ -91,6 +91,36 @@ export const deletionStatusSchema = z
   .meta({ id: 'LeadDeletionStatus' });
 export type DeletionStatus = z.infer<typeof deletionStatusSchema>;
 
+export const mergeBody = z.object({
+  targetLeadId: leadIdSchema,
+  sourceLeadIds: z
+    .array(leadIdSchema)
+    .min(1)
+    .max(50)
+    .refine((ids) => new Set(ids).size === ids.length, 'source lead ids must be distinct'),
+  truncate: z
+    .object({
+      policy: z.enum(['none', 'keep_latest']).default('none'),
+      max_events: z.number().int().min(0).max(1_000_000).optional().describe('With keep_latest: how many of the newest source events move'),
+    })
+    .refine((t) => t.policy !== 'keep_latest' || t.max_events !== undefined, { message: 'keep_latest needs max_events', path: ['max_events'] })
+    .default({ policy: 'none' })
+    .describe('none (default): every source event moves; keep_latest: only the max_events newest, the older ones are deleted'),
+});
+
+export const mergeResultSchema = z
+  .object({
+    target: leadSchema,
+    mergedSources: z.array(z.string()),
+    movedEvents: z.number().int(),
+    truncatedEvents: z.number().int(),
+    rescore: z.object({
+      status: z.literal('queued').describe('The scoring worker rebuilds the target’s scores from its events after the reply'),
+      queued_events: z.number().int(),
+    }),
+  })
+  .meta({ id: 'LeadMergeResult' });
+
 export const leadAliasSchema = z
   .object({ alias_kind: aliasKindSchema, value: z.string(), created_at: z.string() })
   .meta({ id: 'LeadAlias' });

@@ -5,6 +5,7 @@ import { AppError, conflict, notFound } from '../../http/errors.js';
 import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
 import { LEAD_DELETE_JOB } from './lead-delete.job.js';
+import { mergeLeads, type MergeInput } from './lead-merge.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
 import type { DeletionStatus, Lead, LeadAlias } from './leads.schemas.js';
 
@@ -107,6 +108,11 @@ export function createLeadsService(deps: LeadsServiceDeps) {
         return leads.setMetadata(t, leadId, checkMetadataSize(mergeMetadata(current.metadata as JsonObject, patch)));
       });
       return { id: row.id, org_id: row.org_id, unit_id: row.unit_id, metadata: row.metadata as JsonObject };
+    },
+
+    async merge(t: Tenant, input: MergeInput) {
+      const outcome = await mergeLeads(db, t, input);
+      return { ...outcome, target: toLead(outcome.target) };
     },
 
     async search(t: Tenant, q: string) {
