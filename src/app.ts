@@ -21,7 +21,6 @@ import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
 import { createLiveHub } from './live/live-hub.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
-import { leadAliasesRoutes } from './modules/ingest/lead-aliases.routes.js';
 import { streamRoutes } from './modules/stream/stream.routes.js';
 import { createAuthLimits } from './modules/auth/auth.limits.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -38,6 +37,12 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+import { createScoresService } from './modules/scores/scores.service.js';
+import { leadsRoutes } from './modules/leads/leads.routes.js';
+import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
+import { createLeadsService } from './modules/leads/leads.service.js';
+import { LEAD_DELETE_JOB, leadDeleteStep } from './modules/leads/lead-delete.job.js';
+import { createJobRunner, type JobRunner } from './jobs/job-runner.js';
 import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 
@@ -53,6 +58,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route the app registered, so tests can hold openapi.yaml and the isolation matrix to them. */
     registeredRoutes: RegisteredRoute[];
+    /** The durable job runner (src/jobs/): tests await drain() instead of sleeping. */
+    jobs: JobRunner;
   }
 }
 
@@ -180,14 +187,24 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   await app.register(adminRoutes, { db, audit });
   // Ingestion, live stream and events.
   await app.register(ingestRoutes, { config, database, live, metrics });
-  await app.register(leadAliasesRoutes, { db });
   await app.register(streamRoutes, {
     live,
     heartbeatMs: config.sseHeartbeatMs,
     revocations,
     stillAllowed: createAccessCheck({ db, credentials }),
   });
-  await app.register(eventsRoutes, { db });
+  // Durable jobs (lead deletes; later backfills and deliveries): one runner, a step function per kind.
+  const jobs = createJobRunner({
+    db,
+    log: app.log,
+    steps: { [LEAD_DELETE_JOB]: leadDeleteStep() },
+    pollMs: config.jobs.pollMs,
+    leaseSeconds: config.jobs.leaseSeconds,
+  });
+  app.decorate('jobs', jobs);
+  runWithApp(app, jobs, { enabled: config.jobs.worker });
+  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick() });
+  await app.register(eventsRoutes, { db, leads });
   await app.register(eventTypesRoutes, { db });
   // Scoring: configuration, the worker, score reads.
   unitDefaults.add(provisionScoringDefaults);
@@ -206,7 +223,11 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
   if (scoring.worker) app.addHook('onReady', async () => scoringWorker.start());
   app.addHook('onClose', async () => scoringWorker.stop());
   await app.register(scoringRoutes, { db });
-  await app.register(scoresRoutes, { db });
+  const scores = createScoresService({ db, leads });
+  await app.register(scoresRoutes, { scores });
+  // Leads: the lead itself, and the score reads of routes.md "Leads" (one tag, one module).
+  await app.register(leadsRoutes, { leads });
+  await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
 
   return app;

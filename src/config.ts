@@ -57,6 +57,9 @@ const envSchema = z.object({
   SCORING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   SCORING_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   DECAY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  JOBS_WORKER: bool.default(true),
+  JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  JOBS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 export type Config = Readonly<{
@@ -97,6 +100,8 @@ export type Config = Readonly<{
     pollMs: number;
     decayIntervalSeconds: number;
   }>;
+  /** The durable job runner (src/jobs/); worker=false leaves jobs to other processes. */
+  jobs: Readonly<{ worker: boolean; pollMs: number; leaseSeconds: number }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -142,5 +147,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.SCORING_POLL_MS,
       decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
     }),
+    jobs: Object.freeze({ worker: e.JOBS_WORKER, pollMs: e.JOBS_POLL_MS, leaseSeconds: e.JOBS_LEASE_SECONDS }),
   });
 }

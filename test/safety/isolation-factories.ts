@@ -38,8 +38,7 @@ const ou = (...values: string[]): Identifier[] => values.map((value) => ({ value
 
 /**
  * A lead made by ingestion (alias email), with one scored event of a type and metadata key unique
- * to it. When POST /leads lands, give A's lead a client-chosen id that a lead of OU B also has, so
- * a query matching lead ids without unit_id shows up here.
+ * to it. Leads with client-chosen ids: clientLead.
  */
 const leadWithEvent: Factory = {
   kind: 'lead with a scored event',
@@ -61,6 +60,37 @@ const leadWithEvent: Factory = {
       readBack: [`/leads/${leadID}/events`, `/leads/${leadID}/score`, `/leads/${leadID}/aliases`, `/events/${eventID}/explain`],
       identifiers: ou(leadID, eventID, email, eventType, propertyKey),
     };
+  },
+};
+
+/** A lead made with POST /leads (client-chosen id), with an alias from one ingested event. */
+const clientLead: Factory = {
+  kind: 'lead with a client-chosen id',
+  async make(w) {
+    const n = next();
+    const leadID = `iso-lead-${w.tag}-${n}`;
+    const propertyKey = `iso_lead_key_${w.tag}_${n}`;
+    const email = `client-lead-${w.tag}-${n}@a.example`;
+    await asOwner(w, 'POST', '/leads', { id: leadID, metadata: { [propertyKey]: 'on' } }, 201);
+    await asOwner(w, 'POST', '/events', { lead_id: leadID, event_type: 'page_view', aliases: [{ alias_kind: 'email', raw_value: email }] }, 202);
+    return {
+      params: { leadID },
+      bodies: { PUT: { metadata: { [propertyKey]: 'replaced' } }, PATCH: { [propertyKey]: 'patched' } },
+      readBack: [`/leads/${leadID}`, `/leads/${leadID}/aliases`],
+      identifiers: ou(leadID, propertyKey, email),
+    };
+  },
+};
+
+/** A lead whose deletion ran to completion: its deletion status is all that is left of it. */
+const deletedLead: Factory = {
+  kind: 'deleted lead',
+  async make(w) {
+    const leadID = `iso-deleted-${w.tag}-${next()}`;
+    await asOwner(w, 'POST', '/leads', { id: leadID }, 201);
+    await asOwner(w, 'DELETE', `/leads/${leadID}`, undefined, 202);
+    await w.app.jobs.drain();
+    return { params: { leadID }, readBack: [`/leads/${leadID}/deletion-status`], identifiers: ou(leadID) };
   },
 };
 
@@ -245,6 +275,9 @@ export const FACTORIES: Record<string, Factory> = {
   '/org-units/:id/members/:memberId': unitMembership,
   '/org/members/:id': orgMember,
   '/secrets/:id': credential,
+  '/leads/:leadID': clientLead,
+  '/leads/:leadID/metadata': clientLead,
+  '/leads/:leadID/deletion-status': deletedLead,
   '/leads/:leadID/aliases': leadWithEvent,
   '/leads/:leadID/events': leadWithEvent,
   '/leads/:leadID/score': leadWithEvent,

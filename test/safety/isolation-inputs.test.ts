@@ -49,6 +49,10 @@ const CASES: Case[] = [
   { name: 'POST /leads/scores of A’s lead', request: (v) => ({ method: 'POST', url: '/leads/scores', payload: { lead_ids: [v.lead] } }) },
   { name: 'POST /leads/scores in A’s ruleset (id)', request: (v, o) => ({ method: 'POST', url: '/leads/scores', payload: { lead_ids: [o.lead], ruleset: v.ruleset } }) },
   { name: 'POST /leads/scores in A’s ruleset (name)', request: (v, o) => ({ method: 'POST', url: '/leads/scores', payload: { lead_ids: [o.lead], ruleset: v.rulesetName } }) },
+  { name: 'POST /leads/merge of A’s lead into an own lead', request: (v, o) => ({ method: 'POST', url: '/leads/merge', payload: { targetLeadId: o.lead, sourceLeadIds: [v.lead] } }) },
+  { name: 'POST /leads/merge of an own lead into A’s lead', request: (v, o) => ({ method: 'POST', url: '/leads/merge', payload: { targetLeadId: v.lead, sourceLeadIds: [o.lead] } }) },
+  { name: 'GET /leads/search for A’s lead id', request: (v) => ({ method: 'GET', url: `/leads/search?q=${q(v.lead)}` }) },
+  // Not searched for A's alias: the ingestion cases below rightly give OU B a lead of its own with it.
   { name: 'POST /events for A’s lead', request: (v) => ({ method: 'POST', url: '/events', payload: { lead_id: v.lead, event_type: 'x' } }) },
   {
     name: 'POST /events with A’s alias',

@@ -22,6 +22,8 @@ const LIST_QUERIES: Record<string, (leadOfA: string) => string> = {
   '/analytics/recent-score-gains': () => 'limit=500&hours=8760',
   // The id of A's lead: B's callers must get a 404, not A's history.
   '/score-history': (leadOfA) => `lead_id=${encodeURIComponent(leadOfA)}`,
+  // A prefix of A's lead id: B's callers must find nothing of A.
+  '/leads/search': (leadOfA) => `q=${encodeURIComponent(leadOfA.slice(0, 8))}`,
 };
 /** Lists asked about A's object: no caller of B may read them with a 2xx. */
 const ASKED_ABOUT_A = new Set(['/score-history']);

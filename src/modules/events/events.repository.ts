@@ -98,17 +98,6 @@ export function createEventsRepository(db: Db) {
         .execute();
     },
 
-    async leadExists(scope: Tenant, leadId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('leads')
-        .select('id')
-        .where('org_id', '=', scope.orgId)
-        .where('unit_id', '=', scope.unitId)
-        .where('id', '=', leadId)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
     /** One keyset page of the export, newest first; `after` is the last row of the previous page. */
     exportPage(scope: Tenant, filter: EventFilter, after: ExportCursor | null, size: number) {
       return withFilter(inScope(events(), scope), filter)
@@ -128,6 +117,40 @@ export function createEventsRepository(db: Db) {
     async leadsOfEvents(scope: Tenant, ids: string[]): Promise<string[]> {
       const rows = await inScope(events(), scope).select('events.lead_id').distinct().where('events.id', 'in', ids).execute();
       return rows.map((r) => r.lead_id);
+    },
+
+    /**
+     * Deletes up to `limit` events of the listed leads (their event scores go with them by cascade);
+     * run it holding the leads' locks. Answers how many were deleted.
+     */
+    async deleteOfLeads(scope: Tenant, leadIds: string[], limit: number): Promise<number> {
+      const result = await sql`
+        delete from events e using (
+          select org_id, id from events
+           where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${leadIds}::text[])
+           limit ${limit}) d
+         where e.org_id = d.org_id and e.id = d.id`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Merge: moves every event of the `from` leads to lead `to`; run it holding all their locks. Answers how many moved. */
+    async moveToLead(scope: Tenant, from: string[], to: string): Promise<number> {
+      const result = await sql`
+        update events set lead_id = ${to}
+         where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${from}::text[])`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Merge truncation: deletes the events of the leads but their `keep` newest (by time, then ingestion order). */
+    async deleteAllButNewest(scope: Tenant, leadIds: string[], keep: number): Promise<number> {
+      const result = await sql`
+        delete from events e using (
+          select org_id, id from events
+           where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${leadIds}::text[])
+           order by occurred_at desc, seq desc
+          offset ${keep}) d
+         where e.org_id = d.org_id and e.id = d.id`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
     },
 
     /** Deletes the listed events of the OU; run it holding their leads' locks (src/db/locks.ts). */

@@ -20,11 +20,12 @@ import {
 } from './events.schemas.js';
 import { createEventsService } from './events.service.js';
 import { tenantOf } from '../../auth/tenant.js';
+import type { LeadsService } from '../leads/leads.service.js';
 
 /** Reading and managing stored events (issue 3 item 5); ingestion lives in modules/ingest. */
-export async function eventsRoutes(app: FastifyInstance, deps: { db: Db }) {
+export async function eventsRoutes(app: FastifyInstance, deps: { db: Db; leads: LeadsService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = createEventsService({ db: deps.db });
+  const service = createEventsService(deps);
   const tags = ['Events'];
 
   r.get('/events', {

@@ -1,10 +1,10 @@
 import type { Db } from '../../db/database.js';
 import { lockLeads } from '../../db/locks.js';
 import { serializationFailure, transactionWithRetry } from '../../db/transaction.js';
-import { notFound } from '../../http/errors.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createEventsRepository, type EventFilter, type EventsRepository, type ExportCursor } from './events.repository.js';
 import type { Tenant } from '../../auth/tenant.js';
+import type { LeadsService } from '../leads/leads.service.js';
 
 const DAY_MS = 86_400_000;
 /** Rows per export query: big enough to amortize the round trip, small enough to keep memory flat. */
@@ -89,8 +89,23 @@ async function deleteEventsAndRescore(trx: Db, scope: Tenant, ids: string[]): Pr
   return rows.map((r) => r.id);
 }
 
-export function createEventsService(deps: { db: Db }) {
-  const { db } = deps;
+/** Lead delete (src/modules/leads): up to `limit` events of the leads, in the caller's transaction holding their locks. */
+export function deleteLeadEvents(trx: Db, scope: Tenant, leadIds: string[], limit: number): Promise<number> {
+  return createEventsRepository(trx).deleteOfLeads(scope, leadIds, limit);
+}
+
+/** Lead merge (src/modules/leads): the events of `from` become `to`'s, in the caller's transaction holding all their locks. */
+export function moveLeadEvents(trx: Db, scope: Tenant, from: string[], to: string): Promise<number> {
+  return createEventsRepository(trx).moveToLead(scope, from, to);
+}
+
+/** Lead merge truncation: all but the `keep` newest events of the leads are deleted (same locks). */
+export function truncateLeadEvents(trx: Db, scope: Tenant, leadIds: string[], keep: number): Promise<number> {
+  return createEventsRepository(trx).deleteAllButNewest(scope, leadIds, keep);
+}
+
+export function createEventsService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
+  const { db, leads } = deps;
   const repo: EventsRepository = createEventsRepository(db);
 
   return {
@@ -99,7 +114,7 @@ export function createEventsService(deps: { db: Db }) {
     },
 
     async listByLead(scope: Tenant, leadId: string, query: { page: number; limit: number }) {
-      if (!(await repo.leadExists(scope, leadId))) throw notFound('lead');
+      await leads.requireLead(scope, leadId);
       return repo.listByLead(scope, leadId, pageOf(query));
     },
 

@@ -258,27 +258,10 @@ export function createIngestRepository(db: Db) {
       return rows[0]?.n ?? 0;
     },
 
-    leadExists(orgId: string, unitId: string, leadId: string) {
-      return db
-        .selectFrom('leads')
-        .select('id')
-        .where('org_id', '=', orgId)
-        .where('unit_id', '=', unitId)
-        .where('id', '=', leadId)
-        .executeTakeFirst();
-    },
-
-    listAliases(orgId: string, unitId: string, leadId: string) {
-      return db
-        .selectFrom('lead_aliases')
-        .select(['kind', 'value', 'created_at'])
-        .where('org_id', '=', orgId)
-        .where('unit_id', '=', unitId)
-        .where('lead_id', '=', leadId)
-        .orderBy('created_at')
-        .orderBy('kind')
-        .orderBy('value')
-        .execute();
+    /** Forgets the message ids of deleted leads, so a repeat is stored again rather than answered as a duplicate. */
+    async deleteMessagesOfLeads(orgId: string, unitId: string, leadIds: string[]): Promise<void> {
+      await sql`delete from ingest_messages
+        where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(db);
     },
   };
 }

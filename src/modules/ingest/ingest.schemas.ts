@@ -125,9 +125,3 @@ export const importResponseSchema = z
       .describe('The first 100 rejected rows'),
   })
   .meta({ id: 'EventImportResult' });
-
-export const leadParamsSchema = z.object({ leadID: z.string().min(1).max(128) });
-
-export const leadAliasSchema = z
-  .object({ alias_kind: aliasKindSchema, value: z.string(), created_at: z.string() })
-  .meta({ id: 'LeadAlias' });

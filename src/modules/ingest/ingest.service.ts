@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { Database } from '../../db/database.js';
+import type { Tenant } from '../../auth/tenant.js';
+import type { Database, Db } from '../../db/database.js';
 import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createGroupCommit } from './group-commit.js';
@@ -49,6 +50,11 @@ function createIngestMetrics(registry: Registry) {
     registers: [registry],
   });
   return { ingested, groupFallbacks };
+}
+
+/** Lead delete (src/modules/leads): the idempotency rows of the leads, in the caller's transaction. */
+export function deleteLeadMessages(trx: Db, scope: Tenant, leadIds: string[]): Promise<void> {
+  return createIngestRepository(trx).deleteMessagesOfLeads(scope.orgId, scope.unitId, leadIds);
 }
 
 export function createIngestService(

@@ -48,15 +48,6 @@ export function leadsWithScores(db: Db, t: Tenant, rulesetId: string | null) {
 /** Reads over the scoring worker's output: lead scores, history, explanations, analytics. */
 export function createScoresRepository(db: Db) {
   return {
-    findLead(t: Tenant, leadId: string) {
-      return db
-        .selectFrom('leads')
-        .select(['id', 'created_at'])
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('id', '=', leadId)
-        .executeTakeFirst();
-    },
     /** A ruleset of the OU by id or (case-insensitive) name; `primary` is the primary one. */
     findRuleset(t: Tenant, key: string) {
       return db

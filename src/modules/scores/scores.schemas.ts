@@ -5,7 +5,6 @@ import { dateTimeInput } from '../scoring/scoring.schemas.js';
 const iso = z.string();
 const level = z.string().nullable();
 
-export const leadIdParams = z.object({ leadID: z.string().min(1).max(128) });
 export const eventIdParams = z.object({ eventID: z.string().uuid() });
 
 export const leadRange = z.enum(['all', 'today', 'yesterday', 'last_24h', 'last_7d', 'last_30d', 'last_90d']);

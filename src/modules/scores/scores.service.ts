@@ -3,6 +3,7 @@ import { notFound } from '../../http/errors.js';
 import { roundHalfAwayFromZero } from '../scoring/surge.js';
 import { createScoresRepository, type LeadListFilters } from './scores.repository.js';
 import type { Tenant } from '../../auth/tenant.js';
+import type { LeadsService } from '../leads/leads.service.js';
 
 const DAY = 86_400_000;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -28,14 +29,9 @@ export function rangeWindow(range: string | undefined, now: Date): Pick<LeadList
   }
 }
 
-export function createScoresService(deps: { db: Db }) {
+export function createScoresService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
   const repo = createScoresRepository(deps.db);
-
-  async function requireLead(t: Tenant, leadId: string) {
-    const lead = await repo.findLead(t, leadId);
-    if (!lead) throw notFound('lead');
-    return lead;
-  }
+  const { requireLead } = deps.leads;
   async function rulesetOrThrow(t: Tenant, key: string) {
     const ruleset = await repo.findRuleset(t, key);
     if (!ruleset) throw notFound('ruleset');

@@ -1,0 +1,163 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { AliasKind, JsonObject, LeadsTable } from '../../db/types.js';
+import type { Tenant } from '../../auth/tenant.js';
+
+export type LeadRow = Selectable<LeadsTable>;
+export type NewLead = Pick<Insertable<LeadsTable>, 'id' | 'metadata' | 'account_id'>;
+
+export interface SearchHit {
+  id: string;
+  created_at: Date;
+  matched_by: 'id' | 'alias';
+  alias_kind: AliasKind | null;
+  alias_value: string | null;
+}
+
+/** `text` as a LIKE pattern matching itself literally, then anything (`\` is the escape character). */
+export function likePrefix(text: string): string {
+  return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The `leads` table, owned by this module: every lead row is written here, except the rows
+ * ingestion creates in its single-statement write (src/modules/ingest/ingest.repository.ts, see
+ * docs/architecture.md). Reads of a lead's aliases live here too.
+ */
+export function createLeadsRepository(db: Db) {
+  const lead = (t: Tenant, leadId: string) =>
+    db.selectFrom('leads').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', leadId);
+  const update = (t: Tenant, leadId: string) =>
+    db.updateTable('leads').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', leadId);
+
+  return {
+    findLead(t: Tenant, leadId: string): Promise<LeadRow | undefined> {
+      return lead(t, leadId).selectAll().executeTakeFirst();
+    },
+
+    /** The lead's row locked until the transaction ends (a metadata patch reads, merges, writes). */
+    lockLead(t: Tenant, leadId: string): Promise<LeadRow | undefined> {
+      return lead(t, leadId).selectAll().forUpdate().executeTakeFirst();
+    },
+
+    /** Inserts a lead; undefined when the OU already has one with that id. */
+    insertLead(t: Tenant, row: NewLead): Promise<LeadRow | undefined> {
+      return db
+        .insertInto('leads')
+        .values({ org_id: t.orgId, unit_id: t.unitId, ...row })
+        .onConflict((oc) => oc.columns(['org_id', 'unit_id', 'id']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** Replaces the metadata and, when given (null included), the account; undefined for an unknown lead. */
+    replaceLead(t: Tenant, leadId: string, change: { metadata: JsonObject; account_id?: string | null }): Promise<LeadRow | undefined> {
+      return update(t, leadId)
+        .set({
+          metadata: JSON.stringify(change.metadata),
+          ...(change.account_id !== undefined && { account_id: change.account_id }),
+          updated_at: sql`now()`,
+        })
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    setMetadata(t: Tenant, leadId: string, metadata: JsonObject): Promise<LeadRow> {
+      return update(t, leadId).set({ metadata: JSON.stringify(metadata), updated_at: sql`now()` }).returningAll().executeTakeFirstOrThrow();
+    },
+
+    /** The listed leads of the OU (a merge reads them after taking their advisory locks). */
+    findLeads(t: Tenant, leadIds: string[]): Promise<LeadRow[]> {
+      return db
+        .selectFrom('leads')
+        .selectAll()
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where(sql<boolean>`id = any(${leadIds}::text[])`)
+        .execute();
+    },
+
+    /** Merge: the aliases of `from` become `to`'s (alias keys are (OU, kind, value), so none can collide). */
+    async moveAliases(t: Tenant, from: string[], to: string): Promise<number> {
+      const result = await sql`update lead_aliases set lead_id = ${to}
+        where org_id = ${t.orgId} and unit_id = ${t.unitId} and lead_id = any(${from}::text[])`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /**
+     * Merge: marks the sources, and the leads merged into them before, as merged into `to` (one hop
+     * for resolution). No key column changes, so the row locks taken are FOR NO KEY UPDATE, which
+     * ingestion's foreign-key FOR KEY SHARE locks do not wait for (docs/concurrency.md).
+     */
+    async markMerged(t: Tenant, sources: string[], to: string): Promise<void> {
+      await sql`update leads set merged_into = ${to}, updated_at = now()
+        where org_id = ${t.orgId} and unit_id = ${t.unitId}
+          and (id = any(${sources}::text[]) or merged_into = any(${sources}::text[]))`.execute(db);
+    },
+
+    /** Ids of the leads merged into `leadId` (their shells go with it when it is deleted). */
+    async mergedInto(t: Tenant, leadId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('leads')
+        .select('id')
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where('merged_into', '=', leadId)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    /** Deletes lead rows (one per transaction: docs/concurrency.md); aliases, events, scores, state and decay applications go by cascade. */
+    async deleteLeads(t: Tenant, leadIds: string[]): Promise<void> {
+      await db
+        .deleteFrom('leads')
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where(sql<boolean>`id = any(${leadIds}::text[])`)
+        .execute();
+    },
+
+    /**
+     * Up to `limit` surviving leads whose id or one of whose alias values starts with `q` (an exact
+     * id first, then id matches, then alias matches). `q` matches literally: LIKE wildcards are escaped.
+     */
+    async search(t: Tenant, q: string, limit: number): Promise<SearchHit[]> {
+      const { orgId, unitId } = t;
+      const { rows } = await sql<SearchHit>`
+        select l.id, l.created_at, m.matched_by, m.alias_kind, m.alias_value
+          from (select distinct on (lead_id) lead_id, matched_by, alias_kind, alias_value, rank from (
+                  (select id as lead_id, 'id' as matched_by, null::text as alias_kind, null::text as alias_value,
+                          case when id = ${q} then 0 else 1 end as rank
+                     from leads
+                    where org_id = ${orgId} and unit_id = ${unitId} and id like ${likePrefix(q)} escape '\\'
+                      and merged_into is null
+                    order by rank, id limit ${limit})
+                  union all
+                  (select lead_id, 'alias', kind, value, 2
+                     from lead_aliases
+                    where org_id = ${orgId} and unit_id = ${unitId}
+                      and (value like ${likePrefix(q)} escape '\\' or value like ${likePrefix(q.toLowerCase())} escape '\\')
+                    order by value limit ${limit})
+                ) c order by lead_id, rank) m
+          join leads l on l.org_id = ${orgId} and l.unit_id = ${unitId} and l.id = m.lead_id and l.merged_into is null
+         order by m.rank, l.id
+         limit ${limit}`.execute(db);
+      return rows;
+    },
+
+    listAliases(t: Tenant, leadId: string) {
+      return db
+        .selectFrom('lead_aliases')
+        .select(['kind', 'value', 'created_at'])
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where('lead_id', '=', leadId)
+        .orderBy('created_at')
+        .orderBy('kind')
+        .orderBy('value')
+        .execute();
+    },
+  };
+}
+
+export type LeadsRepository = ReturnType<typeof createLeadsRepository>;

@@ -1,0 +1,147 @@
+import type { Tenant } from '../../auth/tenant.js';
+import type { Db } from '../../db/database.js';
+import type { JsonObject } from '../../db/types.js';
+import { AppError, conflict, notFound } from '../../http/errors.js';
+import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
+import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
+import { LEAD_DELETE_JOB } from './lead-delete.job.js';
+import { mergeLeads, type MergeInput } from './lead-merge.js';
+import { createLeadsRepository, type LeadRow } from './leads.repository.js';
+import type { DeletionStatus, Lead, LeadAlias } from './leads.schemas.js';
+
+/** Results of GET /leads/search (the seed's "up to 10"). */
+export const SEARCH_LIMIT = 10;
+
+type AliasRow = Awaited<ReturnType<ReturnType<typeof createLeadsRepository>['listAliases']>>[number];
+
+function toLeadAlias(row: AliasRow): LeadAlias {
+  return { alias_kind: row.kind, value: row.value, created_at: row.created_at.toISOString() };
+}
+
+export function toLead(row: LeadRow): Lead {
+  return {
+    id: row.id,
+    org_id: row.org_id,
+    unit_id: row.unit_id,
+    account_id: row.account_id,
+    owner_id: null,
+    owner_name: null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    merged_into: row.merged_into,
+    metadata: row.metadata as JsonObject,
+  };
+}
+
+function toDeletionStatus(job: Job): DeletionStatus {
+  return { lead_id: job.subject, status: job.status, status_url: `/leads/${encodeURIComponent(job.subject)}/deletion-status` };
+}
+
+/** Semantics §0: metadata objects are at most 100 KB serialized (413 above). */
+function checkMetadataSize(metadata: JsonObject): JsonObject {
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) throw new AppError('payload_too_large', 'metadata is larger than 100 KB');
+  return metadata;
+}
+
+/** A shallow merge: each key of the patch replaces the stored value; a key set to null is removed. */
+export function mergeMetadata(current: JsonObject, patch: Record<string, unknown>): JsonObject {
+  const merged: JsonObject = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value as JsonObject[string];
+  }
+  return merged;
+}
+
+export interface LeadsServiceDeps {
+  db: Db;
+  /** Called after a job was queued, so the runner starts on it now rather than at its next poll. */
+  onJobQueued?: () => void;
+}
+
+/** Use cases of the lead itself; other modules ask it whether a lead exists instead of reading `leads`. */
+export function createLeadsService(deps: LeadsServiceDeps) {
+  const { db } = deps;
+  const repo = createLeadsRepository(db);
+  const jobs = createJobsRepository(db);
+
+  /** The lead of the active OU, or 404 `not_found` (also for a lead of another OU). */
+  async function requireLead(t: Tenant, leadId: string): Promise<LeadRow> {
+    const lead = await repo.findLead(t, leadId);
+    if (!lead) throw notFound('lead');
+    return lead;
+  }
+
+  return {
+    requireLead,
+
+    async listAliases(t: Tenant, leadId: string): Promise<LeadAlias[]> {
+      await requireLead(t, leadId);
+      return (await repo.listAliases(t, leadId)).map(toLeadAlias);
+    },
+
+    async create(t: Tenant, input: { id: string; metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
+      const metadata = checkMetadataSize(input.metadata as JsonObject);
+      const row = await repo.insertLead(t, { id: input.id, metadata: JSON.stringify(metadata), account_id: input.account_id ?? null });
+      if (!row) throw conflict('a lead with this id already exists in the OU');
+      return toLead(row);
+    },
+
+    async get(t: Tenant, leadId: string) {
+      const lead = await requireLead(t, leadId);
+      return { lead: toLead(lead), account: lead.account_id ? { account_id: lead.account_id } : null };
+    },
+
+    async replace(t: Tenant, leadId: string, input: { metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
+      const metadata = checkMetadataSize(input.metadata as JsonObject);
+      const row = await repo.replaceLead(t, leadId, { metadata, ...(input.account_id !== undefined && { account_id: input.account_id }) });
+      if (!row) throw notFound('lead');
+      return toLead(row);
+    },
+
+    /** Read, merge and write under the row's lock, so concurrent patches of other keys are all kept. */
+    async patchMetadata(t: Tenant, leadId: string, patch: Record<string, unknown>) {
+      const row = await db.transaction().execute(async (trx) => {
+        const leads = createLeadsRepository(trx);
+        const current = await leads.lockLead(t, leadId);
+        if (!current) throw notFound('lead');
+        return leads.setMetadata(t, leadId, checkMetadataSize(mergeMetadata(current.metadata as JsonObject, patch)));
+      });
+      return { id: row.id, org_id: row.org_id, unit_id: row.unit_id, metadata: row.metadata as JsonObject };
+    },
+
+    async merge(t: Tenant, input: MergeInput) {
+      const outcome = await mergeLeads(db, t, input);
+      return { ...outcome, target: toLead(outcome.target) };
+    },
+
+    async search(t: Tenant, q: string) {
+      const hits = await repo.search(t, q, SEARCH_LIMIT);
+      return hits.map((h) => ({ ...h, created_at: h.created_at.toISOString() }));
+    },
+
+    /**
+     * Queues the lead's deletion (a durable job) and answers its status. Idempotent: while a delete
+     * is open the same job answers; once the lead is gone a repeat answers the completed status.
+     */
+    async delete(t: Tenant, leadId: string): Promise<DeletionStatus> {
+      const lead = await repo.findLead(t, leadId);
+      if (!lead) {
+        const done = await jobs.latest(t, LEAD_DELETE_JOB, leadId);
+        if (done?.status === 'completed') return toDeletionStatus(done);
+        throw notFound('lead');
+      }
+      const job = await jobs.enqueue(t, LEAD_DELETE_JOB, leadId);
+      deps.onJobQueued?.();
+      return toDeletionStatus(job);
+    },
+
+    async deletionStatus(t: Tenant, leadId: string): Promise<DeletionStatus> {
+      const job = await jobs.latest(t, LEAD_DELETE_JOB, leadId);
+      if (!job) throw notFound('lead deletion');
+      return toDeletionStatus(job);
+    },
+  };
+}
+
+export type LeadsService = ReturnType<typeof createLeadsService>;
