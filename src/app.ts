@@ -199,11 +199,11 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     batchSize: scoring.batchSize,
     concurrency: scoring.concurrency,
     pollMs: scoring.pollMs,
+    unitShare: scoring.unitShare,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
   });
   app.decorate('scoringWorker', scoringWorker);
-  if (scoring.worker) app.addHook('onReady', async () => scoringWorker.start());
-  app.addHook('onClose', async () => scoringWorker.stop());
+  runWithApp(app, scoringWorker, { enabled: scoring.worker });
   await app.register(scoringRoutes, { db });
   await app.register(scoresRoutes, { db });
 

@@ -56,6 +56,7 @@ const envSchema = z.object({
   SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   SCORING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   SCORING_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  SCORING_UNIT_SHARE: z.coerce.number().gt(0).max(1).default(1),
   DECAY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
@@ -95,6 +96,8 @@ export type Config = Readonly<{
     concurrency: number;
     batchSize: number;
     pollMs: number;
+    /** Share (0–1] of a pass one OU may take while other OUs have events queued (docs/scoring.md). */
+    unitShare: number;
     decayIntervalSeconds: number;
   }>;
 }>;
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.SCORING_CONCURRENCY,
       batchSize: e.SCORING_BATCH_SIZE,
       pollMs: e.SCORING_POLL_MS,
+      unitShare: e.SCORING_UNIT_SHARE,
       decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
     }),
   });

@@ -21,6 +21,16 @@ export interface BatchResult {
   outcomes: ScoreOutcome[];
 }
 
+/**
+ * Test hooks of the engine (never set in production; tests pass them to createScoringWorker):
+ * an event `failEvent` picks is written with a value the database refuses (a burst root that is
+ * not a UUID: SQLSTATE 22P02), so the whole write statement of its group fails in the database,
+ * as a real poison event would.
+ */
+export interface EngineHooks {
+  failEvent?: (e: ClaimedEvent) => boolean;
+}
+
 interface LeadState {
   session_events: number;
   session_last_at: Date | null;
@@ -210,17 +220,18 @@ function scoreEvent(batch: Batch, e: ClaimedEvent): void {
   for (const ruleset of config.rulesets) scoreRuleset(batch, ctx, ruleset);
 }
 
-async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[]): Promise<void> {
+async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[], hooks: EngineHooks): Promise<void> {
   const touched = new Set(events.map(leadKey));
+  const rootOf = (e: ClaimedEvent) => (hooks.failEvent?.(e) ? 'not-a-uuid (test hook)' : (batch.roots.get(e.id) ?? null));
   const marked = await repo.writeScores({
     eventScores: batch.eventScores,
     leadScores: [...batch.leadScores.values()],
     states: events
       .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
       .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
-    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: batch.roots.get(e.id) ?? null })),
+    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: rootOf(e) })),
   });
-  if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
+  if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored and dequeued, did ${marked}`);
 }
 
 /**
@@ -228,9 +239,9 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
  * semantics §3: per ruleset matching rules, surge multiplier, rounding, inorganic filter, negative
  * floor, level; then writes every row in bulk and marks the events scored.
  */
-export async function scoreEvents(repo: WorkerRepository, events: ClaimedEvent[]): Promise<BatchResult> {
+export async function scoreEvents(repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks = {}): Promise<BatchResult> {
   const batch = await loadBatch(repo, events);
   for (const e of events) scoreEvent(batch, e);
-  await writeBatch(repo, batch, events);
+  await writeBatch(repo, batch, events, hooks);
   return { events, outcomes: batch.outcomes };
 }
