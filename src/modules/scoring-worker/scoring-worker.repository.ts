@@ -39,7 +39,10 @@ export interface ScoreWrites {
   patches: Array<{ org_id: string; id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
 }
 
-/** A backlog row of the claim: the event, its failed attempts, and whether it waits for a retry. */
+/**
+ * A backlog row of the claim: the event, its failed attempts, and whether the lead's run stops here
+ * (the event waits for a retry after a failure, or another transaction still holds its queue row).
+ */
 type ClaimRow = ClaimedEvent & { delayed: boolean };
 
 /** Where the round robin over OUs goes on: the last OU a pass served (the next pass starts after it). */
@@ -115,20 +118,50 @@ async function claimLeads(db: Db, o: ClaimOptions): Promise<HeldLead[]> {
         (select 1, org_id, unit_id from up_to_cursor limit ${o.maxUnits})
       ) u order by part, org_id, unit_id limit ${o.maxUnits}
     ),
-    share as (select case when count(*) > 1 then ${o.perUnitWhenShared}::int else ${o.limit}::int end as per_unit from units),
+    -- Round 1: an equal share for every OU (all of the pass for a lone OU), capped by the share cap.
+    share as (
+      select count(*)::int as units,
+             case when count(*) > 1 then least(ceil(${o.limit}::numeric / count(*))::int, ${o.perUnitWhenShared}::int) else ${o.limit}::int end as per_unit
+      from units
+    ),
     open_units as materialized (select * from units where ${tryLockUnitShared(sql.ref('units.unit_id'))}),
-    candidates as materialized (
-      select u.ord, c.org_id, c.unit_id, c.lead_id, c.lane, row_number() over (partition by u.ord order by c.lane, c.seq) as rn
-      from open_units u cross join share s cross join lateral (
+    round1 as materialized (
+      select u.ord, c.* from open_units u cross join share s cross join lateral (
         select q.org_id, q.unit_id, q.lead_id, q.lane, q.seq from scoring_queue q
         where q.org_id = u.org_id and q.unit_id = u.unit_id and (q.retry_at is null or q.retry_at <= now())
-          and ${tryLockLeadForScoring(sql.ref('q.unit_id'), sql.ref('q.lead_id'))}
         order by q.lane, q.seq limit s.per_unit
+        for update skip locked
       ) c
     ),
-    chosen as (select * from candidates order by lane, rn, ord limit ${o.limit})
-    select org_id::text as org_id, unit_id::text as unit_id, lead_id, count(*)::int as quota, min(ord)::int as ord
-    from chosen group by org_id, unit_id, lead_id`.execute(db);
+    -- Round 2: what the OUs with less than their share left over goes to the OUs that filled theirs.
+    filled as (
+      select r.ord, r.org_id, r.unit_id, max(array[r.lane, r.seq]) as last from round1 r
+      group by r.ord, r.org_id, r.unit_id having count(*) = (select per_unit from share)
+    ),
+    leftover as (
+      select ${o.limit}::int - (select count(*) from round1)::int as n, (select count(*) from filled)::int as units,
+             ${o.perUnitWhenShared}::int - (select per_unit from share) as room
+    ),
+    round2 as materialized (
+      select f.ord, c.* from filled f cross join leftover l cross join lateral (
+        select q.org_id, q.unit_id, q.lead_id, q.lane, q.seq from scoring_queue q
+        where q.org_id = f.org_id and q.unit_id = f.unit_id and (q.retry_at is null or q.retry_at <= now())
+          and (q.lane, q.seq) > (f.last[1]::smallint, f.last[2])
+        order by q.lane, q.seq limit greatest(0, least(ceil(l.n::numeric / greatest(l.units, 1))::int, l.room))
+        for update skip locked
+      ) c
+      where l.n > 0
+    ),
+    candidates as (
+      select ord, org_id, unit_id, lead_id, lane, row_number() over (partition by ord order by lane, seq) as rn
+      from (select * from round1 union all select * from round2) c
+    ),
+    chosen as (select * from candidates order by lane, rn, ord limit ${o.limit}),
+    held as (
+      select org_id, unit_id, lead_id, count(*) as quota, min(ord) as ord from chosen group by org_id, unit_id, lead_id
+    )
+    select org_id::text as org_id, unit_id::text as unit_id, lead_id, quota::int as quota, ord::int as ord
+    from held where ${tryLockLeadForScoring(sql.ref('held.unit_id'), sql.ref('held.lead_id'))}`.execute(db);
   return rows;
 }
 
@@ -141,15 +174,20 @@ async function backlogOf(db: Db, held: HeldLead[]): Promise<ClaimedEvent[]> {
       select * from json_to_recordset(${JSON.stringify(held)}::json) as h(org_id uuid, unit_id uuid, lead_id text, quota int)
     ),
     backlog as materialized (
-      select q.org_id, q.event_id, q.seq, q.attempts, coalesce(q.retry_at > now(), false) as delayed
-      from held k cross join lateral (
-        select org_id, event_id, seq, attempts, retry_at from scoring_queue q
+      select q.org_id, q.event_id, q.seq from held k cross join lateral (
+        select org_id, event_id, seq from scoring_queue q
         where q.org_id = k.org_id and q.unit_id = k.unit_id and q.lead_id = k.lead_id
         order by q.seq limit k.quota
       ) q
+    ),
+    locked as materialized (
+      select org_id, event_id, attempts, coalesce(retry_at > now(), false) as delayed from scoring_queue
+      where (org_id, event_id) in (select org_id, event_id from backlog)
+      for update skip locked
     )
-    select e.*, b.attempts::int as attempts, b.delayed
-    from backlog b cross join lateral (
+    select e.*, l.attempts::int as attempts, coalesce(l.delayed, true) as delayed
+    from backlog b left join locked l on l.org_id = b.org_id and l.event_id = b.event_id
+    cross join lateral (
       select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
              decay_id, decay_decrease
       from events where org_id = b.org_id and id = b.event_id limit 1
