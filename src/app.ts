@@ -38,7 +38,9 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
+import type { EngineHooks } from './modules/scoring-worker/scoring.engine.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
+import { scoringWorkerRoutes } from './modules/scoring-worker/scoring-worker.routes.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -58,6 +60,8 @@ declare module 'fastify' {
 export interface AppDeps {
   config: Config;
   database: Database;
+  /** Test hooks of the scoring engine (a failing event); never set in production. */
+  scoringHooks?: EngineHooks;
 }
 
 const OPENAPI_INFO = {
@@ -84,7 +88,7 @@ function fastifyTrustProxy(value: Config['trustProxy']): boolean | string[] | ((
  * Builds a ready-to-listen app from validated config and an open, migrated database; never listens
  * itself. The caller owns the database and closes it after `app.close()`.
  */
-export async function buildApp({ config, database }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, scoringHooks }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -200,11 +204,14 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     concurrency: scoring.concurrency,
     pollMs: scoring.pollMs,
     unitShare: scoring.unitShare,
+    passTargetMs: scoring.passTargetMs,
+    hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });
   await app.register(scoringRoutes, { db });
+  await app.register(scoringWorkerRoutes, { db });
   await app.register(scoresRoutes, { db });
 
   return app;

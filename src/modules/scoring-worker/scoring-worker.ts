@@ -29,6 +29,8 @@ export interface ScoringWorkerOptions {
   pollMs?: number;
   /** Share (0–1] of a pass one OU may take while other OUs have a backlog; 1: no cap beyond fairness. */
   unitShare?: number;
+  /** Passes are sized to last about this long (at most batchSize events): bounds the wait of a new OU's event. */
+  passTargetMs?: number;
   decayIntervalSeconds?: number;
   /** Test seam: runs inside the scoring transaction just before it commits (throw to simulate a crash). */
   beforeCommit?: (events: ClaimedEvent[]) => void | Promise<void>;
@@ -40,7 +42,28 @@ interface PassDeps {
   options: ScoringWorkerOptions;
   metrics: ScoringMetrics | null;
   batchSize: number;
-  perUnitWhenShared: number;
+  /** The share cap as a fraction of a pass. */
+  unitShare: number;
+}
+
+/** The smallest adaptive pass (per-pass costs stay small against it). */
+const MIN_PASS_EVENTS = 50;
+
+/**
+ * Sizes passes to last about `targetMs`: an event of an OU that just became active waits for at
+ * most the pass in flight and the next one, however large the other OUs' backlogs. The cost per
+ * event is a moving average of the passes so far; a fast machine gets the whole batch size.
+ */
+function createPassSizer(batchSize: number, targetMs: number) {
+  let msPerEvent = 0;
+  return {
+    limit: () => (msPerEvent <= 0 ? batchSize : Math.max(Math.min(MIN_PASS_EVENTS, batchSize), Math.min(batchSize, Math.floor(targetMs / msPerEvent)))),
+    observe(events: number, ms: number): void {
+      if (events < Math.min(MIN_PASS_EVENTS, batchSize)) return;
+      const sample = ms / events;
+      msPerEvent = msPerEvent <= 0 ? sample : 0.7 * msPerEvent + 0.3 * sample;
+    },
+  };
 }
 
 /** Metrics, live messages and logs of a committed pass. */
@@ -96,12 +119,14 @@ const scoredCount = (outcome: PassOutcome) => outcome.scored.reduce((n, r) => n 
  */
 function createPassRunner(deps: PassDeps) {
   const { database, beforeCommit, hooks = {} } = deps.options;
+  const sizer = createPassSizer(deps.batchSize, deps.options.passTargetMs ?? 250);
   let cursor: ClaimCursor | null = null;
-  return async function runOnce(limit = deps.batchSize): Promise<number> {
+  return async function runOnce(limit = sizer.limit()): Promise<number> {
+    const started = performance.now();
     const outcome = await database.db.transaction().execute(async (trx) => {
       const repo = createWorkerRepository(trx);
       await settingsOfPass(trx, database.kind);
-      const perUnit = Math.min(limit, deps.perUnitWhenShared);
+      const perUnit = Math.max(1, Math.floor(limit * deps.unitShare));
       const claim = await repo.claim({ limit, perUnitWhenShared: perUnit, maxUnits: Math.min(limit, MAX_UNITS_PER_PASS), cursor });
       if (claim.events.length === 0) return null;
       const result = await scoreIsolated(trx, repo, claim.events, hooks);
@@ -110,6 +135,7 @@ function createPassRunner(deps: PassDeps) {
       return result;
     });
     if (!outcome) return 0;
+    sizer.observe(outcome.claimed, performance.now() - started);
     reportPass(deps, outcome);
     return scoredCount(outcome) + outcome.failed.length;
   };
@@ -212,8 +238,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   // PGlite has one connection: concurrent passes would only queue behind each other.
   const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
   const metrics = createScoringMetrics(options.registry);
-  const perUnitWhenShared = Math.max(1, Math.floor(batchSize * (options.unitShare ?? 1)));
-  const runOnce = createPassRunner({ options, metrics, batchSize, perUnitWhenShared });
+  const runOnce = createPassRunner({ options, metrics, batchSize, unitShare: options.unitShare ?? 1 });
   const wakeup = createWakeup();
   const ensureStatistics = createStatisticsCheck(database, log);
   const depth = createQueueDepth(database, metrics, log);
