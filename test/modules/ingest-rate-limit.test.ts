@@ -7,10 +7,11 @@ const ctx = setupTestApp({
   RATE_LIMIT_MODE: 'enforce',
   RATE_LIMIT_RPS: '100000',
   RATE_LIMIT_BURST: '100000',
-  INGEST_RATE_LIMIT_EPS: '0.5',
+  INGEST_RATE_LIMIT_EPS: '0.02',
   INGEST_RATE_LIMIT_BURST: '3',
 });
-const observed = setupTestApp({ RATE_LIMIT_MODE: 'observe', INGEST_RATE_LIMIT_EPS: '0.5', INGEST_RATE_LIMIT_BURST: '3' });
+// A slow refill (one event in 50 s), so a slow machine never sees a token come back mid-test.
+const observed = setupTestApp({ RATE_LIMIT_MODE: 'observe', INGEST_RATE_LIMIT_EPS: '0.02', INGEST_RATE_LIMIT_BURST: '3' });
 
 const event = (i: number) => ({ event_type: 'page_view', aliases: [{ alias_kind: 'email', raw_value: `rl-${i}@example.com` }] });
 
