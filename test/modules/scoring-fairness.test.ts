@@ -12,6 +12,12 @@ import { createRule } from '../helpers/scoring-factory.js';
 const onPostgres = inject('testDb').kind === 'postgres';
 /** OU A's backlog: 20,000 events on PostgreSQL; PGlite (one connection, in-process) gets a smaller one. */
 const BACKLOG = onPostgres ? 20_000 : 4_000;
+/**
+ * How long B's event may wait on PostgreSQL. A pass lasts about SCORING_PASS_TARGET_MS (250 ms), so B
+ * waits for about two (bench/README.md: 262 ms). The bound leaves room for a machine whose two cores
+ * run the whole suite at once; the old claim made B wait for all of A's backlog (12.9 s measured).
+ */
+const B_WAIT_MS = 3000;
 
 let database: Database;
 let app: FastifyInstance;
@@ -94,7 +100,7 @@ describe('fair scoring across OUs', () => {
       while ((await unscored(a.unitId)) > BACKLOG - 1) await new Promise((r) => setTimeout(r, 5));
       const bEvent = await postOne(b, 'b-0');
       const waited = await scoredWithin(bEvent, 10_000);
-      if (onPostgres) expect(waited).toBeLessThan(1000);
+      if (onPostgres) expect(waited).toBeLessThan(B_WAIT_MS);
       const drained = performance.now();
       while ((await unscored(a.unitId)) > 0) {
         expect(performance.now() - drained).toBeLessThan(240_000);
@@ -127,7 +133,7 @@ describe('fair scoring across OUs', () => {
     try {
       for (let i = 0; i < 10; i++) {
         const waited = await scoredWithin(await postOne(b, `b-${i % 3}`), 10_000);
-        if (onPostgres) expect(waited).toBeLessThan(1000);
+        if (onPostgres) expect(waited).toBeLessThan(B_WAIT_MS);
       }
       await scoredWithin(poison, 15_000);
       await scoredWithin(aIds[150] as string, 15_000);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { sqlstateOf } from '../../http/errors.js';
-import { scoreEvents, type BatchResult, type EngineHooks } from './scoring.engine.js';
+import { scoreEvents, type BatchResult, type ConfigCache, type EngineHooks } from './scoring.engine.js';
 import type { ClaimedEvent, WorkerRepository } from './scoring-worker.repository.js';
 import { scoringErrorCode } from './scoring-worker.metrics.js';
 
@@ -44,6 +44,7 @@ interface PassState {
   trx: Db;
   repo: WorkerRepository;
   hooks: EngineHooks;
+  configs: ConfigCache;
   savepoints: number;
   outcome: PassOutcome;
 }
@@ -75,35 +76,49 @@ async function recordFailure(state: PassState, event: ClaimedEvent, err: unknown
   state.outcome.failed.push({ event, err, attempts, setAsideCode });
 }
 
-/** The claimed events grouped by lead, each group in ingestion order. */
-function byLead(events: ClaimedEvent[]): ClaimedEvent[][] {
-  const leads = new Map<string, ClaimedEvent[]>();
+/** Events grouped by `keyOf` (first appearance first), each group in ingestion order. */
+function groupBy(events: ClaimedEvent[], keyOf: (e: ClaimedEvent) => string): ClaimedEvent[][] {
+  const groups = new Map<string, ClaimedEvent[]>();
   for (const e of events) {
-    const key = `${e.unit_id}:${e.lead_id}`;
-    leads.set(key, [...(leads.get(key) ?? []), e]);
+    const key = keyOf(e);
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
-  return [...leads.values()];
+  return [...groups.values()];
 }
 
 /**
- * Scores `events` under a savepoint; when that fails, splits them and tries each half: leads in
- * two halves (leads score independently), a single lead's run into its first and second half
+ * How a failed group is split: by OU first (a failing event of one OU then costs the other OUs of
+ * the pass one more write, not the whole search), then its leads in two halves.
+ */
+function splitGroups(events: ClaimedEvent[]): ClaimedEvent[][] {
+  const units = groupBy(events, (e) => e.unit_id);
+  if (units.length > 1) return units;
+  const leads = groupBy(events, (e) => `${e.unit_id}:${e.lead_id}`);
+  if (leads.length <= 1) return [];
+  const half = Math.ceil(leads.length / 2);
+  return [leads.slice(0, half).flat(), leads.slice(half).flat()];
+}
+
+/**
+ * Scores `events` under a savepoint; when that fails, splits them and tries each part: by OU, then
+ * leads in two halves (leads score independently), a single lead's run into its first and second half
  * (the second only when the first was scored, so the lead keeps its order). One event that still
  * fails alone is the culprit: its failure is recorded, its lead's later events wait for its retry.
  * A failing event costs O(log n) extra writes; every other lead of the pass is scored in it.
  * Answers whether every event of `events` was scored.
  */
 async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boolean> {
-  const attempt = await underSavepoint(state, () => scoreEvents(state.repo, events, state.hooks));
+  const attempt = await underSavepoint(state, () => scoreEvents(state.repo, events, state.hooks, state.configs));
   if (attempt.ok) {
     state.outcome.scored.push(attempt.value);
     return true;
   }
-  const leads = byLead(events);
-  if (leads.length > 1) {
-    const half = Math.ceil(leads.length / 2);
-    await scoreGroup(state, leads.slice(0, half).flat());
-    await scoreGroup(state, leads.slice(half).flat());
+  const groups = splitGroups(events);
+  if (groups.length > 0) {
+    // Smaller groups first: the other OUs' few events are written before the search goes on.
+    for (const group of [...groups].sort((x, y) => x.length - y.length)) await scoreGroup(state, group);
     return false;
   }
   if (events.length > 1) {
@@ -116,7 +131,7 @@ async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boo
 
 /** Scores a claimed batch in the pass's transaction, isolating failing events (see scoreGroup). */
 export async function scoreIsolated(trx: Db, repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks): Promise<PassOutcome> {
-  const state: PassState = { trx, repo, hooks, savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [] } };
+  const state: PassState = { trx, repo, hooks, configs: new Map(), savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [] } };
   await scoreGroup(state, events);
   return state.outcome;
 }

@@ -226,6 +226,58 @@ function createListener(database: Database, log: FastifyBaseLogger, onNotify: ()
   };
 }
 
+/** What the loops and drain() share: nothing of a pass's recovery, only how to run and wait. */
+interface Engine {
+  runOnce: () => Promise<number>;
+  ensureStatistics: () => Promise<void>;
+  depth: ReturnType<typeof createQueueDepth>;
+  metrics: ScoringMetrics | null;
+  log: FastifyBaseLogger;
+}
+
+/** One pass that survives a failure of the whole pass (the database): resolves to -1 then. */
+async function step(engine: Engine): Promise<number> {
+  await engine.ensureStatistics();
+  try {
+    return await engine.runOnce();
+  } catch (err) {
+    engine.log.error({ err }, 'scoring pass failed; its events stay queued');
+    return -1;
+  }
+}
+
+/** Scores until the queue is empty (waiting for other workers' claims and retries); for tests and benches. */
+async function drainQueue(engine: Engine): Promise<number> {
+  let total = 0;
+  await engine.ensureStatistics();
+  for (;;) {
+    const n = await engine.runOnce();
+    total += n;
+    if (n > 0) continue;
+    if ((await engine.depth.count()) === 0) {
+      engine.metrics?.queueDepth.set(0);
+      return total;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** One loop of the worker while `running()`; its back-off after failed passes is its own. */
+async function runLoop(
+  engine: Engine,
+  wait: { running: () => boolean; idle: (ms: number) => Promise<void>; afterIdle: () => Promise<void>; pollMs: number },
+): Promise<void> {
+  let failures = 0;
+  while (wait.running()) {
+    await engine.depth.refresh();
+    const n = await step(engine);
+    failures = n < 0 ? failures + 1 : 0;
+    if (!wait.running() || n > 0) continue;
+    await wait.idle(n < 0 ? Math.min(100 * 2 ** Math.min(failures, 8), 30_000) : wait.pollMs);
+    await wait.afterIdle();
+  }
+}
+
 /**
  * The durable scoring worker (semantics §3, docs/scoring.md). Each pass is one transaction over the
  * scoring queue: a fair claim across OUs, per-lead advisory locks so no two passes (in this or
@@ -239,62 +291,22 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
   const metrics = createScoringMetrics(options.registry);
   const runOnce = createPassRunner({ options, metrics, batchSize, unitShare: options.unitShare ?? 1 });
+  const engine: Engine = { runOnce: () => runOnce(), ensureStatistics: createStatisticsCheck(database, log), depth: createQueueDepth(database, metrics, log), metrics, log };
   const wakeup = createWakeup();
-  const ensureStatistics = createStatisticsCheck(database, log);
-  const depth = createQueueDepth(database, metrics, log);
   const listener = createListener(database, log, () => wakeup.wake());
   const decay = everyInterval('decay', (options.decayIntervalSeconds ?? 60) * 1000, async () => {
     if ((await runDecayPass(database.db, new Date())) > 0) wakeup.wake();
   }, log);
   let running = false;
   let loops: Promise<void>[] = [];
-
-  /** One pass that survives a failure of the whole pass (the database): resolves to -1 then. */
-  async function step(): Promise<number> {
-    await ensureStatistics();
-    try {
-      return await runOnce();
-    } catch (err) {
-      log.error({ err }, 'scoring pass failed; its events stay queued');
-      return -1;
-    }
-  }
-
-  /** One loop of the worker; its back-off after failed passes is its own. */
-  async function loop(): Promise<void> {
-    let failures = 0;
-    while (running) {
-      await depth.refresh();
-      const n = await step();
-      failures = n < 0 ? failures + 1 : 0;
-      if (!running || n > 0) continue;
-      await wakeup.idle(n < 0 ? Math.min(100 * 2 ** Math.min(failures, 8), 30_000) : (options.pollMs ?? 1000));
-      await listener.ensure(running);
-    }
-  }
-
-  /** Scores until the queue is empty (waiting for other workers' claims and retries); for tests and benches. */
-  async function drain(): Promise<number> {
-    let total = 0;
-    await ensureStatistics();
-    for (;;) {
-      const n = await runOnce();
-      total += n;
-      if (n > 0) continue;
-      if ((await depth.count()) === 0) {
-        metrics?.queueDepth.set(0);
-        return total;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
+  const wait = { running: () => running, idle: wakeup.idle, afterIdle: () => listener.ensure(running), pollMs: options.pollMs ?? 1000 };
 
   return {
     runOnce: () => runOnce(),
-    step,
-    drain,
+    step: () => step(engine),
+    drain: () => drainQueue(engine),
     /** Counts the queue into queue_depth now (the loop does it every QUEUE_DEPTH_REFRESH_MS). */
-    refreshQueueDepth: () => depth.refresh(true),
+    refreshQueueDepth: () => engine.depth.refresh(true),
     wake: () => wakeup.wake(),
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
     runDecay: (now: Date) => runDecayPass(database.db, now),
@@ -302,7 +314,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       if (running) return;
       running = true;
       await listener.ensure(running);
-      loops = Array.from({ length: concurrency }, () => loop());
+      loops = Array.from({ length: concurrency }, () => runLoop(engine, wait));
       if (options.decayIntervalSeconds) decay.start();
     },
     /** Stops claiming; waits for the passes in flight to commit or roll back. */

@@ -31,6 +31,9 @@ export interface EngineHooks {
   failEvent?: (e: ClaimedEvent) => boolean;
 }
 
+/** OU configurations read once per pass, shared by the groups a failing pass is split into. */
+export type ConfigCache = Map<string, UnitConfig | null>;
+
 interface LeadState {
   session_events: number;
   session_last_at: Date | null;
@@ -91,9 +94,12 @@ function isDecay(e: ClaimedEvent): boolean {
   return e.decay_id !== null;
 }
 
-async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promise<Batch> {
+async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[], cache: ConfigCache): Promise<Batch> {
   const configs = new Map<string, UnitConfig | null>();
-  for (const unitId of new Set(events.map((e) => e.unit_id))) configs.set(unitId, await repo.unitConfig(unitId));
+  for (const unitId of new Set(events.map((e) => e.unit_id))) {
+    if (!cache.has(unitId)) cache.set(unitId, await repo.unitConfig(unitId));
+    configs.set(unitId, cache.get(unitId) ?? null);
+  }
   const leads = [...new Map(events.map((e) => [leadKey(e), { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
   const totals = new Map<string, number>();
   for (const s of await repo.leadScores(leads)) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
@@ -239,8 +245,13 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
  * semantics §3: per ruleset matching rules, surge multiplier, rounding, inorganic filter, negative
  * floor, level; then writes every row in bulk and marks the events scored.
  */
-export async function scoreEvents(repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks = {}): Promise<BatchResult> {
-  const batch = await loadBatch(repo, events);
+export async function scoreEvents(
+  repo: WorkerRepository,
+  events: ClaimedEvent[],
+  hooks: EngineHooks = {},
+  cache: ConfigCache = new Map(),
+): Promise<BatchResult> {
+  const batch = await loadBatch(repo, events, cache);
   for (const e of events) scoreEvent(batch, e);
   await writeBatch(repo, batch, events, hooks);
   return { events, outcomes: batch.outcomes };
