@@ -44,7 +44,9 @@ import { createLeadsService } from './modules/leads/leads.service.js';
 import { LEAD_DELETE_JOB, leadDeleteStep } from './modules/leads/lead-delete.job.js';
 import { createJobRunner, type JobRunner } from './jobs/job-runner.js';
 import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
+import type { EngineHooks } from './modules/scoring-worker/scoring.engine.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
+import { scoringWorkerRoutes } from './modules/scoring-worker/scoring-worker.routes.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -66,6 +68,8 @@ declare module 'fastify' {
 export interface AppDeps {
   config: Config;
   database: Database;
+  /** Test hooks of the scoring engine (a failing event); never set in production. */
+  scoringHooks?: EngineHooks;
 }
 
 const OPENAPI_INFO = {
@@ -92,7 +96,7 @@ function fastifyTrustProxy(value: Config['trustProxy']): boolean | string[] | ((
  * Builds a ready-to-listen app from validated config and an open, migrated database; never listens
  * itself. The caller owns the database and closes it after `app.close()`.
  */
-export async function buildApp({ config, database }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, scoringHooks }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -217,12 +221,15 @@ export async function buildApp({ config, database }: AppDeps): Promise<FastifyIn
     batchSize: scoring.batchSize,
     concurrency: scoring.concurrency,
     pollMs: scoring.pollMs,
+    unitShare: scoring.unitShare,
+    passTargetMs: scoring.passTargetMs,
+    hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
   });
   app.decorate('scoringWorker', scoringWorker);
-  if (scoring.worker) app.addHook('onReady', async () => scoringWorker.start());
-  app.addHook('onClose', async () => scoringWorker.stop());
+  runWithApp(app, scoringWorker, { enabled: scoring.worker });
   await app.register(scoringRoutes, { db });
+  await app.register(scoringWorkerRoutes, { db });
   const scores = createScoresService({ db, leads });
   await app.register(scoresRoutes, { scores });
   // Leads: the lead itself, and the score reads of routes.md "Leads" (one tag, one module).

@@ -52,10 +52,14 @@ const envSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
   INGEST_GROUP_WAIT_MS: z.coerce.number().int().min(0).max(100).default(1),
   INGEST_GROUP_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  INGEST_RATE_LIMIT_EPS: z.coerce.number().min(0).default(0),
+  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(1000),
   SCORING_WORKER: bool.default(true),
   SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   SCORING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   SCORING_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  SCORING_UNIT_SHARE: z.coerce.number().gt(0).max(1).default(1),
+  SCORING_PASS_TARGET_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   DECAY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   JOBS_WORKER: bool.default(true),
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -92,12 +96,18 @@ export type Config = Readonly<{
   sseHeartbeatMs: number;
   /** Group commit of POST /events: how long a group gathers, and how many groups write at once. */
   ingestGroup: Readonly<{ waitMs: number; concurrency: number }>;
+  /** Events per second each OU may ingest (0: no limit) and its burst, in RATE_LIMIT_MODE (docs/ingestion.md). */
+  ingestRateLimit: Readonly<{ eventsPerSecond: number; burst: number }>;
   /** The scoring worker and decay scheduler (issue 4); worker=false leaves scoring to other processes. */
   scoring: Readonly<{
     worker: boolean;
     concurrency: number;
     batchSize: number;
     pollMs: number;
+    /** Share (0–1] of a pass one OU may take while other OUs have events queued (docs/scoring.md). */
+    unitShare: number;
+    /** Passes are sized to last about this long, at most batchSize events (docs/scoring.md). */
+    passTargetMs: number;
     decayIntervalSeconds: number;
   }>;
   /** The durable job runner (src/jobs/); worker=false leaves jobs to other processes. */
@@ -140,11 +150,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     importMaxBytes: e.IMPORT_MAX_BYTES,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     ingestGroup: Object.freeze({ waitMs: e.INGEST_GROUP_WAIT_MS, concurrency: e.INGEST_GROUP_CONCURRENCY }),
+    ingestRateLimit: Object.freeze({ eventsPerSecond: e.INGEST_RATE_LIMIT_EPS, burst: e.INGEST_RATE_LIMIT_BURST }),
     scoring: Object.freeze({
       worker: e.SCORING_WORKER,
       concurrency: e.SCORING_CONCURRENCY,
       batchSize: e.SCORING_BATCH_SIZE,
       pollMs: e.SCORING_POLL_MS,
+      unitShare: e.SCORING_UNIT_SHARE,
+      passTargetMs: e.SCORING_PASS_TARGET_MS,
       decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
     }),
     jobs: Object.freeze({ worker: e.JOBS_WORKER, pollMs: e.JOBS_POLL_MS, leaseSeconds: e.JOBS_LEASE_SECONDS }),

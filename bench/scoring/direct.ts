@@ -46,10 +46,15 @@ await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 
 
 /** Inserts `n` events for random leads in one statement (one ingestion commit). */
 async function ingest(n: number, at: Date): Promise<void> {
-  await sql`insert into events (org_id, unit_id, lead_id, event_type, channel, occurred_at)
-    select ${org.id}, ${unit.id}, 'lead-' || (1 + floor(random() * ${LEADS}))::int,
-           (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web', ${at}::timestamptz
-    from generate_series(1, ${n})`.execute(db);
+  // Queued for scoring in the same statement, as ingestion does (migrations/0014).
+  await sql`with e as (
+      insert into events (org_id, unit_id, lead_id, event_type, channel, occurred_at)
+      select ${org.id}, ${unit.id}, 'lead-' || (1 + floor(random() * ${LEADS}))::int,
+             (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web', ${at}::timestamptz
+      from generate_series(1, ${n})
+      returning org_id, id, unit_id, lead_id, seq
+    )
+    insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq) select org_id, id, unit_id, lead_id, seq from e`.execute(db);
 }
 
 const log = pino({ level: 'warn' });

@@ -42,6 +42,11 @@ export function leadLockKey(unitId: Text, leadId: Text): RawBuilder<number> {
   return sql<number>`hashtext(${asText(unitId)}::text || ':' || ${asText(leadId)})`;
 }
 
+/** The OU's lock in shared mode, tried (never waited for), as a condition: the worker's first lock on an OU. */
+export function tryLockUnitShared(unitId: Expression<string>): RawBuilder<boolean> {
+  return sql<boolean>`pg_try_advisory_xact_lock_shared(${LOCK_CLASS.unit}, ${unitLockKey(unitId)})`;
+}
+
 /**
  * The scoring worker's lock on a lead, as a condition: the OU's lock in shared mode, then the lead's,
  * both tried (never waited for). CASE fixes the order: no lead lock without the OU lock.

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.js';
+import { enqueueEvents } from '../../src/modules/scoring-worker/scoring-queue.js';
 import type { Session } from './factories.js';
 
 /** Inserts a lead straight into the table (ingestion may not exist yet when scoring is tested). */
@@ -20,7 +21,7 @@ export interface EventInput {
   normalizedParent?: boolean;
 }
 
-/** Inserts unscored events for a lead in the given order (seq = ingestion order); returns their ids. */
+/** Inserts unscored events for a lead in the given order (seq = ingestion order), queued for scoring as ingestion queues them; returns their ids. */
 export async function insertEvents(db: Db, s: Pick<Session, 'orgId' | 'unitId'>, leadId: string, events: EventInput[]): Promise<string[]> {
   const ids: string[] = [];
   for (const e of events) {
@@ -37,8 +38,9 @@ export async function insertEvents(db: Db, s: Pick<Session, 'orgId' | 'unitId'>,
         normalized: e.normalized ?? false,
         normalized_parent: e.normalizedParent ?? false,
       })
-      .returning('id')
+      .returning(['id', 'org_id', 'unit_id', 'lead_id', 'seq'])
       .executeTakeFirstOrThrow();
+    await enqueueEvents(db, [row]);
     ids.push(row.id);
   }
   return ids;

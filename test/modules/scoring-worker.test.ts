@@ -205,31 +205,31 @@ describe('durable scoring worker', () => {
     expect(await scoreOf(other)).toBe(0);
   });
 
-  it('sets a poison event aside after repeated failures and scores everything else in order', async () => {
+  it('sets a poison event aside after its own retries; the lead\'s later event waits for it, then is scored in order', async () => {
     const s = await signup(ctx.app);
     const primary = await primaryRulesetId(ctx.app, s);
     await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
     const lead = await insertLead(ctx.database.db, s);
     const ids = await insertEvents(ctx.database.db, s, lead, series3());
     const poison = ids[1] as string;
-    // A database-like failure whose text quotes data: only its code may reach the event.
-    const failure = Object.assign(new Error('invalid input syntax for type uuid: "secret-value"'), { code: '22P02' });
     const worker = createScoringWorker({
       database: ctx.database,
       log: ctx.app.log.child({}, { level: 'silent' }),
-      beforeCommit: (events) => {
-        if (events.some((e) => e.id === poison)) throw failure;
-      },
+      hooks: { failEvent: (e) => e.id === poison },
     });
-    const outcomes: number[] = [];
-    for (let i = 0; i < 12 && (await unscoredOf(s.unitId)) > 0; i++) outcomes.push(await worker.step());
+    // Pass 1: e0 scored, e1 fails (attempt 1), e2 waits behind it; e1 is retried after its delay.
+    expect(await worker.runOnce()).toBe(2);
+    const third = await ctx.database.db.selectFrom('events').select('scored_at').where('id', '=', ids[2] as string).executeTakeFirstOrThrow();
+    expect(third.scored_at).toBeNull();
+    await worker.drain();
     expect(await unscoredOf(s.unitId)).toBe(0);
-    // Batch fails → e0 alone ok → batch (e1, e2) fails → e1 alone fails MAX times → set aside → e2 ok.
-    expect(outcomes.filter((n) => n < 0).length).toBe(2 + MAX_EVENT_FAILURES);
+    const queued = await sql<{ attempts: number }>`select attempts from scoring_set_aside where event_id = ${poison}`.execute(ctx.database.db);
+    expect(queued.rows).toEqual([{ attempts: MAX_EVENT_FAILURES }]);
     const listed = await ctx.app.inject({ method: 'GET', url: '/events?limit=500', headers: s.headers });
     const poisoned = (listed.json() as Array<{ id: string; metadata: Record<string, unknown> }>).find((e) => e.id === poison);
+    // Only the code reaches the event, never the error's text (which quotes the refused value).
     expect(poisoned?.metadata.scoring_error).toBe('scoring_failed:22P02');
-    expect(JSON.stringify(poisoned?.metadata)).not.toContain('secret-value');
+    expect(JSON.stringify(poisoned?.metadata)).not.toContain('test hook');
     const rows = await ctx.database.db.selectFrom('event_scores').select(['event_id', 'delta']).where('ruleset_id', '=', primary).where('lead_id', '=', lead).execute();
     expect(rows.map((r) => r.event_id).sort()).toEqual([ids[0], ids[2]].sort());
   });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { AliasKind } from '../../db/schema/events.js';
+import { INGESTED_CHANNEL, type ScoringLane } from '../scoring-worker/scoring-queue.js';
 
 /**
  * SQLSTATE of a write that lost a race (migrations/0004): a concurrent transaction created one of
@@ -83,9 +84,10 @@ export interface WriteInput {
   aliases: Array<AliasRow & { org_id: string }>;
   events: EventColumns;
   messages: MessageColumns;
-  /** OUs whose scoring worker is woken (NOTIFY, delivered at commit). */
+  /** OUs whose scoring worker is woken (NOTIFY on INGESTED_CHANNEL, delivered at commit). */
   wakeUnits: string[];
-  wakeChannel: string;
+  /** The scoring-queue lane of the events to score (live traffic, or a bulk import that yields to it). */
+  lane: ScoringLane;
 }
 
 
@@ -184,8 +186,9 @@ export function createIngestRepository(db: Db) {
     },
 
     /**
-     * One statement, atomic on its own: new leads, their aliases, the events, their message ids and
-     * the NOTIFY that wakes the scoring worker at commit. When a concurrent transaction created one
+     * One statement, atomic on its own: new leads, their aliases, the events, the scoring-queue rows
+     * of the events to score (migrations/0014), their message ids and the NOTIFY that wakes the
+     * scoring worker at commit. When a concurrent transaction created one
      * of the new aliases or message ids first, the statement aborts with WRITE_RACE and writes
      * nothing; the caller looks up again (the winner's rows are committed by then) and retries. A
      * message id older than the window is taken over by the new event.
@@ -222,6 +225,11 @@ export function createIngestRepository(db: Db) {
                with ordinality as i(id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at,
                                     received_at, normalized, normalized_parent, raw_event_id, skip_scoring, ord)
           order by ord
+          returning id, org_id, unit_id, lead_id, seq, scored_at
+        ),
+        queued as (
+          insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq, lane)
+          select org_id, id, unit_id, lead_id, seq, ${w.lane}::smallint from new_events where scored_at is null
         ),
         new_messages as (
           insert into ingest_messages as im (org_id, unit_id, message_id, event_id, lead_id)
@@ -234,7 +242,7 @@ export function createIngestRepository(db: Db) {
         )
         select lv_assert((select count(*) from new_aliases) = ${al.length} and (select count(*) from new_messages) = ${m.message_id.length},
                          ${WRITE_RACE}, 'an alias or message id was created concurrently'),
-               (select count(pg_notify(${w.wakeChannel}, u)) from unnest(${w.wakeUnits}::text[]) as u)`.execute(db);
+               (select count(pg_notify(${INGESTED_CHANNEL}, u)) from unnest(${w.wakeUnits}::text[]) as u)`.execute(db);
     },
 
     /**

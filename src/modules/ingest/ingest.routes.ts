@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
@@ -21,6 +21,7 @@ import {
   importResponseSchema,
   ingestedSchema,
 } from './ingest.schemas.js';
+import { createIngestLimiter } from './ingest.limits.js';
 import { createIngestService, type IngestService } from './ingest.service.js';
 import { tenantOf } from '../../auth/tenant.js';
 
@@ -99,6 +100,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
     { database: deps.database, live: deps.live, registry: deps.metrics.registry, log: app.log },
     { groupWaitMs: deps.config.ingestGroup.waitMs, groupMaxInFlight: deps.config.ingestGroup.concurrency },
   );
+  const limiter = createIngestLimiter({ mode: deps.config.rateLimit.mode, ...deps.config.ingestRateLimit }, deps.metrics.registry);
+  /** The OU's events-per-second limit (ingest.limits.ts): a 429 here stores nothing. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, events: number) =>
+    limiter.admit(tenantOf(request.auth), events, (seconds) => reply.header('retry-after', String(seconds)));
   const tags = ['Events'];
   app.addHook('onClose', async () => service.drain());
   runWithApp(app, everyInterval('purge expired message ids', MESSAGE_PURGE_INTERVAL_MS, () => service.purgeExpiredMessages(), app.log));
@@ -111,9 +116,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       summary: 'Ingest engagement event (202 once committed; identity by lead_id or aliases)',
       description: `${MESSAGE_ID_NOTE} ${JSON_ROUTE_NOTE}`,
       body: eventInputSchema,
-      response: { 202: ingestedSchema, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      response: { 202: ingestedSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 429) },
     },
     handler: async (request, reply) => {
+      admit(request, reply, 1);
       const outcome = await service.ingest(prepareEvent(request.body, tenantOf(request.auth), new Date()));
       if (!outcome.ok) throw outcome.error;
       const { eventId, leadId, leadCreated, duplicate } = outcome;
@@ -132,9 +138,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
       summary: 'Ingest up to 1000 events in one request; per-item results in order',
       description: `Each item is validated as POST /events validates its body; a bad item gets its own result. ${MESSAGE_ID_NOTE} ${JSON_ROUTE_NOTE}`,
       body: batchBodySchema,
-      response: { 202: batchResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
+      response: { 202: batchResponseSchema, ...errorResponses(400, 401, 403, 413, 415, 429) },
     },
     handler: async (request, reply) => {
+      admit(request, reply, request.body.events.length);
       const tenant = tenantOf(request.auth);
       const receivedAt = new Date();
       const results: Array<z.infer<typeof batchResponseSchema>['results'][number]> = [];

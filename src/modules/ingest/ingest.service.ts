@@ -4,13 +4,11 @@ import type { Tenant } from '../../auth/tenant.js';
 import type { Database, Db } from '../../db/database.js';
 import { AppError, fromDatabaseError, isQueryCanceled, notFound } from '../../http/errors.js';
 import type { LiveHub } from '../../live/live-hub.js';
+import { SCORING_LANE, type ScoringLane } from '../scoring-worker/scoring-queue.js';
 import { createGroupCommit } from './group-commit.js';
 import type { PreparedEvent } from './ingest.prepare.js';
 import { WRITE_RACE, createIngestRepository } from './ingest.repository.js';
 import { planBatch, writeBatch, writePlanned, type Outcome, type PlannedBatch } from './ingest.writer.js';
-
-/** The channel the scoring worker LISTENs on to wake up when unscored events were committed. */
-export const INGESTED_CHANNEL = 'lv_ingested';
 
 const DEADLOCK = '40P01';
 /** Looking up again settles an alias race (the winner has committed); more rounds only under churn. */
@@ -83,10 +81,10 @@ export function createIngestService(
   }
 
   /** One lookup and one atomic write; a batch that lost an alias race looks up again and retries. */
-  async function writeOnce(items: PreparedEvent[]): Promise<Outcome[]> {
+  async function writeOnce(items: PreparedEvent[], lane: ScoringLane = SCORING_LANE.live): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await writeBatch(database.db, items, INGESTED_CHANNEL);
+        return await writeBatch(database.db, items, lane);
       } catch (err) {
         if (errorCode(err) !== WRITE_RACE || attempt > MAX_RACE_RETRIES) throw err;
       }
@@ -154,7 +152,8 @@ export function createIngestService(
    * Writes batches in the order they are given (a lead's rows commit in file order), planning each
    * batch while the one before it is being written: the lookup overlaps that write and takes the
    * aliases the batch before creates as owned. When that batch was not written as planned, or this
-   * one loses an alias race, it is planned again once the write before has settled.
+   * one loses an alias race, it is planned again once the write before has settled. Its events
+   * go to the scoring queue's bulk lane: they yield to live traffic (docs/scoring.md).
    */
   function orderedWriter(opts: WriteOptions): (items: PreparedEvent[]) => Promise<Outcome[]> {
     let last: { plan: Promise<PlannedBatch | null>; asPlanned: Promise<boolean> } | null = null;
@@ -162,7 +161,7 @@ export function createIngestService(
       const before = last;
       const plan = (async () => {
         const previous = before ? await before.plan : null;
-        return planBatch(database.db, items, INGESTED_CHANNEL, previous?.creates ?? null).catch(() => null);
+        return planBatch(database.db, items, { pending: previous?.creates ?? null, lane: SCORING_LANE.bulk }).catch(() => null);
       })();
       let written = false;
       const outcomes = (async () => {
@@ -178,7 +177,7 @@ export function createIngestService(
               if (errorCode(err) !== WRITE_RACE) throw err;
             }
           }
-          return writeOnce(items);
+          return writeOnce(items, SCORING_LANE.bulk);
         });
       })();
       last = { plan, asPlanned: outcomes.then(() => written, () => false) };

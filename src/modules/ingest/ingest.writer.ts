@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
 import { assembleOutcomes, deduplicate, messageColumns, messageKey, type StoredMessage } from './ingest.messages.js';
+import { SCORING_LANE, type ScoringLane } from '../scoring-worker/scoring-queue.js';
 import { channelOf, type PreparedEvent } from './ingest.prepare.js';
 import {
   createIngestRepository,
@@ -263,19 +264,21 @@ export interface PlannedBatch {
   creates: PendingOwners;
 }
 
+export interface PlanOptions {
+  /** Aliases of a batch planned before this one that may not have committed yet: see lookup(). */
+  pending?: PendingOwners | null;
+  /** The scoring-queue lane of the batch's events (default live; a bulk import yields to live traffic). */
+  lane?: ScoringLane;
+}
+
 /**
  * Looks up and resolves a batch (semantics §2, in order) and lays out its write; writes nothing.
  * Items whose lead_id is not in their OU are 404s; items whose message_id is already stored (or
- * repeats an earlier item's) are answered as duplicates and not written. `pending`: see lookup().
+ * repeats an earlier item's) are answered as duplicates and not written.
  */
-export async function planBatch(
-  db: Db,
-  items: PreparedEvent[],
-  wakeChannel: string,
-  pending: PendingOwners | null = null,
-): Promise<PlannedBatch> {
+export async function planBatch(db: Db, items: PreparedEvent[], options: PlanOptions = {}): Promise<PlannedBatch> {
   const repo = createIngestRepository(db);
-  const known = await lookup(repo, items, pending);
+  const known = await lookup(repo, items, options.pending ?? null);
   const dedupe = deduplicate(items, known.messages);
   const fresh = dedupe.fresh.map((i) => items[i] as PreparedEvent);
   const resolution = resolve(fresh, known);
@@ -297,7 +300,7 @@ export async function planBatch(
       events: columns,
       messages: messageColumns(fresh, planned),
       wakeUnits: [...units],
-      wakeChannel,
+      lane: options.lane ?? SCORING_LANE.live,
     },
     creates: new Map(resolution.newAliases.map((a) => [key3(a.unit_id, a.kind, a.value), a.lead_id])),
   };
@@ -306,7 +309,7 @@ export async function planBatch(
 /**
  * The one write statement of a planned batch, atomic on its own (no transaction is opened). A
  * database error rejects and writes nothing: WRITE_RACE asks for a new plan, anything else for a
- * retry per item. `wakeChannel` is NOTIFYed with each OU written to, delivered at commit.
+ * retry per item. Each OU written to is NOTIFYed on INGESTED_CHANNEL, delivered at commit.
  */
 export async function writePlanned(db: Db, planned: PlannedBatch): Promise<Outcome[]> {
   await createIngestRepository(db).write(planned.write);
@@ -314,6 +317,6 @@ export async function writePlanned(db: Db, planned: PlannedBatch): Promise<Outco
 }
 
 /** Plans and writes a batch: one lookup and one write statement in the common case, whatever its size. */
-export async function writeBatch(db: Db, items: PreparedEvent[], wakeChannel: string): Promise<Outcome[]> {
-  return writePlanned(db, await planBatch(db, items, wakeChannel));
+export async function writeBatch(db: Db, items: PreparedEvent[], lane: ScoringLane = SCORING_LANE.live): Promise<Outcome[]> {
+  return writePlanned(db, await planBatch(db, items, { lane }));
 }

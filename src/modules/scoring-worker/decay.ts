@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { DECAY_EVENT_TYPE } from '../events/system-events.js';
+import { enqueueEvents, INGESTED_CHANNEL } from './scoring-queue.js';
 
 /**
  * One decay pass at `now` (semantics §4): for each decay rule, the leads whose last engagement is
@@ -43,8 +44,10 @@ export async function runDecayPass(db: Db, now: Date): Promise<number> {
           decay_decrease: r.decrease,
         })),
       )
-      .returning(['id', 'unit_id', 'lead_id'])
+      .returning(['id', 'org_id', 'unit_id', 'lead_id', 'seq'])
       .execute();
+    await enqueueEvents(trx, inserted);
+    await sql`select count(pg_notify(${INGESTED_CHANNEL}, u)) from unnest(${[...new Set(inserted.map((e) => e.unit_id))]}::text[]) as u`.execute(trx);
     // Link each application to its event (same order as inserted).
     for (const [i, ev] of inserted.entries()) {
       const r = rows[i];

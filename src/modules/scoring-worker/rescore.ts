@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { INGESTED_CHANNEL, SCORING_LANE } from './scoring-queue.js';
 
 /** The OU whose leads are queued (every statement filters by both, org_id first). */
 export interface RescoreScope {
@@ -19,7 +20,11 @@ export async function queueLeadRescore(trx: Db, scope: RescoreScope, leadId: str
   return queueLeadsRescore(trx, scope, [leadId]);
 }
 
-/** The set-based form of queueLeadRescore, for deletes that touch many leads at once (same locks). */
+/**
+ * The set-based form of queueLeadRescore, for deletes that touch many leads at once (same locks).
+ * One lead (a merge) is queued in the live lane, several (a rule change, a delete) in the bulk lane.
+ * A set-aside event of these leads gets another chance: its set-aside record goes, it is queued again.
+ */
 export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: string[]): Promise<number> {
   const { orgId, unitId } = scope;
   if (leadIds.length === 0) return 0;
@@ -33,9 +38,21 @@ export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: s
       .where(sql<boolean>`lead_id = any(${leadIds}::text[])`)
       .execute();
   }
-  const result = await sql`
-    update events set scored_at = null, metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into'
-    where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(trx);
-  await sql`select pg_notify('lv_ingested', ${unitId})`.execute(trx);
-  return Number(result.numAffectedRows ?? 0n);
+  await sql`delete from scoring_set_aside where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(trx);
+  const lane = leadIds.length > 1 ? SCORING_LANE.bulk : SCORING_LANE.live;
+  const { rows } = await sql<{ n: number }>`
+    with marked as (
+      update events set scored_at = null, metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into' - 'scoring_error'
+      where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])
+      returning org_id, id, unit_id, lead_id, seq
+    ),
+    queued as (
+      insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq, lane)
+      select org_id, id, unit_id, lead_id, seq, ${lane}::smallint from marked
+      -- lead_id too: a merge moves unscored events to the target before queueing it.
+      on conflict (org_id, event_id) do update set attempts = 0, retry_at = null, lead_id = excluded.lead_id
+    )
+    select count(*)::int as n from marked`.execute(trx);
+  await sql`select pg_notify(${INGESTED_CHANNEL}, ${unitId})`.execute(trx);
+  return rows[0]?.n ?? 0;
 }

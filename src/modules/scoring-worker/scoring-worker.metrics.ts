@@ -13,26 +13,35 @@ export function scoringErrorCode(err: unknown): string {
   return sqlstate ? `scoring_failed:${sqlstate}` : 'scoring_failed';
 }
 
+function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
 /** The worker's metrics on the app's registry (shared when several workers use one registry). */
 export function createScoringMetrics(registry?: Registry) {
   if (!registry) return null;
-  const existing = registry.getSingleMetric('events_scored_total');
-  if (existing) {
-    return {
-      scored: existing as Counter,
-      latency: registry.getSingleMetric('event_to_score_latency_seconds') as Histogram,
-      queueDepth: registry.getSingleMetric('queue_depth') as Gauge,
-    };
-  }
+  const registers = [registry];
   return {
-    scored: new Counter({ name: 'events_scored_total', help: 'Events scored (committed) by the scoring worker.', registers: [registry] }),
+    scored: getOrCreate(registry, 'events_scored_total', () => new Counter({ name: 'events_scored_total', help: 'Events scored (committed) by the scoring worker.', registers })),
     // The seed's name and help text. Set by the worker (refreshQueueDepth), never counted at scrape time.
-    queueDepth: new Gauge({ name: 'queue_depth', help: 'Current depth of the async processing queue.', registers: [registry] }),
-    latency: new Histogram({
+    queueDepth: getOrCreate(registry, 'queue_depth', () => new Gauge({ name: 'queue_depth', help: 'Current depth of the async processing queue.', registers })),
+    latency: getOrCreate(registry, 'event_to_score_latency_seconds', () => new Histogram({
       name: 'event_to_score_latency_seconds',
       help: 'Latency in seconds from event ingestion (received_at) to its score commit.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    }),
+      registers,
+    })),
+    failures: getOrCreate(registry, 'scoring_event_failures_total', () => new Counter({
+      name: 'scoring_event_failures_total',
+      help: 'Failed scoring attempts of single events (each rolled back alone; the event is retried, then set aside).',
+      registers,
+    })),
+    setAside: getOrCreate(registry, 'scoring_events_set_aside_total', () => new Counter({
+      name: 'scoring_events_set_aside_total',
+      help: 'Events set aside unscored after repeated scoring failures (listed by GET /admin/scoring/set-aside).',
+      registers,
+    })),
   };
 }
+
+export type ScoringMetrics = NonNullable<ReturnType<typeof createScoringMetrics>>;

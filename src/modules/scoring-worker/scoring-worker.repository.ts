@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { tryLockLeadForScoring } from '../../db/locks.js';
+import { tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
 import type { SurgeBand, SurgePolicy } from '../scoring/surge.js';
@@ -21,6 +21,8 @@ export interface ClaimedEvent {
   /** Server-owned (migrations/0010): set only on the DECAY events the decay scheduler creates. */
   decay_id: string | null;
   decay_decrease: number | null;
+  /** Failed scoring attempts so far (scoring_queue.attempts). */
+  attempts: number;
 }
 
 /** An event_scores row as the worker writes it (rules as a JSON value, not a string). */
@@ -37,8 +39,38 @@ export interface ScoreWrites {
   patches: Array<{ org_id: string; id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
 }
 
-/** A backlog row of the claim: the event when this pass row-locked it, all nulls when another transaction holds it. */
-type ClaimRow = { backlog_unit: string; backlog_lead: string } & (ClaimedEvent | { [K in keyof ClaimedEvent]: null });
+/**
+ * A backlog row of the claim: the event, its failed attempts, and whether the lead's run stops here
+ * (the event waits for a retry after a failure, or another transaction still holds its queue row).
+ */
+type ClaimRow = ClaimedEvent & { delayed: boolean };
+
+/** Where the round robin over OUs goes on: the last OU a pass served (the next pass starts after it). */
+export interface ClaimCursor {
+  org_id: string;
+  unit_id: string;
+}
+
+export interface ClaimOptions {
+  /** At most this many events in the pass. */
+  limit: number;
+  /** At most this many of them from one OU while other OUs have a backlog (the share cap). */
+  perUnitWhenShared: number;
+  /** At most this many OUs looked at in one pass. */
+  maxUnits: number;
+  cursor: ClaimCursor | null;
+}
+
+export interface Claim {
+  events: ClaimedEvent[];
+  /** The cursor for the next pass (unchanged when nothing was claimed). */
+  cursor: ClaimCursor | null;
+}
+
+/** A lead this pass holds, with how many of its queued events the pass may take. */
+type HeldLead = LeadKey & { quota: number; ord: number };
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface LeadKey {
   org_id: string;
@@ -57,6 +89,120 @@ export interface UnitConfig {
   observeTypes: Set<string>;
 }
 
+/** Statement 1 of claim(): the leads this pass holds, with their quotas. */
+async function claimLeads(db: Db, o: ClaimOptions): Promise<HeldLead[]> {
+  const cursorOrg = o.cursor?.org_id ?? ZERO_UUID;
+  const cursorUnit = o.cursor?.unit_id ?? ZERO_UUID;
+  const { rows } = await sql<HeldLead>`${sql.raw(preparedStatement('score_claim_leads'))}
+    with recursive after_cursor (org_id, unit_id) as (
+      (select org_id, unit_id from scoring_queue where (org_id, unit_id) > (${cursorOrg}::uuid, ${cursorUnit}::uuid)
+        order by org_id, unit_id limit 1)
+      union all
+      select n.org_id, n.unit_id from after_cursor u cross join lateral (
+        select q.org_id, q.unit_id from scoring_queue q where (q.org_id, q.unit_id) > (u.org_id, u.unit_id)
+        order by q.org_id, q.unit_id limit 1) n
+    ),
+    up_to_cursor (org_id, unit_id) as (
+      (select org_id, unit_id from scoring_queue where (org_id, unit_id) <= (${cursorOrg}::uuid, ${cursorUnit}::uuid)
+        order by org_id, unit_id limit 1)
+      union all
+      select n.org_id, n.unit_id from up_to_cursor u cross join lateral (
+        select q.org_id, q.unit_id from scoring_queue q
+        where (q.org_id, q.unit_id) > (u.org_id, u.unit_id) and (q.org_id, q.unit_id) <= (${cursorOrg}::uuid, ${cursorUnit}::uuid)
+        order by q.org_id, q.unit_id limit 1) n
+    ),
+    units as materialized (
+      select org_id, unit_id, row_number() over (order by part, org_id, unit_id)::int as ord from (
+        (select 0 as part, org_id, unit_id from after_cursor limit ${o.maxUnits})
+        union all
+        (select 1, org_id, unit_id from up_to_cursor limit ${o.maxUnits})
+      ) u order by part, org_id, unit_id limit ${o.maxUnits}
+    ),
+    -- Round 1: an equal share for every OU (all of the pass for a lone OU), capped by the share cap.
+    share as (
+      select count(*)::int as units,
+             case when count(*) > 1 then least(ceil(${o.limit}::numeric / count(*))::int, ${o.perUnitWhenShared}::int) else ${o.limit}::int end as per_unit
+      from units
+    ),
+    open_units as materialized (select * from units where ${tryLockUnitShared(sql.ref('units.unit_id'))}),
+    round1 as materialized (
+      select u.ord, c.* from open_units u cross join share s cross join lateral (
+        select q.org_id, q.unit_id, q.lead_id, q.lane, q.seq from scoring_queue q
+        where q.org_id = u.org_id and q.unit_id = u.unit_id and (q.retry_at is null or q.retry_at <= now())
+        order by q.lane, q.seq limit s.per_unit
+        for update skip locked
+      ) c
+    ),
+    -- Round 2: what the OUs with less than their share left over goes to the OUs that filled theirs.
+    filled as (
+      select r.ord, r.org_id, r.unit_id, max(array[r.lane, r.seq]) as last from round1 r
+      group by r.ord, r.org_id, r.unit_id having count(*) = (select per_unit from share)
+    ),
+    leftover as (
+      select ${o.limit}::int - (select count(*) from round1)::int as n, (select count(*) from filled)::int as units,
+             ${o.perUnitWhenShared}::int - (select per_unit from share) as room
+    ),
+    round2 as materialized (
+      select f.ord, c.* from filled f cross join leftover l cross join lateral (
+        select q.org_id, q.unit_id, q.lead_id, q.lane, q.seq from scoring_queue q
+        where q.org_id = f.org_id and q.unit_id = f.unit_id and (q.retry_at is null or q.retry_at <= now())
+          and (q.lane, q.seq) > (f.last[1]::smallint, f.last[2])
+        order by q.lane, q.seq limit greatest(0, least(ceil(l.n::numeric / greatest(l.units, 1))::int, l.room))
+        for update skip locked
+      ) c
+      where l.n > 0
+    ),
+    candidates as (
+      select ord, org_id, unit_id, lead_id, lane, row_number() over (partition by ord order by lane, seq) as rn
+      from (select * from round1 union all select * from round2) c
+    ),
+    chosen as (select * from candidates order by lane, rn, ord limit ${o.limit}),
+    held as (
+      select org_id, unit_id, lead_id, count(*) as quota, min(ord) as ord from chosen group by org_id, unit_id, lead_id
+    )
+    select org_id::text as org_id, unit_id::text as unit_id, lead_id, quota::int as quota, ord::int as ord
+    from held where ${tryLockLeadForScoring(sql.ref('held.unit_id'), sql.ref('held.lead_id'))}`.execute(db);
+  return rows;
+}
+
+/** Statement 2 of claim(): the held leads' backlogs in ingestion order (see claim()). */
+async function backlogOf(db: Db, held: HeldLead[]): Promise<ClaimedEvent[]> {
+  // json_to_recordset, not unnest: the generic plan of unnest($1) expects 10 rows and then joined
+  // backlog and locked by a nested loop (1000 × 1000 comparisons, 14× slower).
+  const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
+    with held as materialized (
+      select * from json_to_recordset(${JSON.stringify(held)}::json) as h(org_id uuid, unit_id uuid, lead_id text, quota int)
+    ),
+    backlog as materialized (
+      select q.org_id, q.event_id, q.seq from held k cross join lateral (
+        select org_id, event_id, seq from scoring_queue q
+        where q.org_id = k.org_id and q.unit_id = k.unit_id and q.lead_id = k.lead_id
+        order by q.seq limit k.quota
+      ) q
+    ),
+    locked as materialized (
+      select org_id, event_id, attempts, coalesce(retry_at > now(), false) as delayed from scoring_queue
+      where (org_id, event_id) in (select org_id, event_id from backlog)
+      for update skip locked
+    )
+    select e.*, l.attempts::int as attempts, coalesce(l.delayed, true) as delayed
+    from backlog b left join locked l on l.org_id = b.org_id and l.event_id = b.event_id
+    cross join lateral (
+      select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
+             decay_id, decay_decrease
+      from events where org_id = b.org_id and id = b.event_id limit 1
+    ) e
+    order by b.seq`.execute(db);
+  const blocked = new Set<string>();
+  const claimed: ClaimedEvent[] = [];
+  for (const { delayed, ...event } of rows) {
+    const key = `${event.unit_id}:${event.lead_id}`;
+    if (delayed) blocked.add(key);
+    if (!blocked.has(key)) claimed.push(event);
+  }
+  return claimed;
+}
+
 function leadArrays(leads: LeadKey[]) {
   return {
     orgs: [...new Set(leads.map((l) => l.org_id))],
@@ -69,65 +215,25 @@ function leadArrays(leads: LeadKey[]) {
 export function createWorkerRepository(db: Db) {
   return {
     /**
-     * Claims a batch in two statements:
-     * 1. the oldest unscored events not row-locked by another transaction (FOR UPDATE SKIP LOCKED)
-     *    name the candidate leads, whose OU lock (shared) and lead lock are tried (src/db/locks.ts);
-     *    only their holder may score that lead's events. A lead or OU locked by another worker, a
-     *    delete or a rescore is left to its holder: the worker never waits, so it is never part of
-     *    a deadlock;
-     * 2. the held leads' unscored backlog is read in ingestion order and row-locked with SKIP
-     *    LOCKED. A row another transaction still holds ends that lead's run: its later events
-     *    wait, so each lead is scored strictly in seq order. This is a second statement so that
-     *    its snapshot is taken after the locks: a rescore that released a lead's lock just before
-     *    the worker took it has committed, and the events it marked unscored are in the backlog
-     *    (one statement would read the backlog as it was before that rescore and score the lead's
-     *    newer events first).
+     * Claims a fair batch in two statements (docs/scoring.md, "Fair claiming"):
+     * 1. the OUs with a backlog (a skip scan over scoring_queue_unit: one index probe per OU, in
+     *    (org, unit) order from the cursor on, wrapping round), up to `maxUnits`; then each OU's next
+     *    events, live lane first, in ingestion order, up to its share; the events are then taken in
+     *    rounds (each OU's first, then each OU's second, ...) up to `limit`, so an OU with one event
+     *    is served in this pass whatever the others' backlogs, and a lone OU gets the whole pass.
+     *    The OU lock (shared) and each lead's lock are tried as the rows are read
+     *    (src/db/locks.ts): a lead or OU held by another pass, a delete or a rescore is skipped,
+     *    never waited for, so passes spread over the backlog and never deadlock;
+     * 2. the held leads' queued events in ingestion order, up to the number of that lead's events
+     *    statement 1 chose (its quota), read in a second statement whose snapshot is taken after
+     *    the locks (a rescore that just released a lead is seen). A lead's run stops at an event
+     *    that waits for a retry after a failure: its later events wait too (ingestion order).
      */
-    async claim(limit: number): Promise<ClaimedEvent[]> {
-      const { rows: held } = await sql<LeadKey>`${sql.raw(preparedStatement('score_claim_leads'))}
-        with candidates as materialized (
-          select org_id, unit_id, lead_id, seq from events where scored_at is null order by seq limit ${limit} for update skip locked
-        )
-        select org_id::text as org_id, unit_id::text as unit_id, lead_id from (select distinct org_id, unit_id, lead_id from candidates) c
-        where ${tryLockLeadForScoring(sql.ref('c.unit_id'), sql.ref('c.lead_id'))}`.execute(db);
-      if (held.length === 0) return [];
-      // json_to_recordset, not unnest: the generic plan of unnest($1) expects 10 rows and then joined
-      // backlog and locked by a nested loop (1000 × 1000 comparisons, 14× slower).
-      const { rows } = await sql<ClaimRow>`${sql.raw(preparedStatement('score_claim'))}
-        with held as materialized (
-          select * from json_to_recordset(${JSON.stringify(held)}::json) as h(org_id uuid, unit_id uuid, lead_id text)
-        ),
-        backlog as materialized (
-          select e.id, e.seq, e.org_id, e.unit_id, e.lead_id from held k
-          cross join lateral (
-            select id, seq, org_id, unit_id, lead_id from events
-            where org_id = k.org_id and unit_id = k.unit_id and lead_id = k.lead_id and scored_at is null
-            order by seq limit ${limit}
-          ) e
-          order by e.seq limit ${limit}
-        ),
-        locked as materialized (
-          select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
-                 decay_id, decay_decrease
-          from events where (org_id, id) in (select org_id, id from backlog) and scored_at is null
-          order by seq for update skip locked
-        )
-        select b.unit_id::text as backlog_unit, b.lead_id as backlog_lead, l.*
-        from backlog b left join locked l on l.id = b.id
-        order by b.seq`.execute(db);
-      const blocked = new Set<string>();
-      const claimed: ClaimedEvent[] = [];
-      for (const r of rows) {
-        const key = `${r.backlog_unit}:${r.backlog_lead}`;
-        if (blocked.has(key)) continue;
-        if (r.id === null) {
-          blocked.add(key);
-          continue;
-        }
-        const { backlog_unit: _unit, backlog_lead: _lead, ...event } = r;
-        claimed.push(event);
-      }
-      return claimed;
+    async claim(options: ClaimOptions): Promise<Claim> {
+      const held = await claimLeads(db, options);
+      if (held.length === 0) return { events: [], cursor: options.cursor };
+      const last = held.reduce((a, b) => (b.ord > a.ord ? b : a));
+      return { events: await backlogOf(db, held), cursor: { org_id: last.org_id, unit_id: last.unit_id } };
     },
 
     async unitConfig(unitId: string): Promise<UnitConfig | null> {
@@ -231,11 +337,12 @@ export function createWorkerRepository(db: Db) {
     /**
      * Every write of a scoring pass in one statement (one round trip, one plan): event scores
      * (score_history is a view of them), lead totals, lead session state, and the events marked scored with their metadata
-     * patches. Each table's rows travel as one json parameter, not ~18 binds per row (json, not
-     * jsonb: it is read once). Answers how many events were marked scored.
+     * patches, and their scoring_queue rows deleted. Each table's rows travel as one json parameter,
+     * not ~18 binds per row (json, not jsonb: it is read once). Answers how many events were both
+     * marked scored and taken off the queue.
      */
     async writeScores(w: ScoreWrites): Promise<number> {
-      const { rows } = await sql<{ marked: number }>`${sql.raw(preparedStatement('score_write'))}
+      const { rows } = await sql<{ marked: number; dequeued: number }>`${sql.raw(preparedStatement('score_write'))}
         with event_scores_in as (
           insert into event_scores (event_id, ruleset_id, org_id, unit_id, lead_id, event_type, rules, base, multiplier, delta,
                                     score_before, score_after, inorganic, surged, session_events, decay_id, occurred_at)
@@ -269,14 +376,21 @@ export function createWorkerRepository(db: Db) {
             last_event_at = excluded.last_event_at,
             last_event_type = excluded.last_event_type
         ),
+        patches_in as materialized (
+          select * from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid)
+        ),
         marked as (
           update events e set scored_at = now(), metadata = e.metadata || x.patch, burst_root = x.burst_root
-          from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid)
+          from patches_in x
           where e.org_id = x.org_id and e.id = x.id and e.scored_at is null
           returning 1
+        ),
+        dequeued as (
+          delete from scoring_queue q using patches_in x where q.org_id = x.org_id and q.event_id = x.id
+          returning 1
         )
-        select count(*)::int as marked from marked`.execute(db);
-      return rows[0]?.marked ?? 0;
+        select (select count(*) from marked)::int as marked, (select count(*) from dequeued)::int as dequeued`.execute(db);
+      return Math.min(rows[0]?.marked ?? 0, rows[0]?.dequeued ?? 0);
     },
     /**
      * Gives `events` planner statistics when PostgreSQL has never gathered any (a fresh database
@@ -289,11 +403,39 @@ export function createWorkerRepository(db: Db) {
       return true;
     },
 
-    /** Takes a repeatedly failing event out of the queue without scores, recording an error code. */
-    async setAside(event: { org_id: string; id: string }, code: string): Promise<void> {
+    /**
+     * Records a failed attempt of an event (in the pass's transaction, after its savepoint was rolled
+     * back): it is not claimed again before `retryInMs`, and its lead's later events wait behind it.
+     */
+    async recordFailure(event: { org_id: string; id: string }, attempts: number, retryInMs: number): Promise<void> {
       await sql`
-        update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: code })}::jsonb
-        where org_id = ${event.org_id} and id = ${event.id} and scored_at is null`.execute(db);
+        update scoring_queue set attempts = ${attempts}, retry_at = now() + ${retryInMs} * interval '1 millisecond'
+        where org_id = ${event.org_id} and event_id = ${event.id}`.execute(db);
+    },
+
+    /**
+     * Sets a poison event aside in the pass's transaction: off the queue, `scored_at` set without
+     * scores, `metadata.scoring_error` = the code, and listed in scoring_set_aside for the OU's admins.
+     */
+    async setAside(event: { org_id: string; id: string }, code: string, attempts: number): Promise<void> {
+      await sql`
+        with gone as (
+          delete from scoring_queue where org_id = ${event.org_id} and event_id = ${event.id}
+          returning org_id, event_id, unit_id, lead_id
+        ),
+        marked as (
+          update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: code })}::jsonb
+          where org_id = ${event.org_id} and id = ${event.id} and scored_at is null
+        )
+        insert into scoring_set_aside (org_id, event_id, unit_id, lead_id, error, attempts)
+        select org_id, event_id, unit_id, lead_id, ${code}, ${attempts} from gone
+        on conflict (org_id, event_id) do update set error = excluded.error, attempts = excluded.attempts, set_aside_at = now()`.execute(db);
+    },
+
+    /** Events waiting to be scored, all OUs (the queue_depth gauge). */
+    async queueDepth(): Promise<number> {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from scoring_queue`.execute(db);
+      return rows[0]?.n ?? 0;
     },
   };
 }

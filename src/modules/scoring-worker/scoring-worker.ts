@@ -1,18 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
-import type { Database } from '../../db/database.js';
+import type { Database, Db } from '../../db/database.js';
 import type { LiveHub } from '../../live/live-hub.js';
+import { everyInterval } from '../../lifecycle/background.js';
 import { runDecayPass } from './decay.js';
-import { scoreEvents, type BatchResult } from './scoring.engine.js';
-import { createWorkerRepository, type ClaimedEvent } from './scoring-worker.repository.js';
-import { createScoringMetrics, QUEUE_DEPTH_REFRESH_MS, scoringErrorCode } from './scoring-worker.metrics.js';
+import type { BatchResult, EngineHooks } from './scoring.engine.js';
+import { scoreIsolated, type PassOutcome } from './scoring-pass.js';
+import { INGESTED_CHANNEL } from './scoring-queue.js';
+import { createWorkerRepository, type ClaimCursor, type ClaimedEvent } from './scoring-worker.repository.js';
+import { createScoringMetrics, QUEUE_DEPTH_REFRESH_MS, type ScoringMetrics } from './scoring-worker.metrics.js';
 
-/** Failed single-event passes after which an event is set aside rather than retried forever. */
-export const MAX_EVENT_FAILURES = 3;
+export { MAX_EVENT_FAILURES } from './scoring-pass.js';
+export { INGESTED_CHANNEL } from './scoring-queue.js';
 
-/** The channel ingestion NOTIFYs (payload: unit id) after each committed batch. */
-export const INGESTED_CHANNEL = 'lv_ingested';
+/** At most this many OUs are looked at by one pass (the round robin goes on from there next pass). */
+const MAX_UNITS_PER_PASS = 256;
+/** How often the worker checks that `events` has planner statistics (see ensureStatistics). */
+const STATISTICS_CHECK_MS = 60_000;
 
 export interface ScoringWorkerOptions {
   database: Database;
@@ -22,260 +27,304 @@ export interface ScoringWorkerOptions {
   batchSize?: number;
   concurrency?: number;
   pollMs?: number;
+  /** Share (0–1] of a pass one OU may take while other OUs have a backlog; 1: no cap beyond fairness. */
+  unitShare?: number;
+  /** Passes are sized to last about this long (at most batchSize events): bounds the wait of a new OU's event. */
+  passTargetMs?: number;
   decayIntervalSeconds?: number;
   /** Test seam: runs inside the scoring transaction just before it commits (throw to simulate a crash). */
   beforeCommit?: (events: ClaimedEvent[]) => void | Promise<void>;
+  /** Test hooks of the engine (a failing event): see EngineHooks. */
+  hooks?: EngineHooks;
 }
 
-/** How often the worker checks that `events` has planner statistics (see ensureStatistics). */
-const STATISTICS_CHECK_MS = 60_000;
+interface PassDeps {
+  options: ScoringWorkerOptions;
+  metrics: ScoringMetrics | null;
+  batchSize: number;
+  /** The share cap as a fraction of a pass. */
+  unitShare: number;
+}
+
+/** The smallest adaptive pass (per-pass costs stay small against it). */
+const MIN_PASS_EVENTS = 50;
+
 /**
- * The durable scoring worker (semantics §3). Each pass is one transaction: it claims the oldest
- * unscored events with SKIP LOCKED, takes a per-lead advisory lock so no two workers (in this or
- * another process) ever score one lead at the same time, scores each lead's backlog in seq order
- * and commits the score rows together with scored_at. A crash rolls the pass back and its events
- * are claimed again. LISTEN on `lv_ingested` wakes it at once; `pollMs` is the fallback.
+ * Sizes passes to last about `targetMs`: an event of an OU that just became active waits for at
+ * most the pass in flight and the next one, however large the other OUs' backlogs. The cost per
+ * event is a moving average of the passes so far; a fast machine gets the whole batch size.
  */
-export function createScoringWorker(options: ScoringWorkerOptions) {
-  const { database, log } = options;
-  const db = database.db;
-  const batchSize = options.batchSize ?? 1000;
-  // PGlite has one connection: concurrent passes would only queue behind each other.
-  const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
-  const pollMs = options.pollMs ?? 1000;
-  const metrics = createScoringMetrics(options.registry);
+function createPassSizer(batchSize: number, targetMs: number) {
+  let msPerEvent = 0;
+  return {
+    limit: () => (msPerEvent <= 0 ? batchSize : Math.max(Math.min(MIN_PASS_EVENTS, batchSize), Math.min(batchSize, Math.floor(targetMs / msPerEvent)))),
+    observe(events: number, ms: number): void {
+      if (events < Math.min(MIN_PASS_EVENTS, batchSize)) return;
+      const sample = ms / events;
+      msPerEvent = msPerEvent <= 0 ? sample : 0.7 * msPerEvent + 0.3 * sample;
+    },
+  };
+}
 
-  let running = false;
-  let loops: Promise<void>[] = [];
-  let waiters: Array<() => void> = [];
-  let unlisten: (() => Promise<void>) | null = null;
-  let decayTimer: NodeJS.Timeout | null = null;
-  let decayRunning: Promise<unknown> | null = null;
-
-  function wake(): void {
-    const current = waiters;
-    waiters = [];
-    for (const resolve of current) resolve();
+/** Metrics, live messages and logs of a committed pass. */
+function reportPass(deps: PassDeps, outcome: PassOutcome): void {
+  const { metrics, options } = deps;
+  const now = Date.now();
+  for (const result of outcome.scored) {
+    metrics?.scored.inc(result.events.length);
+    for (const e of result.events) metrics?.latency.observe(Math.max(0, (now - e.received_at.getTime()) / 1000));
+    if (options.live) publishOutcomes(options.live, result);
   }
-
-  function idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      waiters.push(done);
-    });
-  }
-
-  function afterCommit(result: BatchResult): void {
-    const now = Date.now();
-    if (metrics) {
-      metrics.scored.inc(result.events.length);
-      for (const e of result.events) metrics.latency.observe(Math.max(0, (now - e.received_at.getTime()) / 1000));
-    }
-    if (!options.live) return;
-    for (const o of result.outcomes) {
-      options.live.publish(o.unitId, 'score_update', { lead_id: o.leadId, ruleset_id: o.rulesetId, delta: o.delta, score: o.score, level: o.level });
-      if (o.surged) {
-        options.live.publish(o.unitId, 'surge', {
-          lead_id: o.leadId,
-          event_id: o.eventId,
-          ruleset_id: o.rulesetId,
-          multiplier: o.multiplier,
-          session_events: o.sessionEvents,
-        });
-      }
+  for (const f of outcome.failed) {
+    metrics?.failures.inc();
+    const context = { err: f.err, eventId: f.event.id, unitId: f.event.unit_id, attempts: f.attempts };
+    if (f.setAsideCode === null) options.log.warn(context, 'scoring an event failed; it is retried, its lead waits');
+    else {
+      metrics?.setAside.inc();
+      options.log.error({ ...context, scoringError: f.setAsideCode }, 'event set aside after repeated scoring failures');
     }
   }
+}
 
-  /** One claim-and-score transaction; resolves to the number of events it scored. */
-  async function runOnce(limit = batchSize, onClaim?: (events: ClaimedEvent[]) => void): Promise<number> {
-    const result = await db.transaction().execute(async (trx) => {
+function publishOutcomes(live: Pick<LiveHub, 'publish'>, result: BatchResult): void {
+  for (const o of result.outcomes) {
+    live.publish(o.unitId, 'score_update', { lead_id: o.leadId, ruleset_id: o.rulesetId, delta: o.delta, score: o.score, level: o.level });
+    if (!o.surged) continue;
+    live.publish(o.unitId, 'surge', { lead_id: o.leadId, event_id: o.eventId, ruleset_id: o.rulesetId, multiplier: o.multiplier, session_events: o.sessionEvents });
+  }
+}
+
+/**
+ * Settings of a scoring transaction. Index probes only: the claim and the writes are planned
+ * without sequential scans, bitmap scans or sorts where an index can serve, so their plans do not
+ * depend on planner statistics (autovacuum may be off, and the queue's statistics are stale by
+ * nature: it is empty, then holds a backlog). `synchronous_commit = off` (PostgreSQL) is safe:
+ * score rows and the queue delete commit or vanish together, so a commit lost in a crash only means
+ * those events are scored again after restart, still exactly once.
+ */
+async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<void> {
+  // jit off: the disabled plan types add a huge cost, which would make PostgreSQL JIT-compile
+  // every statement of the pass (measured: 680 ms of compiling for a 10 ms claim).
+  await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+                   set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+  if (kind === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+}
+
+const scoredCount = (outcome: PassOutcome) => outcome.scored.reduce((n, r) => n + r.events.length, 0);
+
+/**
+ * Passes: each is one transaction that claims a fair batch (round robin over the OUs with a
+ * backlog, from a cursor kept here), scores it with failing events isolated under savepoints, and
+ * commits scores, queue deletes and failure records together. Resolves to the events it scored.
+ */
+function createPassRunner(deps: PassDeps) {
+  const { database, beforeCommit, hooks = {} } = deps.options;
+  const sizer = createPassSizer(deps.batchSize, deps.options.passTargetMs ?? 250);
+  let cursor: ClaimCursor | null = null;
+  return async function runOnce(limit = sizer.limit()): Promise<number> {
+    const started = performance.now();
+    const outcome = await database.db.transaction().execute(async (trx) => {
       const repo = createWorkerRepository(trx);
-      // Safe to relax: score rows and scored_at commit or vanish together, so a commit lost in a
-      // crash only means those events are scored again after restart, still exactly once.
-      if (database.kind === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
-      const events = await repo.claim(limit);
-      onClaim?.(events);
-      if (events.length === 0) return null;
-      const scored = await scoreEvents(repo, events);
-      await options.beforeCommit?.(events);
-      return scored;
+      await settingsOfPass(trx, database.kind);
+      const perUnit = Math.max(1, Math.floor(limit * deps.unitShare));
+      const claim = await repo.claim({ limit, perUnitWhenShared: perUnit, maxUnits: Math.min(limit, MAX_UNITS_PER_PASS), cursor });
+      if (claim.events.length === 0) return null;
+      const result = await scoreIsolated(trx, repo, claim.events, hooks);
+      await beforeCommit?.(claim.events);
+      cursor = claim.cursor;
+      return result;
     });
-    if (!result) return 0;
-    afterCommit(result);
-    return result.events.length;
-  }
+    if (!outcome) return 0;
+    sizer.observe(outcome.claimed, performance.now() - started);
+    reportPass(deps, outcome);
+    return scoredCount(outcome) + outcome.failed.length;
+  };
+}
 
-  let isolate = false;
-  let consecutiveFailures = 0;
-  const failures = new Map<string, number>();
+/** Idle waits that wake() ends early (a NOTIFY, a decay pass that queued events, stop()). */
+function createWakeup() {
+  let waiters: Array<() => void> = [];
+  return {
+    wake(): void {
+      const current = waiters;
+      waiters = [];
+      for (const resolve of current) resolve();
+    },
+    idle(ms: number): Promise<void> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        waiters.push(done);
+      });
+    },
+  };
+}
 
-  /**
-   * A pass that survives failures: after a failed pass the next ones take one event at a time, so
-   * a single event that keeps failing (a poison event) is found; after MAX_EVENT_FAILURES it is set
-   * aside (scored_at set, metadata.scoring_error) instead of blocking the queue behind it forever.
-   * Resolves to the events scored, or -1 when the pass failed.
-   */
-  /**
-   * The burst probe of the inorganic filters is planned from `events` statistics. Without any (a
-   * fresh database just bulk-loaded, before autovacuum's first pass) PostgreSQL walked the OU's
-   * time index on every probe and passes were 20× slower; so the worker analyzes the table once
-   * when it finds it never analyzed. Checked at most once a minute.
-   */
-  let statisticsCheckedAt = -Infinity;
-  async function ensureStatistics(): Promise<void> {
-    if (Date.now() - statisticsCheckedAt < STATISTICS_CHECK_MS) return;
-    statisticsCheckedAt = Date.now();
+/**
+ * The burst probe of the inorganic filters is planned from `events` statistics. Without any (a
+ * fresh database just bulk-loaded; autovacuum may be off) PostgreSQL walked the OU's time index on
+ * every probe and passes were 20× slower; so the worker analyzes the table once when it finds it
+ * never analyzed. Checked at most once a minute.
+ */
+function createStatisticsCheck(database: Database, log: FastifyBaseLogger) {
+  let checkedAt = -Infinity;
+  return async function ensureStatistics(): Promise<void> {
+    if (Date.now() - checkedAt < STATISTICS_CHECK_MS) return;
+    checkedAt = Date.now();
     try {
-      if (await createWorkerRepository(db).analyzeEventsIfNeverAnalyzed()) log.info('analyzed events: it had no planner statistics yet');
+      if (await createWorkerRepository(database.db).analyzeEventsIfNeverAnalyzed()) log.info('analyzed events: it had no planner statistics yet');
     } catch (err) {
       log.warn({ err }, 'could not check the planner statistics of events');
     }
-  }
+  };
+}
 
-  async function step(): Promise<number> {
-    await ensureStatistics();
-    let claimed: ClaimedEvent[] = [];
-    try {
-      const n = await runOnce(isolate ? 1 : batchSize, (events) => (claimed = events));
-      isolate = false;
-      consecutiveFailures = 0;
-      return n;
-    } catch (err) {
-      log.error({ err, events: claimed.length }, 'scoring pass failed; its events stay queued');
-      const [only] = claimed;
-      if (isolate && claimed.length === 1 && only) {
-        const count = (failures.get(only.id) ?? 0) + 1;
-        failures.set(only.id, count);
-        // Only passes that got as far as claiming count, so a database outage sets nothing aside.
-        if (count >= MAX_EVENT_FAILURES) {
-          failures.delete(only.id);
-          // The event keeps a code; the error's text (which may quote data) goes to the log only.
-          const code = scoringErrorCode(err);
-          await createWorkerRepository(db)
-            .setAside(only, code)
-            .then(() => log.error({ err, eventId: only.id, scoringError: code }, 'event set aside after repeated scoring failures'))
-            .catch((setAsideErr: unknown) => log.error({ err: setAsideErr, eventId: only.id }, 'could not set the event aside'));
-        }
+/** queue_depth from one count of the queue, at most every QUEUE_DEPTH_REFRESH_MS unless forced. */
+function createQueueDepth(database: Database, metrics: ScoringMetrics | null, log: FastifyBaseLogger) {
+  let refreshedAt = -Infinity;
+  const count = () => createWorkerRepository(database.db).queueDepth();
+  return {
+    count,
+    async refresh(force = false): Promise<void> {
+      if (!metrics || (!force && Date.now() - refreshedAt < QUEUE_DEPTH_REFRESH_MS)) return;
+      refreshedAt = Date.now();
+      try {
+        metrics.queueDepth.set(await count());
+      } catch (err) {
+        log.warn({ err }, 'could not count queued events for queue_depth');
       }
-      isolate = true;
-      consecutiveFailures += 1;
-      return -1;
-    }
-  }
+    },
+  };
+}
 
-  async function unscoredCount(): Promise<number> {
-    const row = await db
-      .selectFrom('events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('scored_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  let depthRefreshedAt = -Infinity;
-  /** Sets queue_depth from one count, at most every QUEUE_DEPTH_REFRESH_MS unless forced. */
-  async function refreshQueueDepth(force = false): Promise<void> {
-    if (!metrics || (!force && Date.now() - depthRefreshedAt < QUEUE_DEPTH_REFRESH_MS)) return;
-    depthRefreshedAt = Date.now();
-    try {
-      metrics.queueDepth.set(await unscoredCount());
-    } catch (err) {
-      log.warn({ err }, 'could not count unscored events for queue_depth');
-    }
-  }
-
-  /** Scores until no unscored event is left (waiting for other workers' claims); for tests and shutdown. */
-  async function drain(): Promise<number> {
-    let total = 0;
-    await ensureStatistics();
-    for (;;) {
-      const n = await runOnce();
-      total += n;
-      if (n > 0) continue;
-      if ((await unscoredCount()) === 0) {
-        metrics?.queueDepth.set(0);
-        return total;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  async function loop(): Promise<void> {
-    while (running) {
-      await refreshQueueDepth();
-      const n = await step();
-      if (running && n <= 0) {
-        // After a failure retry soon (isolating the failing event), backing off while failures last.
-        await idle(n < 0 ? Math.min(100 * 2 ** Math.min(consecutiveFailures, 8), 30_000) : pollMs);
-        await ensureListening();
-      }
-    }
-  }
-
-  /** LISTEN for ingestion; when the database is unreachable, polling carries on and LISTEN is retried. */
+/** LISTEN for ingestion; when the database is unreachable, polling carries on and LISTEN is retried. */
+function createListener(database: Database, log: FastifyBaseLogger, onNotify: () => void) {
+  let unlisten: (() => Promise<void>) | null = null;
   let listening: Promise<void> | null = null;
-  function ensureListening(): Promise<void> {
-    if (unlisten || !running) return Promise.resolve();
-    listening ??= database
-      .listen(INGESTED_CHANNEL, () => wake())
-      .then((stop) => {
-        unlisten = stop;
-      })
-      .catch((err: unknown) => log.warn({ err }, 'cannot LISTEN for ingestion yet; polling meanwhile'))
-      .finally(() => {
-        listening = null;
-      });
-    return listening;
-  }
+  return {
+    ensure(active: boolean): Promise<void> {
+      if (unlisten || !active) return Promise.resolve();
+      listening ??= database
+        .listen(INGESTED_CHANNEL, onNotify)
+        .then((stop) => {
+          unlisten = stop;
+        })
+        .catch((err: unknown) => log.warn({ err }, 'cannot LISTEN for ingestion yet; polling meanwhile'))
+        .finally(() => {
+          listening = null;
+        });
+      return listening;
+    },
+    async stop(): Promise<void> {
+      await listening;
+      await unlisten?.();
+      unlisten = null;
+    },
+  };
+}
 
-  async function decayTick(): Promise<void> {
-    if (decayRunning) return;
-    decayRunning = runDecayPass(db, new Date())
-      .then((n) => {
-        if (n > 0) wake();
-      })
-      .catch((err: unknown) => log.error({ err }, 'decay pass failed'))
-      .finally(() => {
-        decayRunning = null;
-      });
-    await decayRunning;
+/** What the loops and drain() share: nothing of a pass's recovery, only how to run and wait. */
+interface Engine {
+  runOnce: () => Promise<number>;
+  ensureStatistics: () => Promise<void>;
+  depth: ReturnType<typeof createQueueDepth>;
+  metrics: ScoringMetrics | null;
+  log: FastifyBaseLogger;
+}
+
+/** One pass that survives a failure of the whole pass (the database): resolves to -1 then. */
+async function step(engine: Engine): Promise<number> {
+  await engine.ensureStatistics();
+  try {
+    return await engine.runOnce();
+  } catch (err) {
+    engine.log.error({ err }, 'scoring pass failed; its events stay queued');
+    return -1;
   }
+}
+
+/** Scores until the queue is empty (waiting for other workers' claims and retries); for tests and benches. */
+async function drainQueue(engine: Engine): Promise<number> {
+  let total = 0;
+  await engine.ensureStatistics();
+  for (;;) {
+    const n = await engine.runOnce();
+    total += n;
+    if (n > 0) continue;
+    if ((await engine.depth.count()) === 0) {
+      engine.metrics?.queueDepth.set(0);
+      return total;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** One loop of the worker while `running()`; its back-off after failed passes is its own. */
+async function runLoop(
+  engine: Engine,
+  wait: { running: () => boolean; idle: (ms: number) => Promise<void>; afterIdle: () => Promise<void>; pollMs: number },
+): Promise<void> {
+  let failures = 0;
+  while (wait.running()) {
+    await engine.depth.refresh();
+    const n = await step(engine);
+    failures = n < 0 ? failures + 1 : 0;
+    if (!wait.running() || n > 0) continue;
+    await wait.idle(n < 0 ? Math.min(100 * 2 ** Math.min(failures, 8), 30_000) : wait.pollMs);
+    await wait.afterIdle();
+  }
+}
+
+/**
+ * The durable scoring worker (semantics §3, docs/scoring.md). Each pass is one transaction over the
+ * scoring queue: a fair claim across OUs, per-lead advisory locks so no two passes (in this or
+ * another process) ever score one lead at once, each lead in seq order, failing events isolated
+ * and retried, then set aside. LISTEN on `lv_ingested` wakes it at once; `pollMs` is the fallback.
+ */
+export function createScoringWorker(options: ScoringWorkerOptions) {
+  const { database, log } = options;
+  const batchSize = options.batchSize ?? 1000;
+  // PGlite has one connection: concurrent passes would only queue behind each other.
+  const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
+  const metrics = createScoringMetrics(options.registry);
+  const runOnce = createPassRunner({ options, metrics, batchSize, unitShare: options.unitShare ?? 1 });
+  const engine: Engine = { runOnce: () => runOnce(), ensureStatistics: createStatisticsCheck(database, log), depth: createQueueDepth(database, metrics, log), metrics, log };
+  const wakeup = createWakeup();
+  const listener = createListener(database, log, () => wakeup.wake());
+  const decay = everyInterval('decay', (options.decayIntervalSeconds ?? 60) * 1000, async () => {
+    if ((await runDecayPass(database.db, new Date())) > 0) wakeup.wake();
+  }, log);
+  let running = false;
+  let loops: Promise<void>[] = [];
+  const wait = { running: () => running, idle: wakeup.idle, afterIdle: () => listener.ensure(running), pollMs: options.pollMs ?? 1000 };
 
   return {
     runOnce: () => runOnce(),
-    step,
-    drain,
-    /** Counts unscored events into queue_depth now (the loop does it every QUEUE_DEPTH_REFRESH_MS). */
-    refreshQueueDepth: () => refreshQueueDepth(true),
-    wake,
+    step: () => step(engine),
+    drain: () => drainQueue(engine),
+    /** Counts the queue into queue_depth now (the loop does it every QUEUE_DEPTH_REFRESH_MS). */
+    refreshQueueDepth: () => engine.depth.refresh(true),
+    wake: () => wakeup.wake(),
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
-    runDecay: (now: Date) => runDecayPass(db, now),
+    runDecay: (now: Date) => runDecayPass(database.db, now),
     async start(): Promise<void> {
       if (running) return;
       running = true;
-      await ensureListening();
-      loops = Array.from({ length: concurrency }, () => loop());
-      if (options.decayIntervalSeconds) {
-        decayTimer = setInterval(() => void decayTick(), options.decayIntervalSeconds * 1000);
-        decayTimer.unref();
-      }
+      await listener.ensure(running);
+      loops = Array.from({ length: concurrency }, () => runLoop(engine, wait));
+      if (options.decayIntervalSeconds) decay.start();
     },
     /** Stops claiming; waits for the passes in flight to commit or roll back. */
     async stop(): Promise<void> {
       running = false;
-      if (decayTimer) clearInterval(decayTimer);
-      decayTimer = null;
-      wake();
+      await decay.stop();
+      wakeup.wake();
       await Promise.all(loops);
-      await decayRunning;
-      await listening;
       loops = [];
-      await unlisten?.();
-      unlisten = null;
+      await listener.stop();
     },
   };
 }

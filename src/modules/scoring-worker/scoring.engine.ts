@@ -21,6 +21,19 @@ export interface BatchResult {
   outcomes: ScoreOutcome[];
 }
 
+/**
+ * Test hooks of the engine (never set in production; tests pass them to createScoringWorker):
+ * an event `failEvent` picks is written with a value the database refuses (a burst root that is
+ * not a UUID: SQLSTATE 22P02), so the whole write statement of its group fails in the database,
+ * as a real poison event would.
+ */
+export interface EngineHooks {
+  failEvent?: (e: ClaimedEvent) => boolean;
+}
+
+/** OU configurations read once per pass, shared by the groups a failing pass is split into. */
+export type ConfigCache = Map<string, UnitConfig | null>;
+
 interface LeadState {
   session_events: number;
   session_last_at: Date | null;
@@ -81,9 +94,12 @@ function isDecay(e: ClaimedEvent): boolean {
   return e.decay_id !== null;
 }
 
-async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[]): Promise<Batch> {
+async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[], cache: ConfigCache): Promise<Batch> {
   const configs = new Map<string, UnitConfig | null>();
-  for (const unitId of new Set(events.map((e) => e.unit_id))) configs.set(unitId, await repo.unitConfig(unitId));
+  for (const unitId of new Set(events.map((e) => e.unit_id))) {
+    if (!cache.has(unitId)) cache.set(unitId, await repo.unitConfig(unitId));
+    configs.set(unitId, cache.get(unitId) ?? null);
+  }
   const leads = [...new Map(events.map((e) => [leadKey(e), { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
   const totals = new Map<string, number>();
   for (const s of await repo.leadScores(leads)) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
@@ -210,17 +226,18 @@ function scoreEvent(batch: Batch, e: ClaimedEvent): void {
   for (const ruleset of config.rulesets) scoreRuleset(batch, ctx, ruleset);
 }
 
-async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[]): Promise<void> {
+async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[], hooks: EngineHooks): Promise<void> {
   const touched = new Set(events.map(leadKey));
+  const rootOf = (e: ClaimedEvent) => (hooks.failEvent?.(e) ? 'not-a-uuid (test hook)' : (batch.roots.get(e.id) ?? null));
   const marked = await repo.writeScores({
     eventScores: batch.eventScores,
     leadScores: [...batch.leadScores.values()],
     states: events
       .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
       .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
-    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: batch.roots.get(e.id) ?? null })),
+    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: rootOf(e) })),
   });
-  if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored, marked ${marked}`);
+  if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored and dequeued, did ${marked}`);
 }
 
 /**
@@ -228,9 +245,14 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
  * semantics §3: per ruleset matching rules, surge multiplier, rounding, inorganic filter, negative
  * floor, level; then writes every row in bulk and marks the events scored.
  */
-export async function scoreEvents(repo: WorkerRepository, events: ClaimedEvent[]): Promise<BatchResult> {
-  const batch = await loadBatch(repo, events);
+export async function scoreEvents(
+  repo: WorkerRepository,
+  events: ClaimedEvent[],
+  hooks: EngineHooks = {},
+  cache: ConfigCache = new Map(),
+): Promise<BatchResult> {
+  const batch = await loadBatch(repo, events, cache);
   for (const e of events) scoreEvent(batch, e);
-  await writeBatch(repo, batch, events);
+  await writeBatch(repo, batch, events, hooks);
   return { events, outcomes: batch.outcomes };
 }
