@@ -48,6 +48,14 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /**
+ * The database of an app server: migrated here, or left empty when the server runs another
+ * checkout (BENCH_SERVER_DIR), whose own migrations bench/server.ts applies.
+ */
+export function appDatabase(name: string, serverDir = process.env.BENCH_SERVER_DIR): Promise<string> {
+  return serverDir ? emptyDatabase(name) : freshDatabase(name);
+}
+
+/**
  * 100k leads, each with one email alias `lead-<i>@bench.io`, as a live OU would have them (lead
  * ids are UUIDs, as ingestion makes them), then VACUUM ANALYZE: autovacuum is off on the CI
  * PostgreSQL these benches run on, so the bench gives the tables the statistics it would have.

@@ -30,12 +30,15 @@ const STAGING = `
   create temp table if not exists lv_import_rows (
     n int not null, lead_in text, message_id text, event_type text not null, mchan text, metadata text not null,
     occurred_at timestamptz not null, a1 text, a2 text, a3 text, a4 text, a5 text,
-    state text, ref int, lead text, created boolean not null default false,
+    state text, ref int, lead text, next text, created boolean not null default false,
     event_id uuid not null default gen_random_uuid(), raw_id uuid not null default gen_random_uuid()
   ) on commit delete rows;
   create temp table if not exists lv_import_keys (
-    kind text not null, value text not null, first_n int not null, owner text
+    kind text not null, value text not null, first_n int not null, owner text, next text
   ) on commit delete rows`;
+
+/** Connections whose staging tables exist (temporary tables live as long as their connection). */
+const staged = new WeakSet<pg.PoolClient>();
 
 const COPY = 'copy lv_import_rows (n, lead_in, message_id, event_type, mchan, metadata, occurred_at, a1, a2, a3, a4, a5) from stdin';
 
@@ -60,9 +63,12 @@ function copyText(items: PreparedEvent[]): string {
 async function markDuplicates(c: pg.PoolClient, orgId: string, unitId: string): Promise<void> {
   await c.query(
     `update lv_import_rows r set state = 'stored'
-     from ingest_messages im
-     where r.message_id is not null and im.org_id = $1 and im.unit_id = $2 and im.message_id = r.message_id
-       and im.created_at > now() - $3::interval`,
+     from (select distinct message_id from lv_import_rows where message_id is not null) d
+     cross join lateral (
+       select 1 from ingest_messages
+       where org_id = $1 and unit_id = $2 and message_id = d.message_id and created_at > now() - $3::interval limit 1
+     ) im
+     where r.message_id = d.message_id`,
     [orgId, unitId, MESSAGE_ID_WINDOW],
   );
   await c.query(
@@ -72,23 +78,40 @@ async function markDuplicates(c: pg.PoolClient, orgId: string, unitId: string): 
   );
 }
 
+/** One leads probe per row of `source` (an index probe whatever the planner statistics say). */
+const LEAD_PROBE = (column: string) =>
+  `cross join lateral (select id, merged_into from leads where org_id = $1 and unit_id = $2 and id = ${column} limit 1) l`;
+
+/**
+ * Follows merged_into from the leads in `table` (columns lead/owner and next) to their survivors,
+ * one hop per statement for the rows that still point at a merged lead; merges never build long
+ * chains, the bound only stops a cycle. A chain that breaks leaves `next` set.
+ */
+async function followMerges(c: pg.PoolClient, orgId: string, unitId: string, table: string, key: string, target: string): Promise<void> {
+  for (let depth = 0; depth < 16; depth++) {
+    const moved = await c.query(
+      `update ${table} t set ${target} = l.id, next = l.merged_into
+       from (select distinct next from ${table} where next is not null) d ${LEAD_PROBE('d.next')}
+       where t.next = d.next and t.${key} is not null`,
+      [orgId, unitId],
+    );
+    if (!moved.rowCount) return;
+  }
+}
+
 /** Rows naming a lead_id: its surviving lead (merged_into followed), or 'missing'. */
 async function resolveLeadIds(c: pg.PoolClient, orgId: string, unitId: string): Promise<void> {
   await c.query(
-    `with recursive chain (start, id, next, depth) as (
-       select d.lead_in, l.id, l.merged_into, 0
-       from (select distinct lead_in from lv_import_rows where lead_in is not null and state is null) d
-       join leads l on l.org_id = $1 and l.unit_id = $2 and l.id = d.lead_in
-       union all
-       select c.start, l.id, l.merged_into, c.depth + 1
-       from chain c join leads l on l.org_id = $1 and l.unit_id = $2 and l.id = c.next
-       where c.depth < 16
-     )
-     update lv_import_rows r set lead = c.id from chain c
-     where c.next is null and c.start = r.lead_in and r.state is null`,
+    `update lv_import_rows r set lead = l.id, next = l.merged_into
+     from (select distinct lead_in from lv_import_rows where lead_in is not null and state is null) d ${LEAD_PROBE('d.lead_in')}
+     where r.lead_in = d.lead_in and r.state is null`,
     [orgId, unitId],
   );
-  await c.query(`update lv_import_rows set state = 'missing' where lead_in is not null and state is null and lead is null`);
+  await followMerges(c, orgId, unitId, 'lv_import_rows', 'lead_in', 'lead');
+  await c.query(
+    `update lv_import_rows set state = 'missing', lead = null
+     where lead_in is not null and state is null and (lead is null or next is not null)`,
+  );
 }
 
 const ALIAS_VALUES = `(values (1, 'external_id', r.a1), (2, 'email', r.a2), (3, 'phone', r.a3), (4, 'cookie', r.a4), (5, 'social', r.a5)) a(pos, kind, value)`;
@@ -106,21 +129,20 @@ async function resolveAliases(c: pg.PoolClient, orgId: string, unitId: string): 
      where a.value is not null and r.state is null
      group by a.kind, a.value`,
   );
+  await c.query('analyze lv_import_keys');
   await c.query(
-    `with recursive chain (kind, value, id, next, depth) as (
-       select k.kind, k.value, l.id, l.merged_into, 0
-       from lv_import_keys k
-       join lead_aliases la on la.org_id = $1 and la.unit_id = $2 and la.kind = k.kind and la.value = k.value
-       join leads l on l.org_id = $1 and l.unit_id = $2 and l.id = la.lead_id
-       union all
-       select c.kind, c.value, l.id, l.merged_into, c.depth + 1
-       from chain c join leads l on l.org_id = $1 and l.unit_id = $2 and l.id = c.next
-       where c.depth < 16
-     )
-     update lv_import_keys k set owner = c.id from chain c
-     where c.next is null and k.kind = c.kind and k.value = c.value`,
+    `update lv_import_keys k set owner = l.id, next = l.merged_into
+     from lv_import_keys k2
+     cross join lateral (
+       select lead_id from lead_aliases where org_id = $1 and unit_id = $2 and kind = k2.kind and value = k2.value limit 1
+     ) al
+     ${LEAD_PROBE('al.lead_id')}
+     where k.kind = k2.kind and k.value = k2.value`,
     [orgId, unitId],
   );
+  await followMerges(c, orgId, unitId, 'lv_import_keys', 'owner', 'owner');
+  // An owner whose merge chain breaks is no owner (as in ingest.writer.ts).
+  await c.query(`update lv_import_keys set owner = null where next is not null`);
   await c.query(
     `update lv_import_rows r set lead = m.owner, ref = m.ref
      from (
@@ -177,10 +199,20 @@ async function writeResolved(c: pg.PoolClient, orgId: string, unitId: string, re
        select r.n, r.lead, r.event_type, r.mchan, r.metadata, r.occurred_at, r.event_id, r.raw_id,
               case when s.canonical_type <> r.event_type then s.canonical_type end as canon,
               coalesce(s.max_processing_scope = 'observe', false) as observe,
-              coalesce(cs.max_processing_scope = 'observe', false) as canon_observe
+              coalesce(s.canonical_scope = 'observe', false) as canon_observe
        from lv_import_rows r
-       left join event_type_settings s on s.org_id = $1 and s.unit_id = $2 and s.event_type = r.event_type
-       left join event_type_settings cs on cs.org_id = $1 and cs.unit_id = $2 and cs.event_type = s.canonical_type
+       left join (
+         select d.event_type, s.canonical_type, s.max_processing_scope, cs.max_processing_scope as canonical_scope
+         from (select distinct event_type from lv_import_rows) d
+         cross join lateral (
+           select canonical_type, max_processing_scope from event_type_settings
+           where org_id = $1 and unit_id = $2 and event_type = d.event_type limit 1
+         ) s
+         left join lateral (
+           select max_processing_scope from event_type_settings
+           where org_id = $1 and unit_id = $2 and event_type = s.canonical_type limit 1
+         ) cs on true
+       ) s on s.event_type = r.event_type
        where r.state is null
      ),
      laid_out as (
@@ -238,8 +270,11 @@ async function writeChunk(c: pg.PoolClient, items: PreparedEvent[], before: Prom
   const { orgId, unitId } = first;
   await c.query('begin');
   try {
-    await c.query(STAGING);
+    if (!staged.has(c)) await c.query(STAGING);
+    staged.add(c);
     await pipeline(Readable.from([copyText(items)]), c.query(copyFrom(COPY)));
+    // Statistics of the chunk, so that the joins below are planned as hash joins, not nested loops.
+    await c.query('analyze lv_import_rows (n, ref, message_id, lead_in)');
     await before;
     if (items.some((i) => i.messageId !== null)) await markDuplicates(c, orgId, unitId);
     if (items.some((i) => i.leadId !== null)) await resolveLeadIds(c, orgId, unitId);

@@ -37,7 +37,7 @@ const JSON_ROUTE_NOTE =
   `lone UTF-16 surrogates, numbers JSON cannot hold and nesting deeper than ${MAX_JSON_DEPTH} levels ` +
   `(details name the field).`;
 /** Rows per chunk (one commit each): the batch writer on PGlite, the COPY writer on PostgreSQL. */
-const IMPORT_CHUNK_ROWS = { batch: 1000, copy: 10_000 };
+const IMPORT_CHUNK_ROWS = { batch: 1000, copy: 5000 };
 /** Browsers and tools label CSV files in many ways; anything else is refused with 415. */
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/x-csv', 'application/vnd.ms-excel', 'text/plain']);
 
