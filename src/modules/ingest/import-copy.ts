@@ -167,6 +167,20 @@ async function resolveAliases(c: pg.PoolClient, orgId: string, unitId: string): 
   }
 }
 
+/**
+ * Where the scoring worker finds its work. Without a scoring_queue table (before migrations/0014
+ * of the worker branch), an event with scored_at null is queued; with it, the event also needs its
+ * queue row, which ingest_write adds in the same statement: imports go to the bulk lane (1), as
+ * the batch writer's orderedWriter puts them. Checked once per process (migrations run at start).
+ */
+const QUEUE_INSERT = `insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq, lane)
+  select org_id, id, unit_id, lead_id, seq, 1 from new_events where scored_at is null`;
+let scoringQueue: Promise<boolean> | null = null;
+function hasScoringQueue(c: pg.PoolClient): Promise<boolean> {
+  scoringQueue ??= c.query<{ q: boolean }>(`select to_regclass('scoring_queue') is not null as q`).then((r) => r.rows[0]?.q === true);
+  return scoringQueue;
+}
+
 /** channelOf() of ingest.prepare.ts, for the canonical type only the database knows. */
 const CHANNEL_OF_TYPE = `coalesce(mchan, case
   when starts_with(type, 'email_') then 'email' when starts_with(type, 'slack_') then 'slack'
@@ -224,11 +238,15 @@ async function writeResolved(c: pg.PoolClient, orgId: string, unitId: string, re
        select n, 1, event_id, canon, true, true, raw_id, observe or canon_observe, lead, mchan, metadata, occurred_at
        from src where canon is not null
      )
-     insert into events (id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at,
-                         normalized, normalized_parent, raw_event_id, scored_at)
-     select id, $1::uuid, $2::uuid, lead, type, ${CHANNEL_OF_TYPE}, metadata::jsonb, occurred_at, $3::timestamptz, normalized, parent, raw_event_id,
-            case when skip then now() end
-     from laid_out order by n, part`,
+     , new_events as (
+       insert into events (id, org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at,
+                           normalized, normalized_parent, raw_event_id, scored_at)
+       select id, $1::uuid, $2::uuid, lead, type, ${CHANNEL_OF_TYPE}, metadata::jsonb, occurred_at, $3::timestamptz, normalized, parent,
+              raw_event_id, case when skip then now() end
+       from laid_out order by n, part
+       returning id, org_id, unit_id, lead_id, seq, scored_at
+     )
+     ${(await hasScoringQueue(c)) ? QUEUE_INSERT : 'select count(*) from new_events'}`,
     [...t, receivedAt.toISOString()],
   );
   await c.query(
