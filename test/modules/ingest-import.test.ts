@@ -4,7 +4,8 @@ import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup } from '../helpers/factories.js';
 import { importCsv, multipartFile } from '../helpers/uploads.js';
 
-const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false' });
+// IMPORT_WRITER=copy: the COPY path on PostgreSQL; PGlite runs the batch path, so each test checks the two agree.
+const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false', IMPORT_WRITER: 'copy' });
 
 
 

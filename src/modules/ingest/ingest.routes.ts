@@ -59,20 +59,22 @@ async function requireMultipart(request: FastifyRequest) {
 }
 
 /**
- * The CSV import's chunk writer. On PostgreSQL: COPY into a staging table and set-based resolution
- * (import-copy.ts), with the batch writer as its fallback; on PGlite (no COPY FROM STDIN through
- * the driver): the batch writer, which plans each chunk while the one before is written.
+ * The CSV import's chunk writer: the batch writer, which plans each chunk while the one before is
+ * written. With IMPORT_WRITER=copy on PostgreSQL: COPY into a staging table and set-based
+ * resolution (import-copy.ts), the batch writer as its fallback. Off by default: measured no
+ * faster with the worker off and slower with it on (bench/README.md, issue 11).
  */
-function importWriter(database: Database, service: IngestService, log: FastifyBaseLogger) {
+function importWriter(deps: { database: Database; service: IngestService; copy: boolean }, log: FastifyBaseLogger) {
+  const { database, service } = deps;
   const batch = service.orderedWriter({ publish: false });
-  if (database.kind !== 'postgres') return { chunkSize: IMPORT_CHUNK_ROWS.batch, write: batch };
+  if (database.kind !== 'postgres' || !deps.copy) return { chunkSize: IMPORT_CHUNK_ROWS.batch, write: batch };
   const fallback = (items: PreparedEvent[]) => service.ingestMany(items, { publish: false });
   const onFallback = (err: unknown) => log.warn({ err }, 'a COPY import chunk failed; writing it with the batch writer');
   const write = createCopyImportWriter(database, { fallback, onFallback, onWritten: service.countIngested });
   return { chunkSize: IMPORT_CHUNK_ROWS.copy, write };
 }
 
-async function importUpload(request: FastifyRequest, deps: { database: Database; service: IngestService }) {
+async function importUpload(request: FastifyRequest, deps: { database: Database; service: IngestService; copy: boolean }) {
   const upload = await request.file();
   // Only the part named `file` is the upload; a CSV in any other part is not imported.
   if (upload && upload.fieldname !== 'file') upload.file.resume();
@@ -90,7 +92,7 @@ async function importUpload(request: FastifyRequest, deps: { database: Database;
     // Two chunks in flight: one being written while the next is looked up or copied (and a third
     // parsed). Both writers commit them in file order, which is each lead's scoring order.
     concurrency: 2,
-    ...importWriter(deps.database, deps.service, request.log),
+    ...importWriter(deps, request.log),
   });
   if (upload.file.truncated) {
     throw new AppError(
@@ -201,7 +203,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
         response: { 202: importResponseSchema, ...errorResponses(400, 401, 403, 413, 415) },
       },
       handler: async (request, reply) => {
-        const result = await importUpload(request, { database: deps.database, service });
+        const result = await importUpload(request, { database: deps.database, service, copy: deps.config.importWriter === 'copy' });
         return reply.code(202).send({ message: 'import finished', ...result });
       },
     });
