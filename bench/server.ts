@@ -7,16 +7,23 @@
  * Signs up one organization, gives its OU a few scoring rules and an inorganic filter (a user's
  * OU scores something), then sends {port, authorization, orgId, unitId} over IPC.
  * Knobs: BENCH_SCORING (default true), BENCH_LOG_LEVEL, BENCH_POOL, BENCH_RULES=0 (defaults only),
- * BENCH_CPU_PROF=<dir> (profile between the parent's profile-start and profile-stop commands).
+ * BENCH_CPU_PROF=<dir> (profile between the parent's profile-start and profile-stop commands),
+ * BENCH_SERVER_DIR=<checkout> (run that checkout's app: its src/ and its migrations, applied here,
+ * so before and after can be measured in one run; default: this checkout).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { access } from '../src/auth/access.js';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createDatabase, databaseOptionsFromConfig } from '../src/db/database.js';
+
+const appDir = resolve(process.env.BENCH_SERVER_DIR || join(import.meta.dirname, '..'));
+const load = <T>(path: string) => import(pathToFileURL(join(appDir, path)).href) as Promise<T>;
+const { access } = await load<typeof import('../src/auth/access.js')>('src/auth/access.ts');
+const { buildApp } = await load<typeof import('../src/app.js')>('src/app.ts');
+const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
+const { createDatabase, databaseOptionsFromConfig } = await load<typeof import('../src/db/database.js')>('src/db/database.ts');
+const { migrate } = await load<typeof import('../src/db/migrate.js')>('src/db/migrate.ts');
 
 const url = process.env.BENCH_DB_URL;
 if (!url) throw new Error('BENCH_DB_URL is required');
@@ -30,6 +37,7 @@ const config = loadConfig({
 const options = databaseOptionsFromConfig(config);
 if (options.kind === 'postgres' && process.env.BENCH_POOL) options.poolSize = Number(process.env.BENCH_POOL);
 const database = await createDatabase(options);
+await migrate(database); // a no-op when the bench migrated it with the same checkout
 const app = await buildApp({ config, database });
 const accepted = { message: 'event ingested', metadata: { event_id: '00000000-0000-0000-0000-000000000000', lead_id: 'x', lead_created: false } };
 app.post('/bench/noop-auth', { config: { access: access.ou('Operator') } }, async (_request, reply) => reply.code(202).send(accepted));

@@ -49,6 +49,7 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   COOKIE_SECURE: bool.default(false),
   IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  IMPORT_WRITER: z.enum(['batch', 'copy']).default('batch'),
   SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
   INGEST_GROUP_WAIT_MS: z.coerce.number().int().min(0).max(100).default(1),
   INGEST_GROUP_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
@@ -92,6 +93,8 @@ export type Config = Readonly<{
   cookieSecure: boolean;
   /** Upload limit of POST /events/import (semantics §2). */
   importMaxBytes: number;
+  /** Chunk writer of POST /events/import on PostgreSQL: 'batch' (default) or 'copy' (staging table; bench/README.md, issue 11). */
+  importWriter: 'batch' | 'copy';
   /** Interval of the comment line that keeps idle GET /stream connections open. */
   sseHeartbeatMs: number;
   /** Group commit of POST /events: how long a group gathers, and how many groups write at once. */
@@ -148,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     cookieSecure: e.COOKIE_SECURE,
     importMaxBytes: e.IMPORT_MAX_BYTES,
+    importWriter: e.IMPORT_WRITER,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     ingestGroup: Object.freeze({ waitMs: e.INGEST_GROUP_WAIT_MS, concurrency: e.INGEST_GROUP_CONCURRENCY }),
     ingestRateLimit: Object.freeze({ eventsPerSecond: e.INGEST_RATE_LIMIT_EPS, burst: e.INGEST_RATE_LIMIT_BURST }),

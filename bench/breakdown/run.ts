@@ -11,7 +11,7 @@
  */
 import pg from 'pg';
 import { createCpuMeter } from '../lib/cpu.js';
-import { dbName, freshDatabase, seedLeads, waitForDrain, withClient } from '../lib/db.js';
+import { appDatabase, dbName, seedLeads, waitForDrain, withClient } from '../lib/db.js';
 import { eventBodies, load } from '../lib/load.js';
 import { entriesOf, fileSize, logFileOf, plansOf, statementStats } from '../lib/pglog.js';
 import { currentLsn, lsnDiff, relationStats, rowCounts } from '../lib/pgstats.js';
@@ -33,7 +33,7 @@ const header = runHeader('npm run bench:breakdown', {
   BENCH_RATE: RATE ?? 'full load', BENCH_AUTO_EXPLAIN: String(AUTO_EXPLAIN), BENCH_CPU_PROF: env.BENCH_CPU_PROF ?? '',
 });
 const name = dbName('leadvibe_bench_breakdown');
-const url = await freshDatabase(name);
+const url = await appDatabase(name);
 // Per-database settings: new sessions of this database only (the server's pool opens after this).
 const settings: Array<[string, string]> = [
   ['log_min_duration_statement', '0'],

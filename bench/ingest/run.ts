@@ -10,7 +10,7 @@
 import type { Result } from 'autocannon';
 import pg from 'pg';
 import { createCpuMeter, type CpuReport } from '../lib/cpu.js';
-import { dbName, emptyDatabase, freshDatabase, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
+import { appDatabase, dbName, emptyDatabase, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
 import { eventBodies, getText, load } from '../lib/load.js';
 import { removeLogs, startAppServer, startNaiveServer } from '../lib/processes.js';
 import { histogramDelta, histogramOf, loadAverage, median, quantile, runHeader } from '../lib/stats.js';
@@ -32,7 +32,7 @@ const header = runHeader('npm run bench:ingest', {
   BENCH_NEW_LEADS: NEW_SHARE, BENCH_SCORING: String(SCORING), BENCH_ROUTES: WANTED.join(','), BENCH_VACUUM: String(VACUUM),
 });
 const names = { app: dbName('leadvibe_bench_ingest'), naive: dbName('leadvibe_bench_naive') };
-const appUrl = await freshDatabase(names.app);
+const appUrl = await appDatabase(names.app);
 const server = await startAppServer(appUrl, { BENCH_SCORING: String(SCORING) });
 const naive = await startNaiveServer(await emptyDatabase(names.naive));
 const stopAll = () => Promise.all([server.stop(), naive.stop()]);

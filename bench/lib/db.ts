@@ -48,6 +48,14 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /**
+ * The database of an app server: migrated here, or left empty when the server runs another
+ * checkout (BENCH_SERVER_DIR), whose own migrations bench/server.ts applies.
+ */
+export function appDatabase(name: string, serverDir = process.env.BENCH_SERVER_DIR): Promise<string> {
+  return serverDir ? emptyDatabase(name) : freshDatabase(name);
+}
+
+/**
  * 100k leads, each with one email alias `lead-<i>@bench.io`, as a live OU would have them (lead
  * ids are UUIDs, as ingestion makes them), then VACUUM ANALYZE: autovacuum is off on the CI
  * PostgreSQL these benches run on, so the bench gives the tables the statistics it would have.
@@ -68,9 +76,21 @@ export async function seedLeads(url: string, orgId: string, unitId: string, lead
   });
 }
 
-/** Unscored events (the worker's queue); tagged so the breakdown can leave the bench's own statements out. */
+const queueTables = new WeakMap<pg.Client, Promise<boolean>>();
+
+/**
+ * Unscored events (the worker's queue): the scoring_queue table where the server's schema has one
+ * (the worker branch's migrations/0014), else events with scored_at null. Tagged so the breakdown
+ * can leave the bench's own statements out.
+ */
 export async function queueDepth(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ n: number }>('/* bench */ select count(*)::int as n from events where scored_at is null');
+  let hasTable = queueTables.get(client);
+  if (!hasTable) {
+    hasTable = client.query<{ q: boolean }>(`/* bench */ select to_regclass('scoring_queue') is not null as q`).then((r) => r.rows[0]?.q === true);
+    queueTables.set(client, hasTable);
+  }
+  const text = (await hasTable) ? 'select count(*)::int as n from scoring_queue' : 'select count(*)::int as n from events where scored_at is null';
+  const { rows } = await client.query<{ n: number }>(`/* bench */ ${text}`);
   return rows[0]?.n ?? 0;
 }
 

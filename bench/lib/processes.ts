@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,21 @@ export interface AppReady {
  * BENCH_LOG_LEVEL sets the log level; the app's own variables, e.g. SCORING_BATCH_SIZE, pass through).
  */
 export function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
+  // BENCH_SERVER_DIR (in env or inherited) makes bench/server.ts run another checkout's app.
   return startProcess<AppReady>('bench/server.ts', { ...env, BENCH_DB_URL: url }, label);
+}
+
+/** The checkout a server runs (BENCH_SERVER_DIR), for reports: its path and commit. */
+export function describeCheckout(dir: string | undefined): string {
+  const path = dir || '.';
+  try {
+    const commit = execFileSync('git', ['-C', path, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+    const branch = execFileSync('git', ['-C', path, 'rev-parse', '--abbrev-ref', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', path, 'status', '--porcelain', '--', 'src', 'migrations'], { encoding: 'utf8' }).trim() ? ' + uncommitted changes' : '';
+    return `${dir || 'this checkout'} (${branch} ${commit}${dirty})`;
+  } catch {
+    return path;
+  }
 }
 
 /** The naive reference server (bench/naive/server.ts) on database `url`. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { describeCheckout } from './processes.js';
 
 export function median(values: number[]): number {
   const v = [...values].sort((x, y) => x - y);
@@ -20,7 +21,8 @@ export function loadAverage(): string {
 export function runHeader(command: string, knobs: Record<string, string | number>): string {
   const uptime = execFileSync('uptime').toString().trim();
   const knobText = Object.entries(knobs).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `${new Date().toISOString()} · ${uptime}\ncommand: ${command}\nsettings: ${knobText}\n`;
+  const server = process.env.BENCH_SERVER_DIR?.includes(',') ? '' : `\napp server: ${describeCheckout(process.env.BENCH_SERVER_DIR)}`;
+  return `${new Date().toISOString()} · ${uptime}\ncommand: ${command}\nsettings: ${knobText}${server}\n`;
 }
 
 /** Cumulative buckets of one Prometheus histogram in the text format, plus its count. */

@@ -15,7 +15,7 @@
  */
 import pg from 'pg';
 import { createCpuMeter, type CpuReport } from '../lib/cpu.js';
-import { dbName, drainWithin, freshDatabase, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
+import { appDatabase, dbName, drainWithin, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
 import { eventBodies, getText, load } from '../lib/load.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
 import { fixed, fmt, histogramDelta, histogramOf, loadAverage, quantile, runHeader } from '../lib/stats.js';
@@ -35,7 +35,7 @@ const header = runHeader('npm run bench:scoring', {
   BENCH_RATE: RATE, BENCH_DURATION: DURATION, BENCH_DRAIN_TIMEOUT: DRAIN_TIMEOUT, BENCH_PHASES: PHASES,
 });
 const name = dbName('leadvibe_bench_scoring');
-const url = await freshDatabase(name);
+const url = await appDatabase(name);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 const bodies = eventBodies(LEADS, NEW_SHARE);

@@ -27,6 +27,11 @@ export interface Database {
   execScript(script: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only: one pooled driver connection held for `fn` (COPY FROM STDIN needs the driver's
+   * client). A connection on which `fn` failed is closed rather than returned to the pool.
+   */
+  withPgClient?<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** PGlite only: the data directory as a tarball, to clone a migrated database quickly. */
   dumpDataDir?(): Promise<Blob>;
 }
@@ -93,6 +98,18 @@ async function createPostgres(url: string, poolSize: number, statementTimeoutMs:
     },
     async ping() {
       await sql`select 1`.execute(db);
+    },
+    async withPgClient(fn) {
+      const client = await pool.connect();
+      let failed = false;
+      try {
+        return await fn(client);
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        client.release(failed);
+      }
     },
     async close() {
       await listener?.end();

@@ -52,6 +52,29 @@ describe('idempotent ingestion with message_id', () => {
     expect(score.json()).toMatchObject({ score: 7 });
   });
 
+  it('scores imported rows as it scores live events, once each', async () => {
+    // The same four events (one a resent message id) into two OUs: imported + live, and all live.
+    const scoreOf = async (s: Session, importFirst: boolean) => {
+      const rule = await ctx.app.inject({ method: 'POST', url: '/rules', headers: s.headers, payload: { event_type: 'page_view', weight: 3 } });
+      expect(rule.statusCode, rule.body).toBe(201);
+      if (importFirst) {
+        const csv = 'event_type,email,message_id\npage_view,imp@acme.io,i-1\npage_view,imp@acme.io,i-2\npage_view,imp@acme.io,i-1\n';
+        expect((await importCsv(ctx.app, s, csv)).json()).toMatchObject({ accepted: 3, duplicates: 1 });
+      } else {
+        for (const id of ['i-1', 'i-2', 'i-1']) await post(s, event(id, 'imp@acme.io'));
+      }
+      await ctx.app.scoringWorker.drain();
+      const live = await post(s, event(undefined, 'imp@acme.io'));
+      await ctx.app.scoringWorker.drain();
+      const leadId = live.json().metadata.lead_id as string;
+      const score = await ctx.app.inject({ method: 'GET', url: `/leads/${leadId}/score`, headers: s.headers });
+      return score.json().score as number;
+    };
+    const imported = await scoreOf(await signup(ctx.app), true);
+    expect(imported).toBeGreaterThan(0);
+    expect(imported).toBe(await scoreOf(await signup(ctx.app), false));
+  });
+
   it('keeps message ids apart per OU and without one ingests every time', async () => {
     const a = await signup(ctx.app);
     const b = await signup(ctx.app);

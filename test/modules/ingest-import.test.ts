@@ -4,7 +4,8 @@ import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup } from '../helpers/factories.js';
 import { importCsv, multipartFile } from '../helpers/uploads.js';
 
-const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false' });
+// IMPORT_WRITER=copy: the COPY path on PostgreSQL; PGlite runs the batch path, so each test checks the two agree.
+const ctx = setupTestApp({ IMPORT_MAX_BYTES: String(64 * 1024), SCORING_WORKER: 'false', IMPORT_WRITER: 'copy' });
 
 
 
@@ -96,6 +97,83 @@ describe('POST /events/import', () => {
       from events where unit_id = ${s.unitId} group by lead_id`.execute(ctx.database.db);
     expect(order.reduce((n, o) => n + o.rows.length, 0)).toBe(2200);
     for (const o of order) expect(o.rows).toEqual([...o.rows].sort((x, y) => x - y));
+  });
+
+  it('resolves a file in order: a row takes the lead of the first alias owned or named before it', async () => {
+    const s = await signup(ctx.app);
+    const known = await ctx.app.inject({ method: 'POST', url: '/events', headers: s.headers, payload: { aliases: [{ alias_kind: 'email', raw_value: 'known@a.io' }], event_type: 'visit' } });
+    const knownLead = known.json().metadata.lead_id as string;
+    // r1 creates L1 (cookie c1); r2 creates L2 (cookie c2); r3 names external c3 first (nobody's) then
+    // cookie c2 (r2's): L2, and c3 joins L2; r4 names c3 (joined by r3): L2, and cookie c4 joins L2;
+    // r5 starts with a known email: that lead, c1 stays L1's; r6 names c3 (L2) before c1 (L1): the first
+    // owned alias wins; r7 names only c4, joined two rows through: L2.
+    const csv = [
+      'event_type,external_id,email,cookie',
+      'r1,,,c1',
+      'r2,,,c2',
+      'r3,c3,,c2',
+      'r4,c3,,c4',
+      'r5,,known@a.io,c1',
+      'r6,c3,,c1',
+      'r7,,,c4',
+    ].join('\n');
+    expect((await importCsv(ctx.app, s, csv)).json()).toMatchObject({ accepted: 7, rejected: 0 });
+    const { rows } = await sql<{ event_type: string; lead_id: string }>`
+      select event_type, lead_id from events where unit_id = ${s.unitId} and event_type like 'r%' order by seq`.execute(ctx.database.db);
+    const lead = Object.fromEntries(rows.map((r) => [r.event_type, r.lead_id]));
+    expect(new Set([lead.r1, lead.r2, knownLead]).size).toBe(3);
+    expect([lead.r3, lead.r4, lead.r6, lead.r7]).toEqual([lead.r2, lead.r2, lead.r2, lead.r2]);
+    expect(lead.r5).toBe(knownLead);
+    const { rows: aliases } = await sql<{ kind: string; value: string; lead_id: string }>`
+      select kind, value, lead_id from lead_aliases where unit_id = ${s.unitId} order by kind, value`.execute(ctx.database.db);
+    expect(aliases.map((a) => [a.kind, a.value, a.lead_id])).toEqual([
+      ['cookie', 'c1', lead.r1],
+      ['cookie', 'c2', lead.r2],
+      ['cookie', 'c4', lead.r2],
+      ['email', 'known@a.io', knownLead],
+      ['external_id', 'c3', lead.r2],
+    ]);
+  });
+
+  it('follows merged leads, stores a normalized type as a raw + canonical pair, and reports a repeated missing lead', async () => {
+    const s = await signup(ctx.app);
+    const post = (payload: object) => ctx.app.inject({ method: 'POST', url: '/events', headers: s.headers, payload });
+    const loser = (await post({ aliases: [{ alias_kind: 'email', raw_value: 'loser@m.io' }], event_type: 'visit' })).json().metadata.lead_id as string;
+    const survivor = (await post({ aliases: [{ alias_kind: 'email', raw_value: 'survivor@m.io' }], event_type: 'visit' })).json().metadata.lead_id as string;
+    await ctx.database.db.updateTable('leads').set({ merged_into: survivor }).where('unit_id', '=', s.unitId).where('id', '=', loser).execute();
+    const put = (type: string, payload: object) => ctx.app.inject({ method: 'PUT', url: `/settings/event-types/${type}`, headers: s.headers, payload });
+    expect((await put('page_view', { canonical_type: 'web_visit' })).statusCode).toBe(200);
+    expect((await put('quiet', { max_processing_scope: 'observe' })).statusCode).toBe(200);
+    const csv = [
+      'event_type,lead_id,email,message_id,metadata',
+      'page_view,,loser@m.io,,',
+      `email_open,${loser},,,`,
+      'quiet,,new@m.io,,"{""channel"":""slack""}"',
+      'visit,ghost,,m-1,',
+      'visit,ghost,,m-1,',
+      'visit,,new@m.io,m-2,',
+      'visit,,new@m.io,m-2,',
+    ].join('\n');
+    const body = (await importCsv(ctx.app, s, csv)).json();
+    expect(body).toMatchObject({ accepted: 5, duplicates: 1, rejected: 2 });
+    expect(body.errors.map((e: { row: number; error: string }) => [e.row, e.error])).toEqual([[5, 'lead not found'], [6, 'lead not found']]);
+    const rows = await ctx.database.db
+      .selectFrom('events')
+      .select(['id', 'event_type', 'lead_id', 'channel', 'normalized', 'normalized_parent', 'raw_event_id', 'scored_at'])
+      .where('unit_id', '=', s.unitId)
+      .where('event_type', 'not in', ['visit'])
+      .orderBy('seq')
+      .execute();
+    const [raw, canonical, open, quiet] = rows;
+    expect(raw).toMatchObject({ event_type: 'page_view', lead_id: survivor, normalized: true, normalized_parent: false, raw_event_id: null });
+    expect(raw?.scored_at).not.toBeNull();
+    expect(canonical).toMatchObject({ event_type: 'web_visit', lead_id: survivor, normalized: true, normalized_parent: true, raw_event_id: raw?.id, scored_at: null, channel: 'web' });
+    expect(open).toMatchObject({ event_type: 'email_open', lead_id: survivor, channel: 'email', scored_at: null });
+    expect(quiet).toMatchObject({ event_type: 'quiet', channel: 'slack' });
+    expect(quiet?.scored_at).not.toBeNull();
+    const visits = await ctx.database.db.selectFrom('events').select('lead_id').where('unit_id', '=', s.unitId).where('event_type', '=', 'visit').orderBy('seq').execute();
+    expect(visits.length).toBe(3);
+    expect(visits[2]?.lead_id).toBe(quiet?.lead_id);
   });
 
   it('reports a row with a broken quote and keeps the rows around it', async () => {

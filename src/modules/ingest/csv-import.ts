@@ -2,10 +2,10 @@ import { finished, type Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { AppError } from '../../http/errors.js';
 import { parseEvent, type PreparedEvent } from './ingest.prepare.js';
-import type { Outcome } from './ingest.writer.js';
+import { IMPORT_ALIAS_KINDS, type RowOutcome } from './import-copy.js';
 import type { Tenant } from '../../auth/tenant.js';
 
-const ALIAS_COLUMNS = ['external_id', 'email', 'phone', 'cookie', 'social'] as const;
+const ALIAS_COLUMNS = IMPORT_ALIAS_KINDS;
 const MAX_REPORTED_ERRORS = 100;
 /** A single CSV record larger than this is malformed (metadata is capped at 100 KB anyway). */
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -25,7 +25,7 @@ export interface ImportOptions {
   /** Chunks handed to `write` and not yet settled, while the next one is parsed. */
   concurrency: number;
   /** Writes one chunk; chunks are handed over in file order. */
-  write(items: PreparedEvent[]): Promise<Outcome[]>;
+  write(items: PreparedEvent[]): Promise<RowOutcome[]>;
 }
 
 /** One line for a row error: the field paths of a validation error, else its message. */

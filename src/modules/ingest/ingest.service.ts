@@ -201,6 +201,8 @@ export function createIngestService(
     /** A sequence of batches written in order with overlapping lookups (CSV import chunks). */
     orderedWriter,
     drain: () => group.drain(),
+    /** Counts events stored by a writer of its own (the CSV import's COPY path). */
+    countIngested: (accepted: number) => metrics.ingested.inc(accepted),
     /** Forgets message ids older than the idempotency window (semantics §2); answers how many. */
     async purgeExpiredMessages(): Promise<number> {
       const repo = createIngestRepository(database.db);
