@@ -21,6 +21,8 @@ import { createRateLimiter, rateLimitPlugin } from './http/rate-limit.js';
 import { createLiveHub } from './live/live-hub.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
+import { createIngestService } from './modules/ingest/ingest.service.js';
+import { createSampleDataService } from './modules/admin/sample-data/sample-data.service.js';
 import { streamRoutes } from './modules/stream/stream.routes.js';
 import { createAuthLimits } from './modules/auth/auth.limits.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -43,7 +45,7 @@ import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
 import { createLeadsService } from './modules/leads/leads.service.js';
 import { LEAD_DELETE_JOB, leadDeleteStep } from './modules/leads/lead-delete.job.js';
 import { createJobRunner, type JobRunner } from './jobs/job-runner.js';
-import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
+import { createScoringService, provisionScoringDefaults } from './modules/scoring/scoring.service.js';
 import type { EngineHooks } from './modules/scoring-worker/scoring.engine.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 import { scoringWorkerRoutes } from './modules/scoring-worker/scoring-worker.routes.js';
@@ -188,9 +190,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
   await app.register(usageRoutes, { db, audit });
-  await app.register(adminRoutes, { db, audit });
   // Ingestion, live stream and events.
-  await app.register(ingestRoutes, { config, database, live, metrics });
+  const ingest = createIngestService(
+    { database, live, registry: metrics.registry, log: app.log },
+    { groupWaitMs: config.ingestGroup.waitMs, groupMaxInFlight: config.ingestGroup.concurrency },
+  );
+  await app.register(ingestRoutes, { config, database, metrics, service: ingest });
   await app.register(streamRoutes, {
     live,
     heartbeatMs: config.sseHeartbeatMs,
@@ -228,7 +233,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });
-  await app.register(scoringRoutes, { db });
+  const scoringConfig = createScoringService({ db });
+  await app.register(scoringRoutes, { service: scoringConfig });
   await app.register(scoringWorkerRoutes, { db });
   const scores = createScoresService({ db, leads });
   await app.register(scoresRoutes, { scores });
@@ -236,6 +242,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
+  const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest });
+  await app.register(adminRoutes, { db, audit, sampleData });
 
   return app;
 }

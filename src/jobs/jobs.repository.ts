@@ -12,41 +12,36 @@ export function createJobsRepository(db: Db) {
   const byKey = (job: Pick<Job, 'org_id' | 'id'>) =>
     db.updateTable('jobs').where('org_id', '=', job.org_id).where('id', '=', job.id);
 
+  const ofSubject = (t: Tenant, kind: string, subject: string) =>
+    db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('org_id', '=', t.orgId)
+      .where('unit_id', '=', t.unitId)
+      .where('kind', '=', kind)
+      .where('subject', '=', subject);
+
   return {
     /**
      * Queues a job unless one of the same kind and subject is still open in the OU; answers the open
-     * job either way (the partial unique index jobs_open_subject makes concurrent calls agree).
+     * job either way (the partial unique index jobs_open_subject makes concurrent calls agree). The
+     * open job our insert collided with may finish before we read it: then the insert is tried again.
      */
     async enqueue(t: Tenant, kind: string, subject: string, payload: JsonValue = {}): Promise<Job> {
-      const { rows } = await sql<Job>`
-        insert into jobs (org_id, unit_id, kind, subject, payload)
-        values (${t.orgId}, ${t.unitId}, ${kind}, ${subject}, ${JSON.stringify(payload)}::jsonb)
-        on conflict (org_id, unit_id, kind, subject) where status in ('queued', 'running') do nothing
-        returning *`.execute(db);
-      if (rows[0]) return rows[0];
-      return db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('kind', '=', kind)
-        .where('subject', '=', subject)
-        .where('status', 'in', OPEN)
-        .executeTakeFirstOrThrow();
+      for (;;) {
+        const { rows } = await sql<Job>`
+          insert into jobs (org_id, unit_id, kind, subject, payload)
+          values (${t.orgId}, ${t.unitId}, ${kind}, ${subject}, ${JSON.stringify(payload)}::jsonb)
+          on conflict (org_id, unit_id, kind, subject) where status in ('queued', 'running') do nothing
+          returning *`.execute(db);
+        const job = rows[0] ?? (await ofSubject(t, kind, subject).where('status', 'in', OPEN).executeTakeFirst());
+        if (job) return job;
+      }
     },
 
     /** The newest job of a kind about a subject in the OU. */
     latest(t: Tenant, kind: string, subject: string): Promise<Job | undefined> {
-      return db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('kind', '=', kind)
-        .where('subject', '=', subject)
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      return ofSubject(t, kind, subject).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
     },
 
     /**

@@ -29,6 +29,8 @@ export interface ScoringRulesTable {
   updated_by: string | null;
   created_at: CreatedAt;
   updated_at: DefaultedTimestamp;
+  /** 'seed' for a rule made by POST /admin/seed (migrations/0029), else null. */
+  source: string | null;
 }
 
 export interface LevelsTable {

@@ -7,6 +7,8 @@ import type { AuditLog } from '../../http/audit.js';
 import { limitParam, offsetParam } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
 import { createAdminRepository } from './admin.repository.js';
+import type { SampleDataService } from './sample-data/sample-data.service.js';
+import { tenantOf } from '../../auth/tenant.js';
 
 const auditQuery = z.object({
   limit: limitParam(100),
@@ -42,7 +44,12 @@ const auditEntrySchema = z
 
 const auditListSchema = z.object({ items: z.array(auditEntrySchema), limit: z.number().int(), offset: z.number().int() });
 
-export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog }) {
+const seedResultSchema = z.object({ message: z.string(), output: z.string() }).meta({ id: 'SeedResult' });
+const wipeResultSchema = z
+  .object({ leads_deleted: z.number().int(), events_deleted: z.number().int(), rules_deleted: z.number().int() })
+  .meta({ id: 'WipeSeedResult' });
+
+export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; sampleData: SampleDataService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createAdminRepository(deps.db);
 
@@ -90,5 +97,33 @@ export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: A
         offset: q.offset,
       };
     },
+  });
+
+  r.post('/admin/seed', {
+    config: { access: access.ouMember('Owner') },
+    schema: {
+      tags: ['Admin'],
+      operationId: 'seedSampleData',
+      summary: 'Seed sample data into the active OU',
+      description:
+        'Creates a realistic sample tagged `source=seed` (docs/sample-data.md): 20 accounts, 200 leads and about ' +
+        '5,000 events over the last 90 days (web sessions with UTM campaigns and referrers, email, webinars, ' +
+        'conversions) plus the scoring rules it needs. The events are scored by the worker in the background. ' +
+        '409 when the OU holds sample data already.',
+      response: { 200: seedResultSchema, ...errorResponses(401, 403, 409) },
+    },
+    handler: (request) => deps.sampleData.seed(tenantOf(request.auth)),
+  });
+
+  r.post('/admin/wipe-seed', {
+    config: { access: access.ouMember('Owner') },
+    schema: {
+      tags: ['Admin'],
+      operationId: 'wipeSampleData',
+      summary: 'Wipe sample data from the active OU',
+      description: 'Deletes what POST /admin/seed created (tagged `source=seed`) in the active OU and answers the counts per delete.',
+      response: { 200: wipeResultSchema, ...errorResponses(401, 403) },
+    },
+    handler: (request) => deps.sampleData.wipe(tenantOf(request.auth)),
   });
 }

@@ -10,7 +10,6 @@ import { AppError } from '../../http/errors.js';
 import type { Metrics } from '../../http/metrics.js';
 import { errorResponses } from '../../http/responses.js';
 import { MAX_JSON_DEPTH } from '../../http/storable.js';
-import type { LiveHub } from '../../live/live-hub.js';
 import { RESERVED_EVENT_TYPES } from '../events/system-events.js';
 import { describeError, importCsv } from './csv-import.js';
 import { createCopyImportWriter } from './import-copy.js';
@@ -23,7 +22,7 @@ import {
   ingestedSchema,
 } from './ingest.schemas.js';
 import { createIngestLimiter } from './ingest.limits.js';
-import { createIngestService, type IngestService } from './ingest.service.js';
+import type { IngestService } from './ingest.service.js';
 import { tenantOf } from '../../auth/tenant.js';
 
 const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
@@ -107,16 +106,13 @@ async function importUpload(request: FastifyRequest, deps: { database: Database;
 export interface IngestDeps {
   config: Config;
   database: Database;
-  live: LiveHub;
   metrics: Metrics;
+  service: IngestService;
 }
 
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = createIngestService(
-    { database: deps.database, live: deps.live, registry: deps.metrics.registry, log: app.log },
-    { groupWaitMs: deps.config.ingestGroup.waitMs, groupMaxInFlight: deps.config.ingestGroup.concurrency },
-  );
+  const { service } = deps;
   const limiter = createIngestLimiter({ mode: deps.config.rateLimit.mode, ...deps.config.ingestRateLimit }, deps.metrics.registry);
   /** The OU's events-per-second limit (ingest.limits.ts): a 429 here stores nothing. */
   const admit = (request: FastifyRequest, reply: FastifyReply, events: number) =>

@@ -107,6 +107,30 @@ export function createLeadsRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
+    /** Ids of the leads tagged `metadata.source = source`, with the shells merged into them. */
+    async idsOfSource(t: Tenant, source: string): Promise<string[]> {
+      const { rows } = await sql<{ id: string }>`
+        with tagged as (
+          select id from leads
+           where org_id = ${t.orgId} and unit_id = ${t.unitId} and metadata ->> 'source' = ${source})
+        select id from tagged
+        union
+        select l.id from leads l join tagged on l.merged_into = tagged.id
+         where l.org_id = ${t.orgId} and l.unit_id = ${t.unitId}`.execute(db);
+      return rows.map((r) => r.id);
+    },
+
+    /** Inserts new leads in one statement; answers how many were new (an existing id is kept as it is). */
+    async insertLeads(t: Tenant, rows: NewLead[]): Promise<number> {
+      if (rows.length === 0) return 0;
+      const result = await db
+        .insertInto('leads')
+        .values(rows.map((row) => ({ org_id: t.orgId, unit_id: t.unitId, ...row })))
+        .onConflict((oc) => oc.columns(['org_id', 'unit_id', 'id']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    },
+
     /** Deletes lead rows (one per transaction: docs/concurrency.md); aliases, events, scores, state and decay applications go by cascade. */
     async deleteLeads(t: Tenant, leadIds: string[]): Promise<void> {
       await db

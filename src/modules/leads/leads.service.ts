@@ -5,6 +5,7 @@ import { AppError, conflict, notFound } from '../../http/errors.js';
 import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
 import { LEAD_DELETE_JOB } from './lead-delete.job.js';
+import { purgeLeadsOfSource } from './lead-purge.js';
 import { mergeLeads, type MergeInput } from './lead-merge.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
 import type { DeletionStatus, Lead, LeadAlias } from './leads.schemas.js';
@@ -86,6 +87,23 @@ export function createLeadsService(deps: LeadsServiceDeps) {
       if (!row) throw conflict('a lead with this id already exists in the OU');
       return toLead(row);
     },
+
+    /** Creates leads in one statement (sample data); 409 when one of the ids exists already. */
+    async createMany(t: Tenant, leads: Array<{ id: string; metadata: JsonObject; account_id: string | null }>): Promise<number> {
+      const rows = leads.map((l) => ({ id: l.id, metadata: JSON.stringify(checkMetadataSize(l.metadata)), account_id: l.account_id }));
+      return db.transaction().execute(async (trx) => {
+        const created = await createLeadsRepository(trx).insertLeads(t, rows);
+        if (created < rows.length) throw conflict('some of these leads already exist in the OU');
+        return created;
+      });
+    },
+
+    /** Whether any lead of the OU is tagged `metadata.source = source`. */
+    async anyOfSource(t: Tenant, source: string): Promise<boolean> {
+      return (await repo.idsOfSource(t, source)).length > 0;
+    },
+
+    purgeOfSource: (t: Tenant, source: string) => purgeLeadsOfSource(db, t, source),
 
     async get(t: Tenant, leadId: string) {
       const lead = await requireLead(t, leadId);

@@ -109,6 +109,18 @@ export function createScoringRepository(db: Db) {
     createRule(values: Insertable<ScoringRulesTable>) {
       return db.insertInto('scoring_rules').values(values).returningAll().executeTakeFirstOrThrow();
     },
+    async createRules(values: Insertable<ScoringRulesTable>[]): Promise<void> {
+      if (values.length > 0) await db.insertInto('scoring_rules').values(values).execute();
+    },
+    async deleteRulesOfSource(t: Tenant, source: string): Promise<number> {
+      const result = await db
+        .deleteFrom('scoring_rules')
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where('source', '=', source)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     updateRule: (t: Tenant, id: string, values: Updateable<ScoringRulesTable>) => updateInUnit(db, 'scoring_rules', t, id, values),
     deleteRule: (t: Tenant, id: string) => deleteInUnit(db, 'scoring_rules', t, id),
 

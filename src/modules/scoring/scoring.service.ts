@@ -135,6 +135,18 @@ export function createScoringService(deps: { db: Db }) {
       if (!(await repo.deleteRule(t, id))) throw notFound('rule');
     },
 
+    /** Sample data: adds, tagged `source`, the rules whose event type the primary ruleset has none for; answers how many. */
+    async addMissingRules(t: Tenant, rules: ReadonlyArray<{ event_type: string; weight: number }>, source: string): Promise<number> {
+      const primary = await repo.findPrimaryRuleset(t);
+      if (!primary) throw new AppError('bad_request', 'the OU has no primary ruleset');
+      const covered = new Set((await repo.listRules(t, primary.id)).map((r) => r.event_type));
+      const missing = rules.filter((r) => !covered.has(r.event_type));
+      const base = { org_id: t.orgId, unit_id: t.unitId, ruleset_id: primary.id, icon: null, start_at: null, end_at: null, created_by: null, updated_by: null, source };
+      await repo.createRules(missing.map((r) => ({ ...base, event_type: r.event_type, weight: r.weight })));
+      return missing.length;
+    },
+    deleteRulesOfSource: (t: Tenant, source: string) => repo.deleteRulesOfSource(t, source),
+
     createLevel(t: Tenant, memberId: string | null, kind: LevelKind, input: LevelInput) {
       return db.transaction().execute(async (trx) => {
         const r = createScoringRepository(trx);

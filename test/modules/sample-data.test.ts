@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupTestApp } from '../helpers/app.js';
+import { addMember, assign, expectError, signup, type Session } from '../helpers/factories.js';
+import { createRule, insertEvents, insertLead } from '../helpers/scoring-factory.js';
+
+const ctx = setupTestApp({ SCORING_WORKER: 'false' });
+
+const post = (s: Session, url: string) => ctx.app.inject({ method: 'POST', url, headers: s.headers });
+
+async function counts(s: Session) {
+  const { rows } = await sql<{ leads: number; events: number; seed_events: number; rules: number; seed_rules: number; accounts: number }>`
+    select (select count(*)::int from leads where unit_id = ${s.unitId}) as leads,
+           (select count(*)::int from events where unit_id = ${s.unitId}) as events,
+           (select count(*)::int from events where unit_id = ${s.unitId} and metadata ->> 'source' = 'seed') as seed_events,
+           (select count(*)::int from scoring_rules where unit_id = ${s.unitId}) as rules,
+           (select count(*)::int from scoring_rules where unit_id = ${s.unitId} and source = 'seed') as seed_rules,
+           (select count(distinct account_id)::int from leads where unit_id = ${s.unitId} and metadata ->> 'source' = 'seed') as accounts`.execute(
+    ctx.database.db,
+  );
+  return rows[0] as NonNullable<(typeof rows)[0]>;
+}
+
+let owner: Session;
+let seeded: Awaited<ReturnType<typeof counts>>;
+beforeAll(async () => {
+  owner = await signup(ctx.app);
+  // The OU's own data, which the sample must leave alone: a rule for page_view and a lead with an event.
+  await createRule(ctx.app, owner, { event_type: 'page_view', weight: 2 });
+  const mine = await insertLead(ctx.database.db, owner, 'my-lead');
+  await insertEvents(ctx.database.db, owner, mine, [{ type: 'page_view', at: new Date() }]);
+  const res = await post(owner, '/admin/seed');
+  expect(res.statusCode, res.body).toBe(200);
+  expect(res.json().message).toBe('sample data seeded into the active OU');
+  expect(res.json().output).toContain('leads: 200');
+  await ctx.app.scoringWorker.drain();
+  seeded = await counts(owner);
+});
+
+describe('POST /admin/seed', () => {
+  it('creates 200 leads over 20 accounts, ~5,000 tagged events over 90 days and the missing rules', async () => {
+    expect(seeded.leads).toBe(201);
+    expect(seeded.accounts).toBe(20);
+    expect(seeded.seed_events).toBe(seeded.events - 1);
+    expect(seeded.seed_events).toBeGreaterThan(4500);
+    expect(seeded.seed_events).toBeLessThan(6000);
+    // page_view had a rule already: the 7 other sample rules are added, tagged.
+    expect(seeded.seed_rules).toBe(7);
+    expect(seeded.rules).toBe(8);
+    const { rows } = await sql<{ oldest: Date; newest: Date; campaigns: number; conversions: number; referred: number; emails: number }>`
+      select min(occurred_at) as oldest, max(occurred_at) as newest,
+             count(distinct metadata ->> 'utm_campaign')::int as campaigns,
+             count(*) filter (where event_type in ('form_submit', 'demo_request'))::int as conversions,
+             count(*) filter (where metadata ? 'referrer')::int as referred,
+             count(*) filter (where channel = 'email')::int as emails
+        from events where unit_id = ${owner.unitId} and metadata ->> 'source' = 'seed'`.execute(ctx.database.db);
+    const r = rows[0] as NonNullable<(typeof rows)[0]>;
+    const day = 86_400_000;
+    expect(Date.now() - new Date(r.oldest).getTime()).toBeLessThanOrEqual(90 * day);
+    expect(Date.now() - new Date(r.oldest).getTime()).toBeGreaterThan(80 * day);
+    expect(new Date(r.newest).getTime()).toBeLessThanOrEqual(Date.now());
+    expect(r.campaigns).toBeGreaterThanOrEqual(5);
+    expect(r.conversions).toBeGreaterThan(50);
+    expect(r.referred).toBeGreaterThan(300);
+    expect(r.emails).toBeGreaterThan(200);
+  });
+
+  it('leads are scored by the worker into every engagement level, each lead with its email alias', async () => {
+    const levels = await ctx.app.inject({ method: 'GET', url: '/leads?limit=300', headers: owner.headers });
+    expect(levels.statusCode, levels.body).toBe(200);
+    const { rows } = await sql<{ level: string; n: number }>`
+      select s.level, count(*)::int as n from lead_scores s join leads l on l.unit_id = s.unit_id and l.id = s.lead_id
+       where s.unit_id = ${owner.unitId} and l.metadata ->> 'source' = 'seed' group by s.level`.execute(ctx.database.db);
+    const byLevel = Object.fromEntries(rows.map((r) => [r.level, r.n]));
+    expect(Object.keys(byLevel).sort()).toEqual(['Cold', 'Hot', 'Warm']);
+    const { rows: aliases } = await sql<{ n: number }>`
+      select count(distinct lead_id)::int as n from lead_aliases where unit_id = ${owner.unitId} and kind = 'email' and lead_id like 'seed-%'`.execute(
+      ctx.database.db,
+    );
+    expect(aliases[0]?.n).toBe(200);
+  });
+
+  it('refuses a second seed with 409 and changes nothing', async () => {
+    expectError(await post(owner, '/admin/seed'), 409, 'conflict');
+    expect(await counts(owner)).toEqual(seeded);
+  });
+
+  it('is for OU owners: an operator gets 403 and nothing is created', async () => {
+    const operator = await addMember(ctx.app, owner);
+    await assign(ctx.app, owner, owner.unitId, operator.memberId, 'Operator');
+    const other = await signup(ctx.app);
+    expectError(await post(operator, '/admin/wipe-seed'), 403, 'forbidden');
+    expectError(await post(operator, '/admin/seed'), 403, 'forbidden');
+    expect(await counts(owner)).toEqual(seeded);
+    expect((await counts(other)).leads).toBe(0);
+  });
+});
+
+describe('POST /admin/wipe-seed', () => {
+  it('removes exactly the sample, reports the counts, and leaves the OU ready to seed again', async () => {
+    const elsewhere = await signup(ctx.app);
+    expect((await post(elsewhere, '/admin/seed')).statusCode).toBe(200);
+    const res = await post(owner, '/admin/wipe-seed');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ leads_deleted: 200, events_deleted: seeded.seed_events, rules_deleted: 7 });
+    const after = await counts(owner);
+    expect(after).toEqual({ leads: 1, events: 1, seed_events: 0, rules: 1, seed_rules: 0, accounts: 0 });
+    const { rows } = await sql<{ n: number }>`
+      select (select count(*) from lead_scores where unit_id = ${owner.unitId} and lead_id like 'seed-%')
+           + (select count(*) from lead_aliases where unit_id = ${owner.unitId} and lead_id like 'seed-%') as n`.execute(ctx.database.db);
+    expect(Number(rows[0]?.n)).toBe(0);
+    // The other OU's sample is untouched; a second wipe finds nothing.
+    expect((await counts(elsewhere)).leads).toBe(200);
+    expect((await post(owner, '/admin/wipe-seed')).json()).toEqual({ leads_deleted: 0, events_deleted: 0, rules_deleted: 0 });
+    expect((await post(owner, '/admin/seed')).statusCode).toBe(200);
+  });
+});
