@@ -6,7 +6,7 @@ import type { Db } from '../../db/database.js';
 import type { AuditLog } from '../../http/audit.js';
 import { limitParam, offsetParam } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
-import { createAdminRepository } from './admin.repository.js';
+import { createAuditLogsService } from './audit-logs.service.js';
 import type { SampleDataService } from './sample-data/sample-data.service.js';
 import { tenantOf } from '../../auth/tenant.js';
 
@@ -51,7 +51,7 @@ const wipeResultSchema = z
 
 export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; sampleData: SampleDataService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const repo = createAdminRepository(deps.db);
+  const auditLogs = createAuditLogsService(deps.db, deps.audit);
 
   r.get('/admin/audit-logs', {
     config: { access: access.ouMember('Owner') },
@@ -62,41 +62,7 @@ export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: A
       querystring: auditQuery,
       response: { 200: auditListSchema, ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => {
-      const q = request.query;
-      await deps.audit.flush();
-      const rows = await repo.listAuditLogs({
-        orgId: request.auth.orgId,
-        unitId: request.auth.unitId as string,
-        includeOrgLevel: request.auth.orgRole === 'admin',
-        limit: q.limit,
-        offset: q.offset,
-        search: q.search,
-        method: q.method,
-        statusMin: q.status_min,
-        statusMax: q.status_max,
-        userEmail: q.user_email,
-        sortBy: q.sort_by,
-        sortOrder: q.sort_order === 'ASC' ? 'asc' : 'desc',
-      });
-      return {
-        items: rows.map((row) => ({
-          id: row.id,
-          created_at: row.created_at.toISOString(),
-          unit_id: row.unit_id,
-          org_member_id: row.member_id,
-          user_email: row.user_email,
-          method: row.method,
-          path: row.path,
-          status: row.status,
-          latency_ms: row.latency_ms,
-          ip: row.ip,
-          request_id: row.request_id,
-        })),
-        limit: q.limit,
-        offset: q.offset,
-      };
-    },
+    handler: (request) => auditLogs.list(request.auth, request.query),
   });
 
   r.post('/admin/seed', {

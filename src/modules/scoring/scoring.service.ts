@@ -7,6 +7,7 @@ import type { LevelKind } from '../../db/types.js';
 import { AppError, conflict, forbidden, notFound } from '../../http/errors.js';
 import type { NewUnit } from '../org/unit-defaults.js';
 import { createScoringRepository } from './scoring.repository.js';
+import { createDecaysFiltersService } from './decays-filters.service.js';
 import {
   effectivePolicy,
   type CreateRuleInput,
@@ -67,7 +68,10 @@ export function createScoringService(deps: { db: Db }) {
   }
 
   return {
-    repo,
+    ...createDecaysFiltersService(repo),
+    listRulesets: (t: Tenant) => repo.listRulesets(t),
+    listRules: (t: Tenant) => repo.listRules(t),
+    listLevels: (t: Tenant, kind: LevelKind) => repo.listLevels(t, kind),
     requireRuleset,
 
     createRuleset(t: Tenant, input: { name: string; score_column: string; is_primary: boolean }) {

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../../auth/access.js';
-import { notFound } from '../../../http/errors.js';
 import { errorResponses } from '../../../http/responses.js';
 import {
   createDecayBody,
@@ -20,21 +19,18 @@ import { tenantOf } from '../../../auth/tenant.js';
 
 export async function decaysRoutes(app: FastifyInstance, deps: { service: ScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { repo } = deps.service;
+  const { decays } = deps.service;
   const tags = ['Decays'];
 
   r.get('/decays', {
     config: { access: access.ou('Viewer') },
     schema: { tags, operationId: 'listDecays', summary: 'List score decay rules', response: { 200: z.array(decaySchema), ...errorResponses(400, 401, 403) } },
-    handler: async (request) => (await repo.listDecays(tenantOf(request.auth))).map(toDecay),
+    handler: async (request) => (await decays.list(tenantOf(request.auth))).map(toDecay),
   });
   r.post('/decays', {
     config: { access: access.ou('Operator') },
     schema: { tags, operationId: 'createDecay', summary: 'Create score decay rule', body: createDecayBody, response: { 201: decaySchema, ...errorResponses(400, 401, 403) } },
-    handler: async (request, reply) => {
-      const t = tenantOf(request.auth);
-      return reply.code(201).send(toDecay(await repo.createDecay({ org_id: t.orgId, unit_id: t.unitId, ...request.body })));
-    },
+    handler: async (request, reply) => reply.code(201).send(toDecay(await decays.create(tenantOf(request.auth), request.body))),
   });
   r.put('/decays/:id', {
     config: { access: access.ou('Operator') },
@@ -46,17 +42,13 @@ export async function decaysRoutes(app: FastifyInstance, deps: { service: Scorin
       body: updateDecayBody,
       response: { 200: decaySchema, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
-      const row = await repo.updateDecay(tenantOf(request.auth), request.params.id, request.body);
-      if (!row) throw notFound('decay rule');
-      return toDecay(row);
-    },
+    handler: async (request) => toDecay(await decays.update(tenantOf(request.auth), request.params.id, request.body)),
   });
   r.delete('/decays/:id', {
     config: { access: access.ou('Operator') },
     schema: { tags, operationId: 'deleteDecay', summary: 'Delete score decay rule', params: idParams, response: { 204: z.null(), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      if (!(await repo.deleteDecay(tenantOf(request.auth), request.params.id))) throw notFound('decay rule');
+      await decays.delete(tenantOf(request.auth), request.params.id);
       return reply.code(204).send(null);
     },
   });
@@ -64,23 +56,19 @@ export async function decaysRoutes(app: FastifyInstance, deps: { service: Scorin
 
 export async function filtersRoutes(app: FastifyInstance, deps: { service: ScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { repo } = deps.service;
+  const { filters } = deps.service;
   const tags = ['Filters'];
 
   r.get('/filters', {
     config: { access: access.ou('Viewer') },
     schema: { tags, operationId: 'listFilters', summary: 'List inorganic filters', response: { 200: z.array(filterSchema), ...errorResponses(400, 401, 403) } },
-    handler: async (request) => (await repo.listFilters(tenantOf(request.auth))).map(toFilter),
+    handler: async (request) => (await filters.list(tenantOf(request.auth))).map(toFilter),
   });
   r.post('/filters', {
     config: { access: access.ou('Operator') },
     schema: { tags, operationId: 'createFilter', summary: 'Create inorganic filter', body: createFilterBody, response: { 201: filterSchema, ...errorResponses(400, 401, 403) } },
-    handler: async (request, reply) => {
-      const t = tenantOf(request.auth);
-      const by = request.auth.memberId;
-      const row = await repo.createFilter({ org_id: t.orgId, unit_id: t.unitId, ...request.body, created_by: by, updated_by: by });
-      return reply.code(201).send(toFilter(row));
-    },
+    handler: async (request, reply) =>
+      reply.code(201).send(toFilter(await filters.create(tenantOf(request.auth), request.auth.memberId, request.body))),
   });
   r.put('/filters/:id', {
     config: { access: access.ou('Operator') },
@@ -92,17 +80,13 @@ export async function filtersRoutes(app: FastifyInstance, deps: { service: Scori
       body: updateFilterBody,
       response: { 200: filterSchema, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
-      const row = await repo.updateFilter(tenantOf(request.auth), request.params.id, { ...request.body, updated_by: request.auth.memberId });
-      if (!row) throw notFound('filter');
-      return toFilter(row);
-    },
+    handler: async (request) => toFilter(await filters.update(tenantOf(request.auth), request.auth.memberId, request.params.id, request.body)),
   });
   r.delete('/filters/:id', {
     config: { access: access.ou('Operator') },
     schema: { tags, operationId: 'deleteFilter', summary: 'Delete inorganic filter', params: idParams, response: { 204: z.null(), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      if (!(await repo.deleteFilter(tenantOf(request.auth), request.params.id))) throw notFound('filter');
+      await filters.delete(tenantOf(request.auth), request.params.id);
       return reply.code(204).send(null);
     },
   });

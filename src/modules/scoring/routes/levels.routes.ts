@@ -22,7 +22,7 @@ export async function levelsRoutes(app: FastifyInstance, deps: { service: Scorin
     r.get(base, {
       config: { access: access.ou('Viewer') },
       schema: { tags, operationId: `list${title(kind)}Levels`, summary: `List ${kind} levels`, response: { 200: z.array(levelSchema), ...errorResponses(400, 401, 403) } },
-      handler: async (request) => (await service.repo.listLevels(tenantOf(request.auth), kind)).map(toLevel),
+      handler: async (request) => (await service.listLevels(tenantOf(request.auth), kind)).map(toLevel),
     });
     r.post(base, {
       config: { access: access.ou('Operator') },

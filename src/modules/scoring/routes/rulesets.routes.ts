@@ -14,7 +14,7 @@ export async function rulesetsRoutes(app: FastifyInstance, deps: { service: Scor
   r.get('/rulesets', {
     config: { access: access.ou('Viewer') },
     schema: { tags: ['RuleSets'], operationId: 'listRulesets', summary: 'List scoring rule sets', response: { 200: z.array(rulesetSchema), ...errorResponses(400, 401, 403) } },
-    handler: async (request) => (await service.repo.listRulesets(tenantOf(request.auth))).map(toRuleset),
+    handler: async (request) => (await service.listRulesets(tenantOf(request.auth))).map(toRuleset),
   });
 
   r.post('/rulesets', {
@@ -59,7 +59,7 @@ export async function rulesetsRoutes(app: FastifyInstance, deps: { service: Scor
   r.get('/rules', {
     config: { access: access.ou('Viewer') },
     schema: { tags: ['Rules'], operationId: 'listRules', summary: 'List scoring rules', response: { 200: z.array(ruleSchema), ...errorResponses(400, 401, 403) } },
-    handler: async (request) => (await service.repo.listRules(tenantOf(request.auth))).map(toRule),
+    handler: async (request) => (await service.listRules(tenantOf(request.auth))).map(toRule),
   });
 
   r.post('/rules', {
