@@ -44,12 +44,16 @@ function timeField(t: Expression<Date | null>): Field {
   return { text: sql`to_char(${t} at time zone 'UTC', ${ISO_FORMAT})`, num: sql`null::numeric`, time: sql`${t}` };
 }
 
-/** A metadata value at a dotted path: numbers are JSON numbers and numeric strings ("250"). */
+/**
+ * A metadata value at a dotted path: numbers are JSON numbers and numeric strings ("250"). The
+ * JSON type picks the cast, so the regular expression only runs on strings.
+ */
 function metadataField(metadata: Expression<unknown>, path: string): Field {
   const parts = path.split('.');
+  const json = sql`(${metadata} #> ${parts}::text[])`;
   const text = sql<string | null>`(${metadata} #>> ${parts}::text[])`;
-  const num = sql<number | null>`(case when jsonb_typeof(${metadata} #> ${parts}::text[]) = 'number' then ${text}::numeric
-    when ${text} ~ ${NUMERIC_SQL} then ${text}::numeric end)`;
+  const num = sql<number | null>`(case jsonb_typeof(${json}) when 'number' then ${json}::numeric
+    when 'string' then case when ${text} ~ ${NUMERIC_SQL} then ${text}::numeric end end)`;
   return { text, num, time: null };
 }
 
@@ -78,7 +82,8 @@ function ordered(f: Field, op: '>' | '>=' | '<' | '<=', value: string): RawBuild
     return sql`(${f.time} ${cmp} ${at})`;
   }
   if (!NUMERIC.test(value)) return text;
-  return sql`(case when ${f.num} is not null then ${f.num} ${cmp} ${value}::numeric else ${text} end)`;
+  // A number compares as a number, anything else as text: the text side only counts when num is NULL.
+  return sql`coalesce(${f.num} ${cmp} ${value}::numeric, ${text})`;
 }
 
 function equals(f: Field, value: string): RawBuilder<SqlBool> {
@@ -87,7 +92,7 @@ function equals(f: Field, value: string): RawBuilder<SqlBool> {
     return sql`(${f.time} = ${at})`;
   }
   if (!NUMERIC.test(value)) return sql`(${f.text} = ${value})`;
-  return sql`(case when ${f.num} is not null then ${f.num} = ${value}::numeric else ${f.text} = ${value} end)`;
+  return sql`coalesce(${f.num} = ${value}::numeric, ${f.text} = ${value})`;
 }
 
 function oneOf(f: Field, value: string): RawBuilder<SqlBool> {
