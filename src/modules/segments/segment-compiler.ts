@@ -98,26 +98,31 @@ function equals(f: Field, value: string): RawBuilder<SqlBool> {
 function oneOf(f: Field, value: string): RawBuilder<SqlBool> {
   const values = value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
   const numbers = values.filter((v) => NUMERIC.test(v));
-  return sql`(${f.text} = any(${values}::text[]) or coalesce(${f.num} = any(${numbers}::numeric[]), false))`;
+  const asText = sql<SqlBool>`(${f.text} = any(${values}::text[]))`;
+  return numbers.length === 0 ? asText : sql`(${asText} or ${f.num} = any(${numbers}::numeric[]))`;
 }
 
-/** One rule's test of one field; NULL (a missing field) is false, and the negations are true for it. */
+/**
+ * One rule's test of one field. A positive test of a missing field is NULL, which every place a
+ * segment predicate goes (WHERE, AND, OR) reads as false; it stays bare, so the planner can
+ * estimate it. The negations are true for a missing field, so they coalesce before NOT.
+ */
 function test(f: Field, operator: Operator, value: string): RawBuilder<SqlBool> {
-  const is = (e: RawBuilder<SqlBool>) => sql<SqlBool>`coalesce(${e}, false)`;
+  const not = (e: RawBuilder<SqlBool>) => sql<SqlBool>`not coalesce(${e}, false)`;
   switch (operator) {
     case 'exists': return sql`(${f.text} is not null)`;
     case 'not_exists': return sql`(${f.text} is null)`;
-    case 'equals': return is(equals(f, value));
-    case 'not_equals': return sql`not ${is(equals(f, value))}`;
-    case 'contains': return is(sql`strpos(${f.text}, ${value}) > 0`);
-    case 'not_contains': return sql`not ${is(sql`strpos(${f.text}, ${value}) > 0`)}`;
-    case 'starts_with': return is(sql`left(${f.text}, length(${value})) = ${value}`);
-    case 'ends_with': return is(sql`right(${f.text}, length(${value})) = ${value}`);
-    case 'gt': return is(ordered(f, '>', value));
-    case 'gte': return is(ordered(f, '>=', value));
-    case 'lt': return is(ordered(f, '<', value));
-    case 'lte': return is(ordered(f, '<=', value));
-    case 'in': return is(oneOf(f, value));
+    case 'equals': return equals(f, value);
+    case 'not_equals': return not(equals(f, value));
+    case 'contains': return sql`(strpos(${f.text}, ${value}) > 0)`;
+    case 'not_contains': return not(sql`strpos(${f.text}, ${value}) > 0`);
+    case 'starts_with': return sql`(left(${f.text}, length(${value})) = ${value})`;
+    case 'ends_with': return sql`(right(${f.text}, length(${value})) = ${value})`;
+    case 'gt': return ordered(f, '>', value);
+    case 'gte': return ordered(f, '>=', value);
+    case 'lt': return ordered(f, '<', value);
+    case 'lte': return ordered(f, '<=', value);
+    case 'in': return oneOf(f, value);
   }
 }
 
