@@ -6,10 +6,10 @@
  * HTTP through the server as users run it: `npm start` defaults, worker on). Target: ratio ≤ 2.
  * Each pair's answers are compared, so a fast wrong query cannot pass.
  */
-import pg from 'pg';
 import { dbName, appDatabase, withClient } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
 import { fixed, loadAverage, median, runHeader } from '../lib/stats.js';
+import { seedDataset } from '../lib/dataset.js';
 import { SEGMENTS, type SegmentCase } from './segments.js';
 
 const env = process.env;
@@ -30,47 +30,6 @@ async function api(method: string, path: string, body?: unknown): Promise<unknow
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json();
-}
-
-/** Leads with metadata, their primary score and state, and events spread over them (all by SQL). */
-async function seed(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ id: string }>('select id from rulesets where unit_id = $1 and is_primary', [unitId]);
-  const ruleset = rows[0]?.id;
-  await client.query(
-    `insert into leads (org_id, unit_id, id, metadata, created_at)
-     select $1, $2, 'lead-' || g,
-            jsonb_build_object('plan', (array['free','pro','enterprise','trial'])[1 + g % 4],
-                               'employees', (g * 7919) % 5000,
-                               'country', (array['US','DE','FR','GB','NL','SE','ES','IT','CA','AU'])[1 + (g / 7) % 10],
-                               'company', jsonb_build_object('size', (array['small','medium','large'])[1 + (g / 3) % 3])),
-            now() - make_interval(days => g % 365)
-       from generate_series(1, $3::int) g`,
-    [orgId, unitId, LEADS],
-  );
-  await client.query(
-    `insert into lead_scores (org_id, unit_id, lead_id, ruleset_id, total_score, last_event_at)
-     select $1, $2, 'lead-' || g, $4, (g * 31) % 160, now() - make_interval(hours => g % 2000)
-       from generate_series(1, $3::int) g`,
-    [orgId, unitId, LEADS, ruleset],
-  );
-  await client.query(
-    `insert into lead_scoring_state (org_id, unit_id, lead_id, last_event_at, last_event_type)
-     select $1, $2, 'lead-' || g, now() - make_interval(hours => g % 2000), 'page_view'
-       from generate_series(1, $3::int) g`,
-    [orgId, unitId, LEADS],
-  );
-  await client.query(
-    `insert into events (org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, scored_at)
-     select $1, $2, 'lead-' || (1 + (g::bigint * 104729) % $3),
-            (array['page_view','page_view','page_view','page_view','email_open','email_open','webinar_attended','form_submit','demo_request','pricing_view'])[1 + g % 10],
-            'web',
-            jsonb_build_object('source', (array['google','linkedin','newsletter','direct','partner'])[1 + (g / 10) % 5],
-                               'pages', g % 12),
-            now() - make_interval(mins => g % 129600), now()
-       from generate_series(1, $4::int) g`,
-    [orgId, unitId, LEADS, EVENTS],
-  );
-  await client.query('vacuum analyze');
 }
 
 async function createSegment(c: SegmentCase): Promise<string> {
@@ -95,7 +54,7 @@ const lines = ['', header, '| segment | matches | count: route ms | count: SQL m
 try {
   await withClient(url, async (client) => {
     const seedStart = performance.now();
-    await seed(client);
+    await seedDataset(client, { orgId, unitId, leads: LEADS, events: EVENTS });
     console.log(`seeded ${LEADS} leads and ${EVENTS} events in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
     for (const c of SEGMENTS) {
       const id = await createSegment(c);

@@ -1,0 +1,82 @@
+/**
+ * npm run bench:leads — issue 10's lead-read target: `GET /leads` with each filter and
+ * `GET /leads/search` on BENCH_LEADS leads (100k) and BENCH_EVENTS events (1M), each against
+ * hand-written SQL returning the same answer (the page and its total on two connections at once,
+ * as the route runs them), median of BENCH_REPEAT calls after 2 warm-ups, in the same run.
+ * Target: ratio ≤ 2. Answers are compared, so a fast wrong query cannot pass.
+ */
+import pg from 'pg';
+import { seedDataset } from '../lib/dataset.js';
+import { appDatabase, dbName } from '../lib/db.js';
+import { removeLogs, startAppServer } from '../lib/processes.js';
+import { fixed, loadAverage, median, runHeader } from '../lib/stats.js';
+import { LIST_CASES, SEARCH_CASES, SEARCH_SQL } from './cases.js';
+
+const env = process.env;
+const LEADS = Number(env.BENCH_LEADS ?? 100_000);
+const EVENTS = Number(env.BENCH_EVENTS ?? 1_000_000);
+const REPEAT = Number(env.BENCH_REPEAT ?? 15);
+const header = runHeader('npm run bench:leads', { BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_REPEAT: REPEAT });
+
+const url = await appDatabase(dbName('leadvibe_bench_leads'));
+const server = await startAppServer(url, {}, 'leads');
+const { port, authorization, orgId, unitId } = server.ready;
+const clients = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })] as const;
+
+async function get<T>(path: string): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; answer: T }> {
+  for (let i = 0; i < 2; i++) await fn();
+  const times: number[] = [];
+  let answer!: T;
+  for (let i = 0; i < REPEAT; i++) {
+    const start = performance.now();
+    answer = await fn();
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), answer };
+}
+
+const rows: string[] = [];
+const row = (name: string, answer: string, route: number, hand: number) =>
+  rows.push(`| ${name} | ${answer} | ${fixed(route)} | ${fixed(hand)} | **${fixed(route / hand)}** |`);
+
+async function listCases(): Promise<void> {
+  for (const c of LIST_CASES) {
+    const route = await timed(() => get<{ leads: Array<{ lead_id: string }>; total: number }>(`/leads?page=1&limit=50&${c.query}`));
+    const hand = await timed(async () => {
+      const [page, count] = await Promise.all([clients[0].query(c.pageSql, [orgId, unitId]), clients[1].query(c.countSql, [orgId, unitId])]);
+      return { ids: page.rows.map((r) => r.id as string), total: Number(count.rows[0].n) };
+    });
+    if (route.answer.total !== hand.answer.total) throw new Error(`${c.name}: total ${route.answer.total} ≠ SQL ${hand.answer.total}`);
+    if (route.answer.leads.map((l) => l.lead_id).join() !== hand.answer.ids.join()) throw new Error(`${c.name}: the page differs from the SQL's`);
+    row(`GET /leads ${c.name}`, `${hand.answer.total} leads`, route.ms, hand.ms);
+  }
+}
+
+async function searchCases(): Promise<void> {
+  for (const c of SEARCH_CASES) {
+    const route = await timed(() => get<Array<{ id: string }>>(`/leads/search?q=${encodeURIComponent(c.q)}`));
+    const hand = await timed(async () => (await clients[0].query(SEARCH_SQL, [orgId, unitId, c.q])).rows.map((r) => r.id as string));
+    if (route.answer.map((h) => h.id).join() !== hand.answer.join()) throw new Error(`${c.name}: hits differ from the SQL's`);
+    row(`GET /leads/${c.name}`, `${hand.answer.length} hits`, route.ms, hand.ms);
+  }
+}
+
+try {
+  await Promise.all(clients.map((c) => c.connect()));
+  const seedStart = performance.now();
+  await seedDataset(clients[0], { orgId, unitId, leads: LEADS, events: EVENTS });
+  console.log(`seeded ${LEADS} leads and ${EVENTS} events in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
+  await listCases();
+  await searchCases();
+} finally {
+  await Promise.all(clients.map((c) => c.end()));
+  await server.stop();
+  removeLogs(server.logFile);
+}
+console.log(['', header, '| read | answer | route ms | SQL ms | ratio |', '|---|---:|---:|---:|---:|', ...rows, '', `load average after: ${loadAverage()}`].join('\n'));

@@ -1,0 +1,60 @@
+import type pg from 'pg';
+
+export interface DatasetSize {
+  orgId: string;
+  unitId: string;
+  leads: number;
+  events: number;
+}
+
+/**
+ * A read benchmark's OU, written with SQL (generate_series), then VACUUM ANALYZE: `leads` leads
+ * `lead-<g>` with metadata (plan, employees, country, company.size), an account (`acct-<g % 5000>`)
+ * and an email alias `lead-<g>@bench.io`; their primary score, scoring state (last event time and
+ * type) and `events` events spread over them across 90 days (types, channel, metadata.source).
+ */
+export async function seedDataset(client: pg.Client, d: DatasetSize): Promise<void> {
+  const { rows } = await client.query<{ id: string }>('select id from rulesets where unit_id = $1 and is_primary', [d.unitId]);
+  const unit = [d.orgId, d.unitId, d.leads];
+  await client.query(
+    `insert into leads (org_id, unit_id, id, account_id, metadata, created_at)
+     select $1, $2, 'lead-' || g, 'acct-' || (g % 5000),
+            jsonb_build_object('plan', (array['free','pro','enterprise','trial'])[1 + g % 4],
+                               'employees', (g * 7919) % 5000,
+                               'country', (array['US','DE','FR','GB','NL','SE','ES','IT','CA','AU'])[1 + (g / 7) % 10],
+                               'company', jsonb_build_object('size', (array['small','medium','large'])[1 + (g / 3) % 3])),
+            now() - make_interval(days => g % 365)
+       from generate_series(1, $3::int) g`,
+    unit,
+  );
+  await client.query(
+    `insert into lead_aliases (org_id, unit_id, kind, value, lead_id)
+     select $1, $2, 'email', 'lead-' || g || '@bench.io', 'lead-' || g from generate_series(1, $3::int) g`,
+    unit,
+  );
+  await client.query(
+    `insert into lead_scores (org_id, unit_id, lead_id, ruleset_id, total_score, last_event_at)
+     select $1, $2, 'lead-' || g, $4, (g * 31) % 160, now() - make_interval(hours => g % 2000)
+       from generate_series(1, $3::int) g`,
+    [...unit, rows[0]?.id],
+  );
+  await client.query(
+    `insert into lead_scoring_state (org_id, unit_id, lead_id, last_event_at, last_event_type)
+     select $1, $2, 'lead-' || g, now() - make_interval(hours => g % 2000),
+            (array['page_view','email_open','form_submit','demo_request','webinar_attended'])[1 + (g / 11) % 5]
+       from generate_series(1, $3::int) g`,
+    unit,
+  );
+  await client.query(
+    `insert into events (org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, scored_at)
+     select $1, $2, 'lead-' || (1 + (g::bigint * 104729) % $3),
+            (array['page_view','page_view','page_view','page_view','email_open','email_open','webinar_attended','form_submit','demo_request','pricing_view'])[1 + g % 10],
+            'web',
+            jsonb_build_object('source', (array['google','linkedin','newsletter','direct','partner'])[1 + (g / 10) % 5],
+                               'pages', g % 12),
+            now() - make_interval(mins => g % 129600), now()
+       from generate_series(1, $4::int) g`,
+    [...unit, d.events],
+  );
+  await client.query('vacuum analyze');
+}
