@@ -58,6 +58,16 @@ async function listCases(): Promise<void> {
   }
 }
 
+/** The same server's no-database route with the same auth: the fixed cost of any request. */
+async function floor(): Promise<number> {
+  const noop = async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/bench/noop-auth`, { method: 'POST', headers: { authorization } });
+    if (res.status !== 202) throw new Error(`noop: ${res.status}`);
+    return res.text();
+  };
+  return (await timed(noop)).ms;
+}
+
 async function searchCases(): Promise<void> {
   for (const c of SEARCH_CASES) {
     const route = await timed(() => get<Array<{ id: string }>>(`/leads/search?q=${encodeURIComponent(c.q)}`));
@@ -74,6 +84,7 @@ try {
   console.log(`seeded ${LEADS} leads and ${EVENTS} events in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
   await listCases();
   await searchCases();
+  rows.push(`| no-database request of the same server (POST /bench/noop-auth, same auth) | | ${fixed(await floor())} | | |`);
 } finally {
   await Promise.all(clients.map((c) => c.end()));
   await server.stop();
