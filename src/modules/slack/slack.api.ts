@@ -39,8 +39,14 @@ function clientLogger(log: FastifyBaseLogger): Logger {
   return { debug: () => {}, info: () => {}, warn: write, error: write, setLevel: () => {}, getLevel: () => LogLevel.WARN, setName: () => {} };
 }
 
+/** Slack's error codes are snake_case words; anything else is a body that was not Slack's JSON. */
+const SLACK_ERROR_CODE = /^[a-z][a-z0-9_.]{0,99}$/;
+
 function toCallError(err: unknown): SlackCallError {
-  if (err instanceof WebAPIPlatformError) return new SlackCallError(String(err.data.error), 200);
+  if (err instanceof WebAPIPlatformError) {
+    const code = err.data.error;
+    return new SlackCallError(typeof code === 'string' && SLACK_ERROR_CODE.test(code) ? code : 'invalid_response', 200);
+  }
   if (err instanceof WebAPIRateLimitedError) return new SlackCallError('ratelimited', 429, err.retryAfter);
   if (err instanceof WebAPIHTTPError) {
     const status = err.statusCode;
