@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupTestApp } from '../helpers/app.js';
+import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { startFakeSlack } from '../helpers/fake-slack.js';
-import { addMember, assign, createCredential, expectError, signup, type Session } from '../helpers/factories.js';
+import { activeOuCookie, addMember, assign, createCredential, expectError, signup, type Session } from '../helpers/factories.js';
 import { configureSlackApp, connectSlack } from '../helpers/slack.js';
 
 const fake = await startFakeSlack();
@@ -177,7 +177,6 @@ describe('POST /integrations/slack/test', () => {
     const admin = await connected('down');
     const dead = await startFakeSlack();
     await dead.close();
-    const { buildTestApp } = await import('../helpers/app.js');
     const app = await buildTestApp(ctx.database, { SLACK_API_BASE: dead.url, SLACK_TIMEOUT_MS: '2000' });
     try {
       const res = await app.inject({ method: 'POST', url: '/integrations/slack/test', headers: admin.headers, payload: { kind: 'channel', id: 'C0000000001' } });
@@ -211,5 +210,33 @@ describe('DELETE /integrations/slack', () => {
     fake.next('auth.revoke', { status: 500, body: '' });
     expect((await call(admin, 'DELETE', '/integrations/slack')).statusCode).toBe(204);
     expect(await connection(admin)).toBeUndefined();
+  });
+});
+
+describe('another OU', () => {
+  it('never reaches OU A’s connection: B’s status, proxies, target, test and disconnect act on B alone', async () => {
+    const admin = await connected('isoa');
+    await call(admin, 'PUT', '/integrations/slack/default-target', { kind: 'channel', id: 'C0000000001' });
+    const before = await connection(admin);
+    const created = await call(admin, 'POST', '/org-units', { name: 'OU B' });
+    const ownerB = await addMember(ctx.app, admin);
+    await assign(ctx.app, admin, created.json().unit_id as string, ownerB.memberId, 'Owner');
+    const basicB = await createCredential(ctx.app, admin, await activeOuCookie(ctx.app, admin, created.json().unit_id));
+    const orgB = await signup(ctx.app);
+    const calls = fake.calls.length;
+    for (const other of [ownerB, orgB]) {
+      const status = (await call(other, 'GET', '/integrations/slack')).json();
+      expect(status).toMatchObject({ connected: false, team_id: null, default_target_id: null });
+      expectError(await call(other, 'GET', '/integrations/slack/channels'), 409, 'slack_not_connected');
+      expectError(await call(other, 'GET', '/integrations/slack/users'), 409, 'slack_not_connected');
+      expectError(await call(other, 'PUT', '/integrations/slack/default-target', { kind: 'channel', id: 'C0000000002' }), 409, 'slack_not_connected');
+      expectError(await call(other, 'POST', '/integrations/slack/test', { kind: 'channel', id: 'C0000000002' }), 409, 'slack_not_connected');
+      expectError(await call(other, 'DELETE', '/integrations/slack'), 404, 'not_found');
+    }
+    for (const [method, url] of [['GET', '/integrations/slack'], ['GET', '/integrations/slack/channels'], ['DELETE', '/integrations/slack']] as const) {
+      expectError(await ctx.app.inject({ method, url, headers: basicB.headers }), 403, 'forbidden');
+    }
+    expect(fake.calls.length).toBe(calls);
+    expect(await connection(admin)).toEqual(before);
   });
 });
