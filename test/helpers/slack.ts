@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { FAKE_APP } from './fake-slack.js';
 import type { Session } from './factories.js';
@@ -15,18 +15,38 @@ export async function configureSlackApp(app: FastifyInstance, admin: Session, ex
   return res.json();
 }
 
+/** The install cookie each started install set, by state: the browser that began it sends it back. */
+const installCookies = new Map<string, string>();
+
+/** Records the state and install cookie of an install response (POST body or GET Location). */
+export function rememberInstall(res: LightMyRequestResponse): string {
+  const url = res.statusCode === 302 ? String(res.headers.location) : String(res.json().authorize_url);
+  const state = new URL(url).searchParams.get('state');
+  const cookie = res.cookies.find((c) => c.name === 'slack_install');
+  if (!state || !cookie) throw new Error(`no state or install cookie in ${res.statusCode} ${res.body}`);
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/integrations/slack/callback', maxAge: 600 });
+  installCookies.set(state, cookie.value);
+  return state;
+}
+
 /** POST /integrations/slack/install as `s`; returns the state in Slack's authorize URL. */
 export async function startInstall(app: FastifyInstance, s: Session, cookies: Record<string, string> = {}): Promise<string> {
   const res = await app.inject({ method: 'POST', url: '/integrations/slack/install', headers: s.headers, cookies });
   expect(res.statusCode, res.body).toBe(200);
-  const state = new URL(res.json().authorize_url as string).searchParams.get('state');
-  if (!state) throw new Error(`no state in ${res.body}`);
-  return state;
+  return rememberInstall(res);
 }
 
-export function callback(app: FastifyInstance, query: Record<string, string>) {
-  return app.inject({ method: 'GET', url: `/integrations/slack/callback?${new URLSearchParams(query).toString()}` });
+/** Slack's redirect to the callback, from the browser that began the install unless `cookie` says otherwise. */
+export function callback(app: FastifyInstance, query: Record<string, string>, cookie: string | null = installCookies.get(query.state ?? '') ?? null) {
+  return app.inject({
+    method: 'GET',
+    url: `/integrations/slack/callback?${new URLSearchParams(query).toString()}`,
+    cookies: cookie === null ? {} : { slack_install: cookie },
+  });
 }
+
+/** The install cookie a state's install set. */
+export const installCookieOf = (state: string) => installCookies.get(state) ?? null;
 
 /** Installs the app into the session's active OU with `code-<x>` (token xoxb-<x>, team T<X>). */
 export async function connectSlack(app: FastifyInstance, s: Session, x: string, cookies: Record<string, string> = {}) {

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { startFakeSlack, FAKE_APP } from '../helpers/fake-slack.js';
 import { activeOuCookie, addMember, assign, createCredential, expectError, signup } from '../helpers/factories.js';
-import { callback, configureSlackApp, connectSlack, startInstall } from '../helpers/slack.js';
+import { callback, configureSlackApp, connectSlack, installCookieOf, rememberInstall, startInstall } from '../helpers/slack.js';
 
 const fake = await startFakeSlack();
 afterAll(() => fake.close());
@@ -77,6 +78,7 @@ describe('install and callback', () => {
     const get = await ctx.app.inject({ method: 'GET', url: '/integrations/slack/install', headers: admin.headers });
     expect(get.statusCode, get.body).toBe(302);
     const url = new URL(get.headers.location as string);
+    expect(rememberInstall(get)).toBe(url.searchParams.get('state'));
     expect(`${url.origin}${url.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ client_id: FAKE_APP.clientId, scope: 'chat:write,users:read', redirect_uri: 'https://lv.example/cb' });
     expect(url.searchParams.get('state')).toMatch(new RegExp(`^${admin.orgId}\\.[\\w-]{43}$`));
@@ -125,12 +127,32 @@ describe('install and callback', () => {
     expect(await stateCount(admin.orgId)).toBe(0);
 
     const fresh = await startInstall(ctx.app, admin);
+    // Cookies signed for exactly these states, so the refusal is the table's, not the cookie check's.
     for (const state of [`${fresh}x`, fresh.replace(admin.orgId, '00000000-0000-4000-8000-000000000000'), 'no-dot', `not-a-uuid.${fresh.split('.')[1]}`]) {
-      expectError(await callback(ctx.app, { code: 'code-second', state }), 400, 'invalid_oauth_state');
+      const cookie = ctx.app.signCookie(createHash('sha256').update(state).digest('hex'));
+      expectError(await callback(ctx.app, { code: 'code-second', state }, cookie), 400, 'invalid_oauth_state');
     }
+    expect(await stateCount(admin.orgId)).toBe(1);
     expectError(await callback(ctx.app, { code: 'code-second' }), 400, 'validation_failed');
     expect(fake.callsOf('oauth.v2.access').length).toBe(exchanges);
     expect((await connectionRows(admin.orgId)).map((r) => r.team_id)).toEqual(['TFIRST']);
+  });
+
+  it('finishes only in the browser that began the install: no cookie, another install’s or a forged one is refused', async () => {
+    const admin = await signup(ctx.app);
+    await configureSlackApp(ctx.app, admin);
+    const state = await startInstall(ctx.app, admin);
+    const other = await startInstall(ctx.app, admin);
+    const calls = fake.callsOf('oauth.v2.access').length;
+    for (const cookie of [null, installCookieOf(other), 'forged', (installCookieOf(state) as string).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))]) {
+      expectError(await callback(ctx.app, { code: 'code-lured', state }, cookie), 400, 'invalid_oauth_state');
+    }
+    expect(fake.callsOf('oauth.v2.access').length).toBe(calls);
+    expect(await stateCount(admin.orgId)).toBe(2);
+    const done = await callback(ctx.app, { code: 'code-owned', state });
+    expect(done.statusCode, done.body).toBe(302);
+    expect(done.cookies.find((c) => c.name === 'slack_install')?.value).toBe('');
+    expect((await connectionRows(admin.orgId)).map((r) => r.team_id)).toEqual(['TOWNED']);
   });
 
   it('connects only the OU the state was made in, whatever OU is active at the callback', async () => {
@@ -141,7 +163,12 @@ describe('install and callback', () => {
     const cookiesA = await activeOuCookie(ctx.app, admin, admin.unitId);
     const cookiesB = await activeOuCookie(ctx.app, admin, unitB);
     const stateB = await startInstall(ctx.app, admin, cookiesB);
-    const res = await ctx.app.inject({ method: 'GET', url: `/integrations/slack/callback?code=code-oub&state=${encodeURIComponent(stateB)}`, headers: admin.headers, cookies: cookiesA });
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/integrations/slack/callback?code=code-oub&state=${encodeURIComponent(stateB)}`,
+      headers: admin.headers,
+      cookies: { ...cookiesA, slack_install: installCookieOf(stateB) as string },
+    });
     expect(res.statusCode, res.body).toBe(302);
     expect((await connectionRows(admin.orgId)).map((r) => r.unit_id)).toEqual([unitB]);
     const statusA = await ctx.app.inject({ method: 'GET', url: '/integrations/slack', headers: admin.headers, cookies: cookiesA });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Config } from '../../config.js';
 import { AppError, forbidden } from '../../http/errors.js';
@@ -18,6 +18,10 @@ const hashState = (state: string) => createHash('sha256').update(state).digest('
 
 const invalidState = () =>
   new AppError('invalid_oauth_state', 'the installation state is unknown, already used or expired: start the Slack installation again');
+
+function sameBinding(binding: string | undefined, expected: string): boolean {
+  return binding !== undefined && binding.length === expected.length && timingSafeEqual(Buffer.from(binding), Buffer.from(expected));
+}
 
 export interface SlackInstallDeps {
   repo: Pick<SlackRepository, 'insertState' | 'purgeExpiredStates' | 'takeState' | 'mayInstall' | 'upsertConnection'>;
@@ -70,8 +74,11 @@ export function createSlackInstallService(deps: SlackInstallDeps) {
   }
 
   return {
-    /** A new single-use state for the OU and member, and Slack's authorize URL that carries it. */
-    async begin(tenant: Tenant, memberId: string): Promise<string> {
+    /**
+     * A new single-use state for the OU and member: Slack's authorize URL that carries it, and the
+     * binding (the state's hash) the browser keeps in a cookie until the callback.
+     */
+    async begin(tenant: Tenant, memberId: string): Promise<{ authorizeUrl: string; binding: string }> {
       const app = await apps.require(tenant.orgId);
       await repo.purgeExpiredStates(tenant.orgId);
       // The org id leads the state so the unauthenticated callback finds the row by its key.
@@ -82,11 +89,18 @@ export function createSlackInstallService(deps: SlackInstallDeps) {
       url.searchParams.set('scope', app.scopes);
       url.searchParams.set('state', state);
       if (app.redirect_uri) url.searchParams.set('redirect_uri', app.redirect_uri);
-      return url.toString();
+      return { authorizeUrl: url.toString(), binding: hashState(state) };
     },
 
-    /** Slack's redirect back: takes the state, exchanges the code, stores the OU's connection. */
-    async complete(query: { state: string; code?: string | undefined; error?: string | undefined }): Promise<void> {
+    /**
+     * Slack's redirect back: takes the state, exchanges the code, stores the OU's connection. Only
+     * the browser that began the install (`binding` from its cookie) may finish it, so a state
+     * lured into someone else's browser connects nothing.
+     */
+    async complete(query: { state: string; code?: string | undefined; error?: string | undefined }, binding: string | undefined): Promise<void> {
+      if (!sameBinding(binding, hashState(query.state))) {
+        throw new AppError('invalid_oauth_state', 'this browser did not begin the Slack installation (its install cookie is missing or for another one): start it again here');
+      }
       const bound = await takeState(query.state);
       if (query.error) throw new AppError('slack_oauth_failed', `the Slack installation was not approved (${query.error})`);
       if (!query.code) throw new AppError('bad_request', 'the callback carries neither a code nor an error');

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
@@ -10,7 +10,7 @@ import { errorResponses } from '../../http/responses.js';
 import { createSlackApi } from './slack.api.js';
 import { createSlackAppService } from './slack-app.service.js';
 import { slackAppRoutes } from './slack-app.routes.js';
-import { createSlackInstallService, type SlackInstallService } from './slack-install.service.js';
+import { createSlackInstallService, STATE_TTL_SECONDS, type SlackInstallService } from './slack-install.service.js';
 import { createSlackRepository } from './slack.repository.js';
 import { authorizeSchema, callbackQuery, statusSchema } from './slack.schemas.js';
 import { createSlackService, type SlackService } from './slack.service.js';
@@ -27,13 +27,28 @@ export async function slackRoutes(app: FastifyInstance, deps: { db: Db; config: 
   const install = createSlackInstallService({ repo, apps, box, callSlack, config: deps.config.slack });
   const service = createSlackService({ repo, apps, box, callSlack, log: app.log });
   await slackAppRoutes(app, apps);
-  await installRoutes(app, install, deps.config.slack.installReturnUrl);
+  await installRoutes(app, install, deps.config);
   await connectionRoutes(app, service);
   await slackWorkspaceRoutes(app, service);
 }
 
-async function installRoutes(app: FastifyInstance, install: SlackInstallService, returnUrl: string) {
+/** Binds an install to the browser that began it (signed, HttpOnly, sent back only to the callback). */
+const INSTALL_COOKIE = 'slack_install';
+const CALLBACK_PATH = '/integrations/slack/callback';
+
+async function installRoutes(app: FastifyInstance, install: SlackInstallService, config: Config) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const cookie = { httpOnly: true, sameSite: 'lax', path: CALLBACK_PATH, secure: config.cookieSecure, signed: true } as const;
+  const begin = async (request: FastifyRequest, reply: FastifyReply) => {
+    const started = await install.begin(tenantOf(request.auth), request.auth.memberId as string);
+    reply.setCookie(INSTALL_COOKIE, started.binding, { ...cookie, maxAge: STATE_TTL_SECONDS });
+    return started.authorizeUrl;
+  };
+  const binding = (request: FastifyRequest) => {
+    const raw = request.cookies[INSTALL_COOKIE];
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    return unsigned?.valid ? (unsigned.value ?? undefined) : undefined;
+  };
   r.get('/integrations/slack/install', {
     config: { access: access.ouMember('Operator') },
     schema: {
@@ -42,7 +57,7 @@ async function installRoutes(app: FastifyInstance, install: SlackInstallService,
       summary: "Begin Slack installation: 302 to Slack's authorize URL with a single-use state for the active OU (10 minutes)",
       response: { 302: z.null().describe("Location: Slack's authorize URL"), ...errorResponses(400, 401, 403, 409) },
     },
-    handler: async (request, reply) => reply.redirect(await install.begin(tenantOf(request.auth), request.auth.memberId as string), 302),
+    handler: async (request, reply) => reply.redirect(await begin(request, reply), 302),
   });
   r.post('/integrations/slack/install', {
     config: { access: access.ouMember('Operator') },
@@ -52,20 +67,22 @@ async function installRoutes(app: FastifyInstance, install: SlackInstallService,
       summary: "Initiate Slack installation: a single-use state for the active OU (10 minutes) in Slack's authorize URL",
       response: { 200: authorizeSchema, ...errorResponses(400, 401, 403, 409) },
     },
-    handler: async (request) => ({ authorize_url: await install.begin(tenantOf(request.auth), request.auth.memberId as string) }),
+    handler: async (request, reply) => ({ authorize_url: await begin(request, reply) }),
   });
   r.get('/integrations/slack/callback', {
     config: { access: access.public },
     schema: {
       tags,
       operationId: 'slackOauthCallback',
-      summary: 'Slack OAuth callback: the state authenticates; stores the OU connection, then 302 to the Integrations page',
+      summary:
+        'Slack OAuth callback: the state and the install cookie of the browser that began it authenticate; stores the OU connection, then 302 to the Integrations page',
       querystring: callbackQuery,
       response: { 302: z.null().describe('Location: SLACK_INSTALL_RETURN_URL'), ...errorResponses(400, 403, 409, 502) },
     },
     handler: async (request, reply) => {
-      await install.complete(request.query);
-      return reply.redirect(returnUrl, 302);
+      await install.complete(request.query, binding(request));
+      reply.clearCookie(INSTALL_COOKIE, { path: CALLBACK_PATH });
+      return reply.redirect(config.slack.installReturnUrl, 302);
     },
   });
 }

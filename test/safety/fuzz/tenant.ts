@@ -102,9 +102,11 @@ async function seedSegments(app: FastifyInstance, headers: Record<string, string
 /** The Slack app configured and the OU connected through the fake Slack API (SLACK_API_BASE), with a default target. */
 async function seedSlack(app: FastifyInstance, headers: Record<string, string>) {
   await ok(app, { method: 'PUT', url: '/settings/slack-app', headers, payload: { client_id: FAKE_APP.clientId, client_secret: FAKE_APP.clientSecret } }, 200);
-  const install = await ok(app, { method: 'POST', url: '/integrations/slack/install', headers }, 200);
-  const state = new URL(String(install.authorize_url)).searchParams.get('state') ?? '';
-  await ok(app, { method: 'GET', url: `/integrations/slack/callback?code=code-fuzz&state=${encodeURIComponent(state)}` }, 302);
+  const install = await app.inject({ method: 'POST', url: '/integrations/slack/install', headers });
+  expect(install.statusCode, install.body).toBe(200);
+  const state = new URL(String(install.json().authorize_url)).searchParams.get('state') ?? '';
+  const cookies = { slack_install: install.cookies.find((c) => c.name === 'slack_install')?.value ?? '' };
+  await ok(app, { method: 'GET', url: `/integrations/slack/callback?code=code-fuzz&state=${encodeURIComponent(state)}`, cookies }, 302);
   await ok(app, { method: 'PUT', url: '/integrations/slack/default-target', headers, payload: { kind: 'channel', id: 'C0000000001' } }, 200);
 }
 
