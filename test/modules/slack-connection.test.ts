@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { startFakeSlack } from '../helpers/fake-slack.js';
@@ -89,6 +90,18 @@ describe('channel and user proxies', () => {
     expectError(await call(s, 'GET', '/integrations/slack/channels'), 502, 'slack_unavailable');
     fake.next('conversations.list', { body: { ok: true, channels: 'nope' } });
     expectError(await call(s, 'GET', '/integrations/slack/channels'), 502, 'slack_unavailable');
+  });
+
+  it('asks to install again when the bot token was sealed under another SECRETS_KEY', async () => {
+    const rekeyed = await buildTestApp(ctx.database, { SLACK_API_BASE: fake.url, SECRETS_KEY: randomBytes(32).toString('hex') });
+    try {
+      const calls = fake.calls.length;
+      const res = await rekeyed.inject({ method: 'GET', url: '/integrations/slack/channels', headers: s.headers });
+      expect(expectError(res, 409, 'slack_reconnect_required').message).toContain('another SECRETS_KEY');
+      expect(fake.calls.length).toBe(calls);
+    } finally {
+      await rekeyed.close();
+    }
   });
 
   it('answers 409 for an OU that is not connected, without calling Slack', async () => {

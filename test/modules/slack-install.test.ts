@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { setupTestApp } from '../helpers/app.js';
+import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { startFakeSlack, FAKE_APP } from '../helpers/fake-slack.js';
 import { activeOuCookie, addMember, assign, createCredential, expectError, signup } from '../helpers/factories.js';
 import { callback, configureSlackApp, connectSlack, installCookieOf, rememberInstall, startInstall } from '../helpers/slack.js';
@@ -153,6 +153,31 @@ describe('install and callback', () => {
     expect(done.statusCode, done.body).toBe(302);
     expect(done.cookies.find((c) => c.name === 'slack_install')?.value).toBe('');
     expect((await connectionRows(admin.orgId)).map((r) => r.team_id)).toEqual(['TOWNED']);
+  });
+
+  it('lets exactly one of two concurrent callbacks with the same state through', async () => {
+    const admin = await signup(ctx.app);
+    await configureSlackApp(ctx.app, admin);
+    const state = await startInstall(ctx.app, admin);
+    const answers = await Promise.all([callback(ctx.app, { code: 'code-racea', state }), callback(ctx.app, { code: 'code-raceb', state })]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([302, 400]);
+    expect(await connectionRows(admin.orgId)).toHaveLength(1);
+  });
+
+  it('asks to save the app again when its secret was sealed under another SECRETS_KEY', async () => {
+    const admin = await signup(ctx.app);
+    await configureSlackApp(ctx.app, admin);
+    const rekeyed = await buildTestApp(ctx.database, { SLACK_API_BASE: fake.url, SECRETS_KEY: 'cd'.repeat(32) });
+    try {
+      const started = await rekeyed.inject({ method: 'POST', url: '/integrations/slack/install', headers: admin.headers });
+      const state = rememberInstall(started);
+      const calls = fake.callsOf('oauth.v2.access').length;
+      const res = await rekeyed.inject({ method: 'GET', url: `/integrations/slack/callback?code=code-rekey&state=${encodeURIComponent(state)}`, cookies: { slack_install: installCookieOf(state) as string } });
+      expect(expectError(res, 409, 'slack_not_configured').message).toContain('another SECRETS_KEY');
+      expect(fake.callsOf('oauth.v2.access').length).toBe(calls);
+    } finally {
+      await rekeyed.close();
+    }
   });
 
   it('connects only the OU the state was made in, whatever OU is active at the callback', async () => {
