@@ -28,6 +28,7 @@ export async function slackRoutes(app: FastifyInstance, deps: { db: Db; config: 
   const service = createSlackService({ repo, apps, box, callSlack, log: app.log });
   await slackAppRoutes(app, apps);
   await installRoutes(app, install, deps.config);
+  await callbackRoute(app, install, deps.config.slack.installReturnUrl);
   await connectionRoutes(app, service);
   await slackWorkspaceRoutes(app, service);
 }
@@ -36,18 +37,20 @@ export async function slackRoutes(app: FastifyInstance, deps: { db: Db; config: 
 const INSTALL_COOKIE = 'slack_install';
 const CALLBACK_PATH = '/integrations/slack/callback';
 
+/** The install cookie's value (the state's hash), when it is there and its signature holds. */
+function installBinding(request: FastifyRequest): string | undefined {
+  const raw = request.cookies[INSTALL_COOKIE];
+  const unsigned = raw ? request.unsignCookie(raw) : undefined;
+  return unsigned?.valid ? (unsigned.value ?? undefined) : undefined;
+}
+
 async function installRoutes(app: FastifyInstance, install: SlackInstallService, config: Config) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const cookie = { httpOnly: true, sameSite: 'lax', path: CALLBACK_PATH, secure: config.cookieSecure, signed: true } as const;
+  const cookie = { httpOnly: true, sameSite: 'lax', path: CALLBACK_PATH, secure: config.cookieSecure, signed: true, maxAge: STATE_TTL_SECONDS } as const;
   const begin = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = await install.begin(tenantOf(request.auth), request.auth.memberId as string);
-    reply.setCookie(INSTALL_COOKIE, started.binding, { ...cookie, maxAge: STATE_TTL_SECONDS });
+    reply.setCookie(INSTALL_COOKIE, started.binding, cookie);
     return started.authorizeUrl;
-  };
-  const binding = (request: FastifyRequest) => {
-    const raw = request.cookies[INSTALL_COOKIE];
-    const unsigned = raw ? request.unsignCookie(raw) : undefined;
-    return unsigned?.valid ? (unsigned.value ?? undefined) : undefined;
   };
   r.get('/integrations/slack/install', {
     config: { access: access.ouMember('Operator') },
@@ -69,7 +72,11 @@ async function installRoutes(app: FastifyInstance, install: SlackInstallService,
     },
     handler: async (request, reply) => ({ authorize_url: await begin(request, reply) }),
   });
-  r.get('/integrations/slack/callback', {
+}
+
+async function callbackRoute(app: FastifyInstance, install: SlackInstallService, returnUrl: string) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get(CALLBACK_PATH, {
     config: { access: access.public },
     schema: {
       tags,
@@ -80,9 +87,9 @@ async function installRoutes(app: FastifyInstance, install: SlackInstallService,
       response: { 302: z.null().describe('Location: SLACK_INSTALL_RETURN_URL'), ...errorResponses(400, 403, 409, 502) },
     },
     handler: async (request, reply) => {
-      await install.complete(request.query, binding(request));
+      await install.complete(request.query, installBinding(request));
       reply.clearCookie(INSTALL_COOKIE, { path: CALLBACK_PATH });
-      return reply.redirect(config.slack.installReturnUrl, 302);
+      return reply.redirect(returnUrl, 302);
     },
   });
 }
