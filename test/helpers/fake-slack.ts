@@ -113,6 +113,8 @@ export async function startFakeSlack() {
     next(method: string, out: FakeAnswer) {
       overrides.set(method, [...(overrides.get(method) ?? []), out]);
     },
+    /** Closes kept-alive connections, as a server does after its keep-alive timeout. */
+    dropIdleConnections: () => server.closeIdleConnections(),
     /** Forgets a token, as Slack does when the app is uninstalled from the workspace. */
     revoke: (token: string) => issued.delete(token),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -68,6 +68,13 @@ describe('channel and user proxies', () => {
     expect(fake.callsOf('users.list').at(-1)).toMatchObject({ token: 'xoxb-main', args: { limit: '1', cursor: '1' } });
   });
 
+  it('survives Slack closing the kept-alive connection between two calls', async () => {
+    expect((await call(s, 'GET', '/integrations/slack/users')).statusCode).toBe(200);
+    fake.dropIdleConnections();
+    const res = await call(s, 'GET', '/integrations/slack/users');
+    expect(res.statusCode, res.body).toBe(200);
+  });
+
   it('refuses bad queries with 400 before calling Slack', async () => {
     const calls = fake.calls.length;
     for (const query of ['types=public_channel,dm', 'types=', 'limit=0', 'limit=1001', 'exclude_archived=yes', `cursor=${'x'.repeat(501)}`]) {

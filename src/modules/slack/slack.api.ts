@@ -57,6 +57,15 @@ function toCallError(err: unknown): SlackCallError {
   return new SlackCallError('invalid_response', undefined);
 }
 
+/** How Node's fetch fails when it reuses a kept-alive socket the server has just closed. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+function isStaleSocket(err: unknown): boolean {
+  if (!(err instanceof WebAPIRequestError)) return false;
+  const cause = (err.original as Error & { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' && STALE_SOCKET.has(cause.code);
+}
+
 /**
  * Slack Web API calls through the official client, pointed at SLACK_API_BASE. The client's own
  * retries are off: a route answers at once, and the delivery outbox owns retries and backoff.
@@ -74,10 +83,15 @@ export function createSlackApi(options: SlackApiOptions) {
       rejectRateLimitedCalls: true,
       allowAbsoluteUrls: false,
     });
-    try {
-      return (await client.apiCall(method, args)) as SlackResult;
-    } catch (err) {
-      throw toCallError(err);
+    // fetch may reuse a pooled connection the server closed a moment ago (nodejs/undici#3492): one
+    // immediate retry on a fresh connection, no worse than the outbox's own retry of a failed send.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await client.apiCall(method, args)) as SlackResult;
+      } catch (err) {
+        if (attempt === 1 && isStaleSocket(err)) continue;
+        throw toCallError(err);
+      }
     }
   };
 }
