@@ -39,6 +39,7 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+import { slackRoutes } from './modules/slack/slack.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -244,6 +245,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(segmentsRoutes, { db });
   const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest });
   await app.register(adminRoutes, { db, audit, sampleData });
+  // Slack: the org's app, each OU's workspace connection (docs/slack.md).
+  await app.register(slackRoutes, { db, config });
 
   return app;
 }

@@ -30,6 +30,24 @@ const trustProxy = z.string().transform((value, ctx): boolean | number | string[
   return entries;
 });
 
+/**
+ * SECRETS_KEY: the AES-256-GCM key that encrypts stored third-party secrets (docs/slack.md), 32
+ * bytes written as 64 hex characters or as base64.
+ */
+const secretsKey = z.string().transform((value, ctx): Buffer => {
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(v)) return Buffer.from(v, 'base64');
+  ctx.addIssue({ code: 'custom', message: 'must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)' });
+  return z.NEVER;
+});
+
+/**
+ * The key used when SECRETS_KEY is unset: fixed, so a development database stays readable across
+ * restarts, and public, so the server warns at start (docs/slack.md). Never for production.
+ */
+const DEVELOPMENT_SECRETS_KEY = Buffer.from('leadvibe-development-secrets-key', 'utf8');
+
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -65,6 +83,11 @@ const envSchema = z.object({
   JOBS_WORKER: bool.default(true),
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   JOBS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  SECRETS_KEY: secretsKey.optional(),
+  SLACK_API_BASE: z.string().url().default('https://slack.com/api'),
+  SLACK_AUTHORIZE_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
+  SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SLACK_INSTALL_RETURN_URL: z.string().min(1).default('/integrations?slack=connected'),
 });
 
 export type Config = Readonly<{
@@ -115,6 +138,12 @@ export type Config = Readonly<{
   }>;
   /** The durable job runner (src/jobs/); worker=false leaves jobs to other processes. */
   jobs: Readonly<{ worker: boolean; pollMs: number; leaseSeconds: number }>;
+  /** AES-256-GCM key of stored third-party secrets (src/auth/secret-box.ts); see secretsKeyIsDevelopment. */
+  secretsKey: Buffer;
+  /** SECRETS_KEY was unset: secrets are sealed with the public development key (the server warns). */
+  secretsKeyIsDevelopment: boolean;
+  /** The Slack integration (docs/slack.md): every Web API call goes to apiBase. */
+  slack: Readonly<{ apiBase: string; authorizeUrl: string; timeoutMs: number; installReturnUrl: string }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -165,5 +194,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
     }),
     jobs: Object.freeze({ worker: e.JOBS_WORKER, pollMs: e.JOBS_POLL_MS, leaseSeconds: e.JOBS_LEASE_SECONDS }),
+    secretsKey: e.SECRETS_KEY ?? DEVELOPMENT_SECRETS_KEY,
+    secretsKeyIsDevelopment: e.SECRETS_KEY === undefined,
+    slack: Object.freeze({
+      apiBase: e.SLACK_API_BASE,
+      authorizeUrl: e.SLACK_AUTHORIZE_URL,
+      timeoutMs: e.SLACK_TIMEOUT_MS,
+      installReturnUrl: e.SLACK_INSTALL_RETURN_URL,
+    }),
   });
 }

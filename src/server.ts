@@ -11,6 +11,9 @@ async function main() {
   if (config.jwtSecretGenerated) {
     app.log.warn('JWT_SECRET is not set: using a random secret, so sessions end when the server restarts');
   }
+  if (config.secretsKeyIsDevelopment) {
+    app.log.warn('SECRETS_KEY is not set: stored Slack secrets are encrypted with the public development key; set SECRETS_KEY in production (docs/slack.md)');
+  }
   app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'database ready');
 
   let closing = false;

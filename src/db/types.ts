@@ -6,6 +6,7 @@ import type { EventsTables } from './schema/events.js';
 import type { JobsTables } from './schema/jobs.js';
 import type { ScoringTables } from './schema/scoring.js';
 import type { SegmentsTables } from './schema/segments.js';
+import type { SlackTables } from './schema/slack.js';
 import type { TenancyTables } from './schema/tenancy.js';
 
 export type * from './schema/common.js';
@@ -13,6 +14,7 @@ export type * from './schema/events.js';
 export type * from './schema/jobs.js';
 export type * from './schema/scoring.js';
 export type * from './schema/segments.js';
+export type * from './schema/slack.js';
 export type * from './schema/tenancy.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, SlackTables {}

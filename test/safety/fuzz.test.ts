@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
+import { startFakeSlack } from '../helpers/fake-slack.js';
 import { catalog } from './fuzz/catalog.js';
 import { changedTables, tableChecksums, type Checksums, type TableChecksums } from './fuzz/checksum.js';
 import { answerProblems } from './fuzz/oracle.js';
@@ -21,7 +22,10 @@ const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 *
 /** Each rejected write costs two checksums of a database that grows with the runs: scale the timeout. */
 const OPERATION_TIMEOUT_MS = 60_000 + RUNS * 2_000;
 
-const ctx = setupTestApp({ SCORING_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000' });
+// Slack routes reach a connected OU through a fake Slack Web API (test/helpers/fake-slack.ts).
+const fakeSlack = await startFakeSlack();
+afterAll(() => fakeSlack.close());
+const ctx = setupTestApp({ SCORING_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000', SLACK_API_BASE: fakeSlack.url });
 
 /** Registered routes the document hides, fuzzed from this description instead. */
 const HIDDEN_OPERATIONS: Operation[] = [

@@ -10,6 +10,15 @@ export const LIST_EXEMPT: Record<string, string> = {
   '/stream':
     'Server-Sent Events never end, so inject cannot read them; test/modules/stream.test.ts holds a stream to the ' +
     'caller’s OUs (ouId of another OU is 403) and the live hub publishes per OU',
+  '/integrations/slack/install':
+    'starts an install in the caller’s own OU (302 for any Operator of an organization with a Slack app, 409 without one); ' +
+    'test/modules/slack-install.test.ts holds the state to the OU and member that made it',
+  '/integrations/slack/callback':
+    'public, authenticated by its single-use state alone (400 without one); test/modules/slack-install.test.ts connects only the OU the state names',
+  '/integrations/slack/channels':
+    'a proxy of Slack with the caller’s own OU’s bot token (409 for an OU without a connection, so B cannot answer here); ' +
+    'test/modules/slack-connection.test.ts "another OU" checks that no other OU’s connection is ever used',
+  '/integrations/slack/users': 'as /integrations/slack/channels',
 };
 
 /** Query strings that let a list answer: the largest page, and the ids a route needs. */

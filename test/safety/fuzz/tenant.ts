@@ -1,6 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import { addMember, assign, createCredential, signup, type Session } from '../../helpers/factories.js';
+import { FAKE_APP } from '../../helpers/fake-slack.js';
 import type { Caller } from './requests.js';
 import type { Operation, Parameter } from './spec.js';
 
@@ -98,9 +99,21 @@ async function seedSegments(app: FastifyInstance, headers: Record<string, string
   }
 }
 
+/** The Slack app configured and the OU connected through the fake Slack API (SLACK_API_BASE), with a default target. */
+async function seedSlack(app: FastifyInstance, headers: Record<string, string>) {
+  await ok(app, { method: 'PUT', url: '/settings/slack-app', headers, payload: { client_id: FAKE_APP.clientId, client_secret: FAKE_APP.clientSecret } }, 200);
+  const install = await app.inject({ method: 'POST', url: '/integrations/slack/install', headers });
+  expect(install.statusCode, install.body).toBe(200);
+  const state = new URL(String(install.json().authorize_url)).searchParams.get('state') ?? '';
+  const cookies = { slack_install: install.cookies.find((c) => c.name === 'slack_install')?.value ?? '' };
+  await ok(app, { method: 'GET', url: `/integrations/slack/callback?code=code-fuzz&state=${encodeURIComponent(state)}`, cookies }, 302);
+  await ok(app, { method: 'PUT', url: '/integrations/slack/default-target', headers, payload: { kind: 'channel', id: 'C0000000001' } }, 200);
+}
+
 /**
  * An organization whose owner has data behind every route: a second OU, a member, credentials,
- * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping.
+ * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping, and
+ * a Slack connection (through the fake Slack API the fuzz test starts).
  */
 export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
   const owner = await signup(app);
@@ -133,6 +146,7 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
   const ouHeaders = { ...headers, cookie: `activeOu=${encodeURIComponent(activeOu)}` };
   await seedScoring(app, ouHeaders, pools);
   await seedEvents(app, ouHeaders, pools);
+  await seedSlack(app, ouHeaders);
   await app.scoringWorker.drain();
   return { owner, activeOu, basic, pools };
 }
