@@ -37,6 +37,7 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -236,6 +237,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
+  // Analytics and attribution (issue 13): campaigns, deals, orders and the lead activity stream.
+  await app.register(analyticsRoutes, { db });
 
   return app;
 }
