@@ -38,6 +38,7 @@ import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
+import { dealsRoutes } from './modules/deals/deals.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -239,6 +240,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(segmentsRoutes, { db });
   // Analytics and attribution (issue 13): campaigns, deals, orders and the lead activity stream.
   await app.register(analyticsRoutes, { db });
+  await app.register(dealsRoutes, { db, leads });
 
   return app;
 }
