@@ -7,7 +7,7 @@ import { createRule, insertEvents, putSurge } from '../helpers/scoring-factory.j
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
 const ACC_A = '00000000-0000-4000-8000-00000000000a';
 const ACC_B = '00000000-0000-4000-8000-00000000000b';
-const send = (s: Session, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+const send = (s: Session, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
   ctx.app.inject({ method, url, headers: s.headers, ...(payload !== undefined && { payload }) });
 const at = (m: number) => new Date(Date.UTC(2026, 2, 1, 0, m));
 

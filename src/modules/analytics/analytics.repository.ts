@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
 import type { CampaignGroup } from './analytics.schemas.js';
-import type { DateWindow } from './date-window.js';
+import { windowSql, type DateWindow } from '../../http/date-window.js';
 
 /** The stored UTM column of each grouping (migrations/0045); never built from client text. */
 const UTM_COLUMN: Record<CampaignGroup, string> = { campaign: 'utm_campaign', source: 'utm_source', medium: 'utm_medium' };
@@ -46,14 +46,13 @@ export interface CampaignLeadRow {
  */
 function taggedEvents(t: Tenant, group: CampaignGroup, w: DateWindow, name?: string): RawBuilder<unknown> {
   const utm = sql.ref(`e.${UTM_COLUMN[group]}`);
-  const upper = w.to ? (w.toExclusive ? sql`and e.occurred_at < ${w.to}` : sql`and e.occurred_at <= ${w.to}`) : sql``;
   return sql`
     select ${utm} as name, e.lead_id, e.occurred_at,
            case when jsonb_typeof(e.metadata -> 'score_delta') = 'number' then (e.metadata ->> 'score_delta')::numeric else 0 end as points
       from events e
      where e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and ${utm} is not null
        and not (e.normalized and not e.normalized_parent)
-       ${w.from ? sql`and e.occurred_at >= ${w.from}` : sql``} ${upper}
+       and ${windowSql('e.occurred_at', w)}
        ${name !== undefined ? sql`and ${utm} = ${name}` : sql``}`;
 }
 

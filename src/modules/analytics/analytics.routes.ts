@@ -6,7 +6,7 @@ import type { Db } from '../../db/database.js';
 import { errorResponses } from '../../http/responses.js';
 import { campaignLeadsParams, campaignLeadsQuery, campaignLeadsSchema, campaignsQuery, campaignsSchema } from './analytics.schemas.js';
 import { createAnalyticsService } from './analytics.service.js';
-import { toWindow } from './date-window.js';
+import { toWindow } from '../../http/date-window.js';
 
 const tags = ['Analytics'];
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endInput, startInput } from './date-window.js';
+import { endInput, startInput } from '../../http/date-window.js';
 
 export const GROUPS = ['campaign', 'source', 'medium'] as const;
 export type CampaignGroup = (typeof GROUPS)[number];

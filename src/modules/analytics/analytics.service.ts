@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import { AppError } from '../../http/errors.js';
 import { createAnalyticsRepository, type CampaignAggregateRow, type CampaignLeadRow } from './analytics.repository.js';
 import type { CampaignGroup, CampaignLead, CampaignRow } from './analytics.schemas.js';
-import { windowIsOrdered, type DateWindow } from './date-window.js';
+import { windowIsOrdered, type DateWindow } from '../../http/date-window.js';
 
 /** Seed 001: the drilldown answers at most 500 leads. */
 export const CAMPAIGN_LEADS_CAP = 500;

@@ -1,5 +1,6 @@
+import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { dateTimeInput } from '../scoring/scoring.schemas.js';
+import { dateTimeInput } from '../modules/scoring/scoring.schemas.js';
 
 /**
  * A window over occurred_at. `to` is inclusive for an RFC3339 bound; a bare end date means the
@@ -38,4 +39,14 @@ export function toWindow(start: Date | undefined, end: { at: Date; exclusive: bo
 export function windowIsOrdered(w: DateWindow): boolean {
   if (!w.from || !w.to) return true;
   return w.toExclusive ? w.from < w.to : w.from <= w.to;
+}
+
+/** `column` within the window as one boolean SQL expression (`true` without bounds). */
+export function windowSql(column: string, w: DateWindow) {
+  const ref = sql.ref(column);
+  const parts = [
+    ...(w.from ? [sql`${ref} >= ${w.from}`] : []),
+    ...(w.to ? [w.toExclusive ? sql`${ref} < ${w.to}` : sql`${ref} <= ${w.to}`] : []),
+  ];
+  return parts.length === 0 ? sql<SqlBool>`true` : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
