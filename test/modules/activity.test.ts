@@ -139,4 +139,12 @@ describe('POST /orders', () => {
     const all = (await get(s, '/leads/ann/activity?range=all')).json();
     expect(all.orders).toHaveLength(1);
   });
+
+  it('follows a lead merge: the source’s orders show in the target’s activity', async () => {
+    const w = await world();
+    const merged = await ctx.app.inject({ method: 'POST', url: '/leads/merge', headers: w.s.headers, payload: { targetLeadId: 'ann', sourceLeadIds: ['other'] } });
+    expect(merged.statusCode, merged.body).toBe(200);
+    const all = (await get(w.s, '/leads/ann/activity?range=all')).json();
+    expect(all.orders.map((o: { lead_id: string; amount: number }) => [o.lead_id, o.amount])).toEqual([['ann', 5], ['ann', 99.5], ['ann', 10]]);
+  });
 });

@@ -161,4 +161,14 @@ describe('deal CRUD', () => {
     expectError(await send(s, 'PATCH', `/deals/${d.deal_id}`, { amount: 'lots' }), 400, 'validation_failed');
     expect((await send(s, 'GET', `/deals/${d.deal_id}`)).json()).toMatchObject({ contact_lead_ids: [], amount: 100 });
   });
+
+  it('moves explicit contacts to the target of a lead merge, one row per deal', async () => {
+    const s = await org();
+    const both = await createDeal(s, { name: 'Both', stage: 'Discovery', contact_lead_ids: ['cat', 'eve'] });
+    const one = await createDeal(s, { name: 'One', stage: 'Discovery', contact_lead_ids: ['eve'] });
+    const merged = await send(s, 'POST', '/leads/merge', { targetLeadId: 'cat', sourceLeadIds: ['eve'] });
+    expect(merged.statusCode, merged.body).toBe(200);
+    expect((await send(s, 'GET', `/deals/${both.deal_id}`)).json().contact_lead_ids).toEqual(['cat']);
+    expect((await send(s, 'GET', `/deals/${one.deal_id}`)).json().contact_lead_ids).toEqual(['cat']);
+  });
 });

@@ -81,6 +81,16 @@ export function createDealsRepository(db: Db) {
       return result.rows;
     },
 
+    /** Lead merge: the sources' explicit contacts become the target's (a deal that had both keeps one row). */
+    async moveContacts(t: Tenant, from: string[], to: string) {
+      if (from.length === 0) return;
+      await sql`insert into deal_contacts (org_id, unit_id, deal_id, lead_id)
+        select org_id, unit_id, deal_id, ${to} from deal_contacts
+         where org_id = ${t.orgId} and unit_id = ${t.unitId} and lead_id in (${sql.join(from)})
+        on conflict do nothing`.execute(db);
+      await db.deleteFrom('deal_contacts').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('lead_id', 'in', from).execute();
+    },
+
     milestoneScores: (t: Tenant, dealId: string) =>
       db
         .selectFrom('deal_milestone_scores')

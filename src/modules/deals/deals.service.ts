@@ -29,6 +29,14 @@ function entered(before: Milestone | null, after: Milestone | null): Milestone |
   return after !== null && after !== before ? after : null;
 }
 
+/**
+ * Lead merge: explicit deal contacts move to the target inside the merge transaction. Recorded
+ * milestone scores stay with the source lead: they are what that lead scored at the time.
+ */
+export function moveLeadDealContacts(trx: Db, t: Tenant, from: string[], to: string): Promise<void> {
+  return createDealsRepository(trx).moveContacts(t, from, to);
+}
+
 export interface DealsServiceDeps {
   db: Db;
   leads: Pick<LeadsService, 'requireLead'>;

@@ -22,5 +22,11 @@ export function createOrdersRepository(db: Db) {
         .orderBy('id', 'desc')
         .limit(cap)
         .execute(),
+
+    async moveToLead(t: Tenant, from: string[], to: string): Promise<number> {
+      if (from.length === 0) return 0;
+      const result = await db.updateTable('orders').set({ lead_id: to }).where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('lead_id', 'in', from).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
   };
 }

@@ -13,6 +13,11 @@ export interface OrdersServiceDeps {
   leads: Pick<LeadsService, 'requireLead'>;
 }
 
+/** Lead merge: the sources' orders move to the target (inside the merge transaction `trx`). */
+export function moveLeadOrders(trx: Db, t: Tenant, from: string[], to: string): Promise<number> {
+  return createOrdersRepository(trx).moveToLead(t, from, to);
+}
+
 /** Orders of leads (semantics §8): stored as they are, never scored; the activity stream reads them. */
 export function createOrdersService(deps: OrdersServiceDeps) {
   const repo = createOrdersRepository(deps.db);
