@@ -68,6 +68,12 @@ function levelOfScore(t: Tenant, score: RawBuilder<unknown>) {
     and ${score} between lv.min_score and lv.max_score order by lv.min_score limit 1)`;
 }
 
+/** The score lies in an engagement level named Warm or Hot (levels never overlap, so this is "its level is"). */
+function isWarmOrHot(t: Tenant, score: RawBuilder<unknown>) {
+  return sql`exists (select 1 from levels lv where lv.org_id = ${t.orgId} and lv.unit_id = ${t.unitId} and lv.kind = 'engagement'
+    and lower(lv.name) in ('warm', 'hot') and ${score} between lv.min_score and lv.max_score)`;
+}
+
 /** A lead metadata field as text when it is a non-empty JSON string, else the next key's. */
 function metaText(...keys: string[]) {
   const parts = keys.map((k) => sql`case when jsonb_typeof(l.metadata -> ${k}) = 'string' then nullif(l.metadata ->> ${k}, '') end`);
@@ -89,7 +95,7 @@ export function createAnalyticsRepository(db: Db) {
         mqls as (
           select cl.name, count(*)::int as mql_count
             from campaign_leads cl ${primaryScoreJoin(t, 'cl.lead_id')}
-           where lower(${levelOfScore(t, score)}) in ('warm', 'hot')
+           where ${isWarmOrHot(t, score)}
            group by cl.name),
         campaign_deals as (
           select distinct cl.name, d.id, d.amount, d.milestone
