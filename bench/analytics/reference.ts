@@ -7,7 +7,7 @@
 export const CAMPAIGNS_SQL = `
   with cl as materialized (
     select utm_campaign as name, lead_id, count(*) as n,
-           sum(case when jsonb_typeof(metadata -> 'score_delta') = 'number' then (metadata ->> 'score_delta')::numeric else 0 end) as pts,
+           sum(coalesce(score_delta, 0)) as pts,
            min(occurred_at) as f, max(occurred_at) as l
       from events
      where org_id = $1 and unit_id = $2 and utm_campaign is not null and occurred_at >= $3

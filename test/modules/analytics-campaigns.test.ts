@@ -194,8 +194,8 @@ describe('GET /analytics/campaigns/{campaign_name}/leads', () => {
   it('answers 400 to an unknown group_by and to an empty campaign name', async () => {
     const s = await world();
     expectError(await get(s, '/analytics/campaigns/spring/leads?group_by=region'), 400, 'validation_failed');
-    const res = await get(s, '/analytics/campaigns//leads');
-    expect(res.statusCode).toBe(400);
+    const body = expectError(await get(s, '/analytics/campaigns//leads'), 400, 'validation_failed');
+    expect(body.details).toEqual([{ field: 'params.campaign_name', message: 'campaign_name is required' }]);
   });
 
   it('caps the answer at 500 leads, newest first touch first', async () => {

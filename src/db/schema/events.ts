@@ -47,6 +47,8 @@ export interface EventsTable {
   utm_campaign: ColumnType<string | null, never, never>;
   utm_source: ColumnType<string | null, never, never>;
   utm_medium: ColumnType<string | null, never, never>;
+  /** Generated from metadata.score_delta (the primary ruleset's points, written by the scoring worker). */
+  score_delta: ColumnType<number | null, never, never>;
 }
 
 export interface EventTypeSettingsTable {

@@ -48,7 +48,7 @@ function taggedEvents(t: Tenant, group: CampaignGroup, w: DateWindow, name?: str
   const utm = sql.ref(`e.${UTM_COLUMN[group]}`);
   return sql`
     select ${utm} as name, e.lead_id, e.occurred_at,
-           case when jsonb_typeof(e.metadata -> 'score_delta') = 'number' then (e.metadata ->> 'score_delta')::numeric else 0 end as points
+           coalesce(e.score_delta, 0) as points
       from events e
      where e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and ${utm} is not null
        and not (e.normalized and not e.normalized_parent)

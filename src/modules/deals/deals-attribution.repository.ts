@@ -33,7 +33,7 @@ export async function attributionInsights(db: Db, t: Tenant): Promise<Attributio
         join leads l on l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.account_id = w.account_id and l.merged_into is null),
     ev as (
       select e.lead_id, e.event_type,
-             case when jsonb_typeof(e.metadata -> 'score_delta') = 'number' then (e.metadata ->> 'score_delta')::numeric else 0 end as points
+             coalesce(e.score_delta, 0) as points
         from (select distinct lead_id from contacts) cl
         join events e on e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and e.lead_id = cl.lead_id
        where not (e.normalized and not e.normalized_parent) and e.decay_id is null),

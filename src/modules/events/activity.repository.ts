@@ -17,7 +17,7 @@ export type ActivityEventRow = Pick<
   'id' | 'lead_id' | 'event_type' | 'channel' | 'metadata' | 'occurred_at' | 'received_at' | 'normalized' | 'normalized_parent' | 'raw_event_id' | 'scored_at'
 > & { score_delta: number | null; latency_ms: number };
 
-const scoreDelta = sql<number | null>`case when jsonb_typeof(metadata -> 'score_delta') = 'number' then (metadata ->> 'score_delta')::numeric::int end`;
+const scoreDelta = sql<number | null>`score_delta`;
 const latencyMs = sql<number>`floor(extract(epoch from (received_at - occurred_at)) * 1000)::bigint`;
 
 /**
