@@ -40,6 +40,11 @@ import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
 import { slackRoutes } from './modules/slack/slack.routes.js';
+import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
+import { dealsRoutes } from './modules/deals/deals.routes.js';
+import { activityRoutes } from './modules/events/activity.routes.js';
+import { ordersRoutes } from './modules/orders/orders.routes.js';
+import { createOrdersService } from './modules/orders/orders.service.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -247,6 +252,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(adminRoutes, { db, audit, sampleData });
   // Slack: the org's app, each OU's workspace connection (docs/slack.md).
   await app.register(slackRoutes, { db, config });
+  // Analytics and attribution (issue 13): campaigns, deals, orders and the lead activity stream.
+  await app.register(analyticsRoutes, { db });
+  await app.register(dealsRoutes, { db, leads });
+  const orders = createOrdersService({ db, leads });
+  await app.register(ordersRoutes, { orders });
+  await app.register(activityRoutes, { db, leads, orders });
 
   return app;
 }

@@ -103,6 +103,61 @@ const eventTypeName: Factory = {
   },
 };
 
+/** A UTM campaign (source, medium) of OU A, named after nothing else, with one lead touched by it. */
+const campaign: Factory = {
+  kind: 'UTM campaign',
+  nameParam: 'campaign_name',
+  async make(w) {
+    const n = next();
+    const name = `iso_campaign_${w.tag}_${n}`;
+    const email = `campaign-${w.tag}-${n}@a.example`;
+    const res = await asOwner<{ metadata: { lead_id: string } }>(w, 'POST', '/events', {
+      aliases: [{ alias_kind: 'email', raw_value: email }],
+      event_type: 'page_view',
+      metadata: { utm_campaign: name, utm_source: `${name}_src`, utm_medium: `${name}_med` },
+    }, 202);
+    await w.app.scoringWorker.drain();
+    return {
+      params: { campaign_name: name },
+      readBack: ['/analytics/campaigns', `/analytics/campaigns/${name}/leads`, '/analytics/campaigns?group_by=source'],
+      identifiers: ou(name, `${name}_src`, `${name}_med`, res.metadata.lead_id, email),
+    };
+  },
+};
+
+/** A closed-won deal of OU A whose contact is a lead with a scored event (attribution insights show its type). */
+const deal: Factory = {
+  kind: 'deal',
+  async make(w) {
+    const contact = await leadWithEvent.make(w);
+    const name = `iso deal ${w.tag} ${next()}`;
+    const leadID = contact.params.leadID as string;
+    const made = await asOwner<{ deal_id: string }>(w, 'POST', '/deals', { name, stage: 'closedwon', amount: 1234, contact_lead_ids: [leadID] }, 201);
+    return {
+      params: { id: made.deal_id },
+      bodies: { PATCH: { name: `${name} renamed`, stage: 'negotiation' } },
+      readBack: ['/deals', `/deals/${made.deal_id}`, '/deals/attribution-insights'],
+      identifiers: ou(made.deal_id, name, ...contact.identifiers.map((i) => i.value)),
+    };
+  },
+};
+
+/** A lead with a scored event and an order: its activity stream shows both. */
+const leadWithOrder: Factory = {
+  kind: 'lead with an event and an order',
+  async make(w) {
+    const made = await leadWithEvent.make(w);
+    const leadID = made.params.leadID as string;
+    const orderId = `iso-order-${w.tag}-${next()}`;
+    const order = await asOwner<{ id: string }>(w, 'POST', '/orders', { lead_id: leadID, order_id: orderId, amount: 10, currency: 'USD' }, 201);
+    return {
+      ...made,
+      readBack: [...made.readBack, `/leads/${leadID}/activity?range=all`],
+      identifiers: [...made.identifiers, ...ou(orderId, order.id)],
+    };
+  },
+};
+
 const orgUnit: Factory = {
   kind: 'OU of org A',
   async make(w) {
@@ -300,6 +355,9 @@ export const FACTORIES: Record<string, Factory> = {
   '/segments/:id/leads': segment,
   '/segments/:id/rules': segment,
   '/segments/:id/rules/:ruleId': segmentRule,
+  '/analytics/campaigns/:campaign_name/leads': campaign,
+  '/deals/:id': deal,
+  '/leads/:leadID/activity': leadWithOrder,
 };
 
 /**

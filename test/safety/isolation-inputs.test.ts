@@ -52,6 +52,8 @@ const CASES: Case[] = [
   { name: 'POST /leads/merge of A’s lead into an own lead', request: (v, o) => ({ method: 'POST', url: '/leads/merge', payload: { targetLeadId: o.lead, sourceLeadIds: [v.lead] } }) },
   { name: 'POST /leads/merge of an own lead into A’s lead', request: (v, o) => ({ method: 'POST', url: '/leads/merge', payload: { targetLeadId: v.lead, sourceLeadIds: [o.lead] } }) },
   { name: 'GET /leads/search for A’s lead id', request: (v) => ({ method: 'GET', url: `/leads/search?q=${q(v.lead)}` }) },
+  { name: 'POST /deals with A’s lead as a contact', request: (v) => ({ method: 'POST', url: '/deals', payload: { name: 'x', stage: 'closedwon', amount: 1, contact_lead_ids: [v.lead] } }) },
+  { name: 'POST /orders for A’s lead', request: (v) => ({ method: 'POST', url: '/orders', payload: { lead_id: v.lead, amount: 1, currency: 'USD' } }) },
   // Not searched for A's alias: the ingestion cases below rightly give OU B a lead of its own with it.
   { name: 'POST /events for A’s lead', request: (v) => ({ method: 'POST', url: '/events', payload: { lead_id: v.lead, event_type: 'x' } }) },
   {

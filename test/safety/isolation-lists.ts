@@ -25,6 +25,7 @@ export const LIST_EXEMPT: Record<string, string> = {
 const LIST_QUERIES: Record<string, (leadOfA: string) => string> = {
   '/leads': () => 'limit=500',
   '/events': () => 'limit=500',
+  '/deals': () => 'limit=500',
   '/admin/audit-logs': () => 'limit=500',
   '/analytics/top-leads': () => 'limit=500',
   '/analytics/score-gains': () => 'limit=500&hours=8760',

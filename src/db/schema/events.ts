@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 import type { CreatedAt, DefaultedJson, DefaultedTimestamp, Generated, Timestamp } from './common.js';
 
 export interface LeadsTable {
@@ -42,6 +43,12 @@ export interface EventsTable {
   decay_decrease: number | null;
   /** Server-owned: the first event of the inorganic burst the scoring worker grouped this one into. */
   burst_root: string | null;
+  /** Generated from metadata (migrations/0045): the UTM keys as text, null unless a non-empty string. */
+  utm_campaign: ColumnType<string | null, never, never>;
+  utm_source: ColumnType<string | null, never, never>;
+  utm_medium: ColumnType<string | null, never, never>;
+  /** Generated from metadata.score_delta (the primary ruleset's points, written by the scoring worker). */
+  score_delta: ColumnType<number | null, never, never>;
 }
 
 export interface EventTypeSettingsTable {

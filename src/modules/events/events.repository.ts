@@ -4,7 +4,7 @@ import type { DB, EventsTable } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
-export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'burst_root'>;
+export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'burst_root' | 'utm_campaign' | 'utm_source' | 'utm_medium' | 'score_delta'>;
 
 const EVENT_COLUMNS = [
   'events.id',

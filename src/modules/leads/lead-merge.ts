@@ -3,7 +3,9 @@ import type { Db } from '../../db/database.js';
 import { lockLeads } from '../../db/locks.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
+import { moveLeadDealContacts } from '../deals/deals.service.js';
 import { moveLeadEvents, truncateLeadEvents } from '../events/events.service.js';
+import { moveLeadOrders } from '../orders/orders.service.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
 
@@ -53,6 +55,8 @@ export function mergeLeads(db: Db, t: Tenant, input: MergeInput): Promise<MergeO
     const truncatedEvents = truncate.policy === 'keep_latest' ? await truncateLeadEvents(trx, t, sources, truncate.max_events ?? 0) : 0;
     const movedEvents = await moveLeadEvents(trx, t, sources, target);
     await repo.moveAliases(t, sources, target);
+    await moveLeadOrders(trx, t, sources, target);
+    await moveLeadDealContacts(trx, t, sources, target);
     await repo.markMerged(t, sources, target);
     const queued = await queueLeadsRescore(trx, t, [target, ...sources]);
     const targetRow = await repo.findLead(t, target);

@@ -20,6 +20,8 @@ export interface Pools {
   filters: string[];
   segments: string[];
   segmentRules: string[];
+  campaigns: string[];
+  deals: string[];
   /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
   victimMember: string;
   victimEmail: string;
@@ -51,7 +53,7 @@ async function seedEvents(app: FastifyInstance, headers: Record<string, string>,
   const types = ['page_view', 'email_open', 'webinar_join'];
   for (const [i, email] of ['ada@fuzz.example', 'bob@fuzz.example'].entries()) {
     for (const type of types) {
-      const body = await ok(app, { method: 'POST', url: '/events', headers, payload: { event_type: type, aliases: [{ alias_kind: 'email', raw_value: email }], metadata: { campaign: `c${i}`, nested: { depth: 1 } } } }, 202);
+      const body = await ok(app, { method: 'POST', url: '/events', headers, payload: { event_type: type, aliases: [{ alias_kind: 'email', raw_value: email }], metadata: { campaign: `c${i}`, utm_campaign: `fuzz-c${i}`, nested: { depth: 1 } } } }, 202);
       const meta = body.metadata as { event_id: string; lead_id: string };
       pools.events.push(meta.event_id);
       if (!pools.leads.includes(meta.lead_id)) pools.leads.push(meta.lead_id);
@@ -59,6 +61,7 @@ async function seedEvents(app: FastifyInstance, headers: Record<string, string>,
     pools.emails.push(email);
   }
   pools.eventTypes.push(...types);
+  pools.campaigns.push('fuzz-c0', 'fuzz-c1');
 }
 
 async function seedScoring(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
@@ -110,6 +113,14 @@ async function seedSlack(app: FastifyInstance, headers: Record<string, string>) 
   await ok(app, { method: 'PUT', url: '/integrations/slack/default-target', headers, payload: { kind: 'channel', id: 'C0000000001' } }, 200);
 }
 
+/** A closed-won deal whose contact is a seeded lead, and an order of that lead. */
+async function seedDeals(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const lead = pools.leads[0] as string;
+  const deal = await ok(app, { method: 'POST', url: '/deals', headers, payload: { name: 'Fuzz deal', stage: 'closedwon', amount: 100, contact_lead_ids: [lead] } });
+  pools.deals.push(String(deal.deal_id));
+  await ok(app, { method: 'POST', url: '/orders', headers, payload: { lead_id: lead, amount: 5, currency: 'USD' } });
+}
+
 /**
  * An organization whose owner has data behind every route: a second OU, a member, credentials,
  * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping, and
@@ -139,6 +150,8 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
     filters: [],
     segments: [],
     segmentRules: [],
+    campaigns: [],
+    deals: [],
     victimMember: victim.memberId,
     victimEmail: victim.email,
     victimCredential,
@@ -148,6 +161,7 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
   await seedEvents(app, ouHeaders, pools);
   await seedSlack(app, ouHeaders);
   await app.scoringWorker.drain();
+  await seedDeals(app, ouHeaders, pools);
   return { owner, activeOu, basic, pools };
 }
 
@@ -159,6 +173,7 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     eventType: pools.eventTypes,
     memberId: [pools.victimMember],
     ruleId: pools.segmentRules,
+    campaign_name: pools.campaigns,
     file: ['swagger-ui-bundle.js', 'index.css'],
   };
   if (byName[param.name]) return byName[param.name] ?? [];
@@ -175,6 +190,7 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     '/decays': pools.decays,
     '/filters': pools.filters,
     '/segments': pools.segments,
+    '/deals': pools.deals,
   };
   return byPrefix[prefix] ?? [];
 }
@@ -184,6 +200,7 @@ export function namedValues(pools: Pools) {
   const byName: Record<string, string[]> = {
     lead_id: pools.leads,
     lead_ids: pools.leads,
+    contact_lead_ids: pools.leads,
     event_type: pools.eventTypes,
     canonical_type: pools.eventTypes,
     ruleset_id: pools.rulesets,

@@ -1,0 +1,87 @@
+/**
+ * npm run bench:campaigns — GET /analytics/campaigns (90 and 30 days) and the drilldown of the
+ * largest campaign, through the real app server (bench/server.ts, worker off: the events are
+ * seeded already scored), against hand-tuned SQL of the same answer (bench/analytics/reference.ts)
+ * on the same database in the same run. Checks the answers agree before timing, then reports the
+ * median of BENCH_REPEATS calls each and the API / SQL ratio (the issue's bar: ≤ 2×).
+ *   BENCH_EVENTS (1000000)  BENCH_LEADS (50000)  BENCH_REPEATS (15)
+ */
+import pg from 'pg';
+import { appDatabase, dbName } from '../lib/db.js';
+import { startAppServer } from '../lib/processes.js';
+import { fixed, median, runHeader } from '../lib/stats.js';
+import { CAMPAIGN_LEADS_SQL, CAMPAIGNS_SQL } from './reference.js';
+import { seedAnalytics } from './seed.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const LEADS = Number(process.env.BENCH_LEADS ?? 50_000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
+const DAYS = 180;
+const DAY = 86_400_000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+/** Median ms of REPEATS calls after two warm-up calls. */
+async function medianMs(fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 2; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < REPEATS; i++) times.push((await timed(fn)).ms);
+  return median(times);
+}
+
+function apiCaller(port: number, authorization: string) {
+  return async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization } });
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+}
+
+/** The API's rows and the reference's rows must be the same answer (timestamps as ISO, numbers as numbers). */
+function sameCampaigns(api: Array<Record<string, unknown>>, ref: Array<Record<string, unknown>>): void {
+  const norm = (r: Record<string, unknown>) =>
+    JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+  if (api.length !== ref.length) throw new Error(`row counts differ: api ${api.length}, sql ${ref.length}`);
+  api.forEach((row, i) => {
+    if (norm(row) !== norm(ref[i] as Record<string, unknown>)) throw new Error(`row ${i} differs:\n api ${norm(row)}\n sql ${norm(ref[i] as Record<string, unknown>)}`);
+  });
+}
+
+const url = await appDatabase(dbName('leadvibe_bench_analytics'));
+const server = await startAppServer(url, { BENCH_SCORING: 'false', BENCH_RULES: '0' }, 'analytics-server');
+const { port, authorization, orgId, unitId } = server.ready;
+try {
+  const seeded = await timed(() => seedAnalytics(url, orgId, unitId, { events: EVENTS, leads: LEADS, accounts: Math.max(1, Math.floor(LEADS / 25)), campaigns: 200, days: DAYS }));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const api = apiCaller(port, authorization);
+  const since = (days: number) => new Date(Date.now() - days * DAY);
+  const report: string[] = [runHeader('npm run bench:campaigns', { BENCH_EVENTS: EVENTS, BENCH_LEADS: LEADS, BENCH_REPEATS: REPEATS }), `seeded in ${fixed(seeded.ms / 1000, 1)} s (${EVENTS} events over ${DAYS} days, 60 % tagged)\n`];
+  for (const days of [90, 30]) {
+    const start = since(days);
+    const path = `/analytics/campaigns?start_date=${start.toISOString()}`;
+    const apiRows = (await api(path)).campaigns as Array<Record<string, unknown>>;
+    sameCampaigns(apiRows, (await client.query(CAMPAIGNS_SQL, [orgId, unitId, start])).rows);
+    const apiMs = await medianMs(() => api(path));
+    const sqlMs = await medianMs(() => client.query(CAMPAIGNS_SQL, [orgId, unitId, start]));
+    const inWindow = (await client.query('select count(*)::int as n from events where unit_id = $1 and occurred_at >= $2 and utm_campaign is not null', [unitId, start])).rows[0].n as number;
+    report.push(`campaigns ${days}d (${inWindow} tagged events in the window, ${apiRows.length} rows): API ${fixed(apiMs, 1)} ms · SQL ${fixed(sqlMs, 1)} ms · ratio ${fixed(apiMs / sqlMs)}`);
+  }
+  const start = since(90);
+  const top = ((await api(`/analytics/campaigns?start_date=${start.toISOString()}`)).campaigns as Array<{ name: string }>)[0]?.name ?? 'campaign-0';
+  const drill = `/analytics/campaigns/${encodeURIComponent(top)}/leads?start_date=${start.toISOString()}`;
+  const apiLeads = ((await api(drill)).leads as Array<{ lead_id: string }>).map((l) => l.lead_id);
+  const refLeads = (await client.query(CAMPAIGN_LEADS_SQL, [orgId, unitId, top, start])).rows.map((r: { lead_id: string }) => r.lead_id);
+  if (JSON.stringify(apiLeads) !== JSON.stringify(refLeads)) throw new Error('drilldown lead lists differ');
+  const apiMs = await medianMs(() => api(drill));
+  const sqlMs = await medianMs(() => client.query(CAMPAIGN_LEADS_SQL, [orgId, unitId, top, start]));
+  report.push(`drilldown of ${top} 90d (${apiLeads.length} leads; SQL: ids and touch times only): API ${fixed(apiMs, 1)} ms · SQL ${fixed(sqlMs, 1)} ms · ratio ${fixed(apiMs / sqlMs)}`);
+  await client.end();
+  console.log(report.join('\n'));
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,57 @@
+import type pg from 'pg';
+import { seedLeads, withClient } from '../lib/db.js';
+
+export interface SeedSize {
+  events: number;
+  leads: number;
+  accounts: number;
+  campaigns: number;
+  /** Events spread evenly over this many days before now. */
+  days: number;
+}
+
+/** Account ids as the leads and deals carry them (UUIDs, as the lead API demands). */
+const accountSql = (n: string) => `md5('bench-account-' || (${n}))::uuid::text`;
+const leadSql = (n: string) => `md5('bench-lead-' || (${n}))::uuid::text`;
+
+async function seedAccountsAndScores(c: pg.Client, orgId: string, unitId: string, size: SeedSize) {
+  // 80 % of the leads belong to an account; scores 0..119 under the primary ruleset (Cold/Warm/Hot).
+  await c.query(`update leads set account_id = ${accountSql('abs(hashtext(id)) % $3')} where org_id = $1 and unit_id = $2 and abs(hashtext(id)) % 5 <> 0`, [orgId, unitId, size.accounts]);
+  await c.query(
+    `insert into lead_scores (org_id, unit_id, lead_id, ruleset_id, total_score)
+     select $1, $2, ${leadSql('g')}, (select id from rulesets where org_id = $1 and unit_id = $2 and is_primary), (g * 37) % 120
+       from generate_series(1, $3::int) g`,
+    [orgId, unitId, size.leads],
+  );
+  const stages = `(array['lead','mql','sql','proposal','negotiation','closedwon','Closed_Won','closed lost'])[1 + g % 8]`;
+  await c.query(
+    `insert into deals (org_id, unit_id, name, stage, amount, account_id)
+     select $1, $2, 'deal ' || g, ${stages}, 1000 + (g * 7919) % 90000, ${accountSql('g % $3')}
+       from generate_series(1, $3::int * 3 / 2) g`,
+    [orgId, unitId, size.accounts],
+  );
+}
+
+/**
+ * `size.events` events of the OU over `size.days` days, 60 % tagged with UTMs (campaigns skewed:
+ * a few large, a long tail), every event with a score_delta as the worker writes it, all already
+ * scored (nothing queued), then VACUUM ANALYZE (autovacuum is off on the bench PostgreSQL).
+ */
+export async function seedAnalytics(url: string, orgId: string, unitId: string, size: SeedSize): Promise<void> {
+  await seedLeads(url, orgId, unitId, size.leads);
+  await withClient(url, async (c) => {
+    await seedAccountsAndScores(c, orgId, unitId, size);
+    await c.query(
+      `insert into events (org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at, scored_at)
+       select $1, $2, ${leadSql('1 + (g * 7919) % $4::bigint')}, (array['page_view','email_open','form_submit','webinar_join'])[1 + g % 4], 'web',
+              case when g % 10 < 6 then jsonb_build_object(
+                     'utm_campaign', 'campaign-' || floor($5 * power(((g * 104729) % 1000003) / 1000003.0, 2))::int,
+                     'utm_source', 'source-' || g % 10, 'utm_medium', 'medium-' || g % 5, 'score_delta', g % 11, 'url', '/p/' || g % 100)
+                   else jsonb_build_object('score_delta', g % 11, 'url', '/p/' || g % 100) end,
+              now() - (g::float8 / $3) * ($6 || ' days')::interval, now(), now()
+         from generate_series(1, $3::bigint) g`,
+      [orgId, unitId, size.events, size.leads, size.campaigns, size.days],
+    );
+    await c.query('vacuum analyze');
+  });
+}

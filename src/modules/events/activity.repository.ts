@@ -1,0 +1,45 @@
+import { sql, type Selectable } from 'kysely';
+import type { Tenant } from '../../auth/tenant.js';
+import type { Db } from '../../db/database.js';
+import { windowSql, type DateWindow } from '../../http/date-window.js';
+import type { EventsTable } from '../../db/types.js';
+
+export interface ActivityFilter {
+  window: DateWindow;
+  channel?: string;
+  minScore?: number;
+  maxLatency?: number;
+  hasDelta: boolean;
+}
+
+export type ActivityEventRow = Pick<
+  Selectable<EventsTable>,
+  'id' | 'lead_id' | 'event_type' | 'channel' | 'metadata' | 'occurred_at' | 'received_at' | 'normalized' | 'normalized_parent' | 'raw_event_id' | 'scored_at'
+> & { score_delta: number | null; latency_ms: number };
+
+const scoreDelta = sql<number | null>`score_delta`;
+const latencyMs = sql<number>`floor(extract(epoch from (received_at - occurred_at)) * 1000)::bigint`;
+
+/**
+ * A lead's events for its activity stream: canonical rows only (the raw row of a normalized pair
+ * would show the same engagement twice), newest first, at most `cap` (events_unit_lead_time).
+ */
+export function listActivityEvents(db: Db, t: Tenant, leadId: string, f: ActivityFilter, cap: number): Promise<ActivityEventRow[]> {
+  return db
+    .selectFrom('events')
+    .select(['id', 'lead_id', 'event_type', 'channel', 'metadata', 'occurred_at', 'received_at', 'normalized', 'normalized_parent', 'raw_event_id', 'scored_at'])
+    .select([scoreDelta.as('score_delta'), latencyMs.as('latency_ms')])
+    .where('org_id', '=', t.orgId)
+    .where('unit_id', '=', t.unitId)
+    .where('lead_id', '=', leadId)
+    .where(sql<boolean>`not (normalized and not normalized_parent)`)
+    .where(windowSql('occurred_at', f.window))
+    .$if(f.channel !== undefined, (q) => q.where('channel', '=', f.channel as string))
+    .$if(f.minScore !== undefined, (q) => q.where(sql<boolean>`coalesce(${scoreDelta}, 0) >= ${f.minScore}`))
+    .$if(f.maxLatency !== undefined, (q) => q.where(sql<boolean>`${latencyMs} <= ${f.maxLatency}`))
+    .$if(f.hasDelta, (q) => q.where(sql<boolean>`coalesce(${scoreDelta}, 0) <> 0`))
+    .orderBy('occurred_at', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(cap)
+    .execute();
+}
