@@ -37,6 +37,8 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+// Analytics: session attribution, surge metrics (branch sessions).
+import { sessionsRoutes } from './modules/analytics/sessions/sessions.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -236,6 +238,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
+  // Analytics: session attribution, surge metrics (branch sessions).
+  await app.register(sessionsRoutes, { db });
 
   return app;
 }
