@@ -39,6 +39,7 @@ import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
 // Analytics: session attribution, surge metrics (branch sessions).
 import { sessionsRoutes } from './modules/analytics/sessions/sessions.routes.js';
+import { surgeRoutes } from './modules/analytics/surge/surge.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -240,6 +241,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(segmentsRoutes, { db });
   // Analytics: session attribution, surge metrics (branch sessions).
   await app.register(sessionsRoutes, { db });
+  await app.register(surgeRoutes, { db });
 
   return app;
 }

@@ -194,3 +194,21 @@ describe('sessions follow the OU session timeout', () => {
     expect(after.json().overall_metrics.session_summary).toMatchObject({ total_sessions: 1, total_drop_off_sessions: 1, avg_session_duration_seconds: 2700 });
   });
 });
+
+describe('normalized pairs', () => {
+  it('counts only the canonical row of a normalized pair, as a conversion when its type is one', async () => {
+    const t = await signup(ctx.app);
+    for (const [type, canonical] of [['demo_req', 'demo_request'], ['visit', 'page_view']]) {
+      const put = await ctx.app.inject({ method: 'PUT', url: `/settings/event-types/${type}`, headers: t.headers, payload: { canonical_type: canonical } });
+      expect(put.statusCode, put.body).toBe(200);
+    }
+    await ingestAll(ctx.app, t, [
+      webEvent('n1@example.com', '2025-07-01T10:00:00Z', 'demo_req', { url: `${X}/demo` }),
+      webEvent('n2@example.com', '2025-07-01T11:00:00Z', 'visit', { url: `${X}/home` }),
+    ]);
+    // Two one-event sessions: the canonical demo_request converts; the visit is a bounce, not a drop-off with its raw twin.
+    const body = (await insights(JULY, t)).json();
+    expect(body.overall_metrics.session_summary).toMatchObject({ total_sessions: 2, total_converting_sessions: 1, total_drop_off_sessions: 0 });
+    expect(body.overall_metrics.user_summary.total_converted_users).toBe(1);
+  });
+});

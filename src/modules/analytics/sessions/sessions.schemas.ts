@@ -37,7 +37,8 @@ const sessionFilterFields = {
 };
 
 function windowInOrder(v: { start_date?: Date | undefined; end_date?: Date | undefined }) {
-  return !(v.start_date && v.end_date && v.start_date > v.end_date);
+  // Runs even when a field failed (left untransformed): compare only two parsed dates.
+  return !(v.start_date instanceof Date && v.end_date instanceof Date && v.start_date > v.end_date);
 }
 const windowMessage = { message: 'start_date must not be after end_date', path: ['start_date'] };
 
