@@ -34,6 +34,7 @@ import { eventTypesRoutes } from './modules/event-types/event-types.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
+import { createUsageCounters, usageCounterPlugin } from './modules/usage/usage.counters.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
@@ -138,6 +139,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const db = database.db;
   const metrics = createMetrics();
   const audit = createAuditLog(db, (err) => app.log.error({ err }, 'could not write audit rows'));
+  const usageCounters = createUsageCounters(db, (err) => app.log.error({ err }, 'could not write usage counters'));
   const limiter = createRateLimiter(config.rateLimit);
   const unitDefaults = createUnitDefaults();
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
@@ -184,13 +186,14 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(authPlugin, { db, config, credentials });
   await app.register(rateLimitPlugin, { limiter, metrics });
   await app.register(auditPlugin, { audit });
+  await app.register(usageCounterPlugin, { counters: usageCounters });
 
   await app.register(systemRoutes, { database, metrics });
   await app.register(authRoutes, { db, config, limiter, orgService, authService, authLimits });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
-  await app.register(usageRoutes, { db, audit });
+  await app.register(usageRoutes, { db, counters: usageCounters });
   await app.register(adminRoutes, { db, audit });
   // Ingestion, live stream and events.
   await app.register(ingestRoutes, { config, database, live, metrics });
