@@ -200,6 +200,7 @@ describe('POST /api/v1/contacts with emails', () => {
     const body = await page({ emails: ['nobody@example.com', 'bob@example.com', 'erin@example.com'], offset: 1 });
     expect(body).toEqual({ contacts: [bob, erin], pagination: { records_processed: 3, total_records: 3, has_more: false } });
     expect((await contacts({ emails: ['nobody@example.com'] })).json()).toEqual(NONE);
+    expect((await contacts({ emails: ['alice@example.com'] }, await signup(ctx.app))).json()).toEqual(NONE); // another tenant
     expect((await contacts({ emails: 'bob@example.com', offset: 1 })).json()).toEqual(NONE);
   });
 
