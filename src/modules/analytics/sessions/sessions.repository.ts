@@ -62,12 +62,9 @@ export interface SessionRow {
 
 const windowOf = (f: SessionFilters) => ({ window: { start: f.start, end: f.end } });
 
-export function createSessionsRepository(db: Db) {
-  return {
-    /** Cohort aggregates of POST /api/v1/insights in one statement (docs/session-insights.md). */
-    async insights(t: Tenant, f: SessionFilters): Promise<InsightsRow> {
-      const { rows } = await sql<InsightsRow>`
-        with ${sessionCtes(t, windowOf(f), f)},
+/** `q` qualifying sessions, `j` the cohort's whole journeys, `u` per user, `cu` converted users, `ch` per channel. */
+function cohortCtes(f: SessionFilters) {
+  return sql`
         q as (select * from attr where ${qualifies(f)}),
         j as (select a.* from attr a where a.lead_id in (select lead_id from q)),
         u as (select lead_id, count(*)::int as n_sess, min(start_at) as first_at, min(conv_at) as first_conv_at from j group by lead_id),
@@ -80,7 +77,16 @@ export function createSessionsRepository(db: Db) {
             count(distinct lead_id) filter (where sess_no > first_conv_no)::int as after_touch,
             count(distinct lead_id) filter (where sess_no <= first_conv_no)::int as attributed
           from j group by medium, source
-        )
+        )`;
+}
+
+export function createSessionsRepository(db: Db) {
+  return {
+    /** Cohort aggregates of POST /api/v1/insights in one statement (docs/session-insights.md). */
+    async insights(t: Tenant, f: SessionFilters): Promise<InsightsRow> {
+      const { rows } = await sql<InsightsRow>`
+        with ${sessionCtes(t, windowOf(f), f)},
+        ${cohortCtes(f)}
         select
           (select count(*) from u)::int as total_users,
           (select count(*) from cu)::int as converted_users,

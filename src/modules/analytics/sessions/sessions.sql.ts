@@ -51,22 +51,26 @@ function conversionMatch(f: SessionFilters) {
 }
 
 /**
- * CTEs `ev` … `attr`: every web session of the scoped leads (semantics §9), one row per session
+ * CTEs `gap` … `attr`: every web session of the scoped leads (semantics §9), one row per session
  * with its attribution, first conversion, exit, duration and journey position. A session starts at
  * a lead's first web event and after every gap longer than the OU's session_timeout_minutes.
  * `withConversions` adds `convs`, a JSON array of the session's conversion events (page-sized reads only).
  */
 export function sessionCtes(t: Tenant, scope: LeadScope, f: SessionFilters, withConversions = false): RawBuilder<unknown> {
-  const convs = withConversions
-    ? sql`, coalesce(jsonb_agg(jsonb_build_object('at', extract(epoch from occurred_at) * 1000, 'page', page,
-          'prev', prev_in_sess, 'type', conv_type, 'id', conv_id) order by occurred_at, seq) filter (where is_conv), '[]'::jsonb)::text as convs`
-    : sql``;
   return sql`
   gap as (select make_interval(mins => session_timeout_minutes) as gap from org_units where org_id = ${t.orgId} and id = ${t.unitId}),
   cand as (${candidates(t, scope)}),
+  ${eventCtes(t)},
+  ${sessionRowCtes(f, withConversions)}`;
+}
+
+const PAGE = sql`coalesce(nullif(e.metadata->>'url', ''), nullif(e.metadata->>'page_url', ''))`;
+
+/** `ev`, `marked`, `numbered`: the candidates' web events with their session number and neighbours. */
+function eventCtes(t: Tenant) {
+  return sql`
   ev as (
-    select e.lead_id, e.seq, e.occurred_at, e.event_type,
-      coalesce(nullif(e.metadata->>'url', ''), nullif(e.metadata->>'page_url', '')) as page,
+    select e.lead_id, e.seq, e.occurred_at, e.event_type, ${PAGE} as page,
       nullif(e.metadata->>'referrer', '') as referrer,
       nullif(e.metadata->>'utm_source', '') as utm_source, nullif(e.metadata->>'utm_medium', '') as utm_medium,
       nullif(e.metadata->>'utm_campaign', '') as utm_campaign, nullif(e.metadata->>'utm_content', '') as utm_content,
@@ -74,8 +78,7 @@ export function sessionCtes(t: Tenant, scope: LeadScope, f: SessionFilters, with
       (e.event_type = any(${CONVERSION_TYPES}::text[]) or e.metadata->>'conversion' = 'true') as is_conv,
       coalesce(e.metadata->>'conversion_type', 'custom') as conv_type,
       coalesce(e.metadata->>'conversion_id', e.event_type) as conv_id,
-      lag(e.occurred_at) over w as prev_at, lead(e.occurred_at) over w as next_at,
-      lag(coalesce(nullif(e.metadata->>'url', ''), nullif(e.metadata->>'page_url', ''))) over w as prev_page
+      lag(e.occurred_at) over w as prev_at, lead(e.occurred_at) over w as next_at, lag(${PAGE}) over w as prev_page
     from events e
     where ${webEvents(t, 'e')} and e.lead_id in (select lead_id from cand)
     window w as (partition by e.lead_id order by e.occurred_at, e.seq)
@@ -89,7 +92,16 @@ export function sessionCtes(t: Tenant, scope: LeadScope, f: SessionFilters, with
     select m.*, case when is_first then null else prev_page end as prev_in_sess,
       sum(case when is_first then 1 else 0 end) over (partition by lead_id order by occurred_at, seq rows unbounded preceding) as sess_no
     from marked m
-  ),
+  )`;
+}
+
+/** `sess`, `hosts`, `attr`: one row per session, attributed, with its duration and journey role inputs. */
+function sessionRowCtes(f: SessionFilters, withConversions: boolean) {
+  const convs = withConversions
+    ? sql`, coalesce(jsonb_agg(jsonb_build_object('at', extract(epoch from occurred_at) * 1000, 'page', page,
+          'prev', prev_in_sess, 'type', conv_type, 'id', conv_id) order by occurred_at, seq) filter (where is_conv), '[]'::jsonb)::text as convs`
+    : sql``;
+  return sql`
   sess as (
     select lead_id, sess_no::int as sess_no, min(occurred_at) as start_at, max(occurred_at) as last_at, count(*)::int as n_events,
       max(page) filter (where is_first) as landing_page, max(referrer) filter (where is_first) as referrer,
