@@ -58,6 +58,8 @@ const route = async () => {
 };
 const hand = new pg.Client({ connectionString: url });
 await hand.connect();
+// The route runs with 64 MB of sort memory (sessions.repository.ts): the reference gets the same.
+await hand.query(`set work_mem = '64MB'`);
 const params = [orgId, unitId, `${WINDOW.start_date}T00:00:00Z`, `${WINDOW.end_date}T23:59:59.999Z`];
 const handTuned = async () => (await hand.query(HAND_TUNED_INSIGHTS, params)).rows[0];
 
