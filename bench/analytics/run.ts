@@ -4,12 +4,13 @@
  * The app runs in this process (buildApp + inject: the route's whole path, minus the socket);
  * the hand-tuned query runs on its own connection. Both answers are compared before timing.
  *   BENCH_EVENTS (default 1000000)  BENCH_LEADS (default 20000)  BENCH_RUNS (default 5)
+ *   BENCH_REUSE=1 keeps the database of the previous run (no new seed: its size is what it was)
  */
 import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/database.js';
-import { dbName, freshDatabase, withClient } from '../lib/db.js';
+import { dbName, freshDatabase, urlOf, withClient } from '../lib/db.js';
 import { HAND_TUNED_INSIGHTS } from './hand-tuned.js';
 import { SEED_EVENTS } from './seed.js';
 
@@ -31,25 +32,29 @@ async function timed(fn: () => Promise<unknown>): Promise<number[]> {
   return times;
 }
 
-const url = await freshDatabase(dbName('leadvibe_bench_analytics'));
+const REUSE = process.env.BENCH_REUSE === '1';
+const name = dbName('leadvibe_bench_analytics');
+const url = REUSE ? urlOf(name) : await freshDatabase(name);
 const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', SCORING_WORKER: 'false', JWT_SECRET: 'bench-secret-of-at-least-32-characters!!', COOKIE_SECRET: 'bench-cookie-secret-of-at-least-32-chars' });
 const database = await createDatabase({ kind: 'postgres', url, poolSize: 10 });
 const app = await buildApp({ config, database });
-const signup = await app.inject({
-  method: 'POST',
-  url: '/auth/signup',
-  payload: { organization_name: 'Bench', first_name: 'B', last_name: 'B', email: 'bench@bench.io', password: 'bench password' },
-});
-const { token, organization, unit } = signup.json();
-const [orgId, unitId] = [organization.org_id as string, unit.unit_id as string];
+const owner = { email: 'bench@bench.io', password: 'bench password' };
+const signedIn = REUSE
+  ? await app.inject({ method: 'POST', url: '/auth/login', payload: owner })
+  : await app.inject({ method: 'POST', url: '/auth/signup', payload: { organization_name: 'Bench', first_name: 'B', last_name: 'B', ...owner } });
+const token = signedIn.json().token as string;
+const { rows: [ou] } = await withClient(url, (c) => c.query('select org_id, id from org_units limit 1'));
+const [orgId, unitId] = [ou.org_id as string, ou.id as string];
 
-const seedStart = Date.now();
-await withClient(url, async (c) => {
-  await c.query(SEED_EVENTS, [orgId, unitId, LEADS, EVENTS]);
-  await c.query('vacuum analyze events');
-  await c.query('vacuum analyze leads');
-});
-console.log(`seeded ${EVENTS} events over ${LEADS} leads in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+if (!REUSE) {
+  const seedStart = Date.now();
+  await withClient(url, async (c) => {
+    await c.query(SEED_EVENTS, [orgId, unitId, LEADS, EVENTS]);
+    await c.query('vacuum analyze events');
+    await c.query('vacuum analyze leads');
+  });
+  console.log(`seeded ${EVENTS} events over ${LEADS} leads in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+}
 
 const route = async () => {
   const res = await app.inject({ method: 'POST', url: '/api/v1/insights', headers: { authorization: `Bearer ${token}` }, payload: WINDOW });
