@@ -36,6 +36,7 @@ import { eventTypesRoutes } from './modules/event-types/event-types.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
+import { createUsageCounters, usageCounterPlugin } from './modules/usage/usage.counters.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
@@ -45,6 +46,9 @@ import { dealsRoutes } from './modules/deals/deals.routes.js';
 import { activityRoutes } from './modules/events/activity.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
 import { createOrdersService } from './modules/orders/orders.service.js';
+// Analytics: session attribution, surge metrics (branch sessions).
+import { sessionsRoutes } from './modules/analytics/sessions/sessions.routes.js';
+import { surgeRoutes } from './modules/analytics/surge/surge.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -143,6 +147,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const db = database.db;
   const metrics = createMetrics();
   const audit = createAuditLog(db, (err) => app.log.error({ err }, 'could not write audit rows'));
+  const usageCounters = createUsageCounters(db, (err) => app.log.error({ err }, 'could not write usage counters'));
   const limiter = createRateLimiter(config.rateLimit);
   const unitDefaults = createUnitDefaults();
   const live = createLiveHub(database, (err) => app.log.error({ err }, 'live fan-out failed'));
@@ -189,13 +194,14 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(authPlugin, { db, config, credentials });
   await app.register(rateLimitPlugin, { limiter, metrics });
   await app.register(auditPlugin, { audit });
+  await app.register(usageCounterPlugin, { counters: usageCounters });
 
   await app.register(systemRoutes, { database, metrics });
   await app.register(authRoutes, { db, config, limiter, orgService, authService, authLimits });
   await app.register(orgUnitsRoutes, { config, orgService });
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
-  await app.register(usageRoutes, { db, audit });
+  await app.register(usageRoutes, { db, counters: usageCounters });
   // Ingestion, live stream and events.
   const ingest = createIngestService(
     { database, live, registry: metrics.registry, log: app.log },
@@ -258,6 +264,9 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const orders = createOrdersService({ db, leads });
   await app.register(ordersRoutes, { orders });
   await app.register(activityRoutes, { db, leads, orders });
+  // Analytics: session attribution, surge metrics (branch sessions).
+  await app.register(sessionsRoutes, { db });
+  await app.register(surgeRoutes, { db });
 
   return app;
 }

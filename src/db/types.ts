@@ -9,6 +9,7 @@ import type { ScoringTables } from './schema/scoring.js';
 import type { SegmentsTables } from './schema/segments.js';
 import type { SlackTables } from './schema/slack.js';
 import type { TenancyTables } from './schema/tenancy.js';
+import type { UsageTables } from './schema/usage.js';
 
 export type * from './schema/common.js';
 export type * from './schema/deals.js';
@@ -18,5 +19,6 @@ export type * from './schema/scoring.js';
 export type * from './schema/segments.js';
 export type * from './schema/slack.js';
 export type * from './schema/tenancy.js';
+export type * from './schema/usage.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, SlackTables, DealsTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, SlackTables, DealsTables, UsageTables {}

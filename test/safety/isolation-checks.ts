@@ -3,8 +3,11 @@ import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.js';
 import type { Identifier } from './isolation-factories.js';
 
-/** Not tenant state: the audit log records every call, foreign ones included. */
-const SKIPPED_TABLES = new Set(['audit_logs', 'schema_migrations']);
+/**
+ * Not tenant state: the audit log and the usage counters (API calls) record every call, foreign
+ * ones included, each under the caller's own organization.
+ */
+const SKIPPED_TABLES = new Set(['audit_logs', 'usage_counters', 'schema_migrations']);
 /** Bookkeeping a read may write (a Basic call records when its credential was last used). */
 const VOLATILE_COLUMNS: Record<string, string[]> = { api_credentials: ['last_used_at'] };
 

@@ -15,6 +15,8 @@ export interface Made {
   params: Record<string, string>;
   /** A valid body per mutation method: the owner's same call succeeds, so a refusal is not a 400. */
   bodies?: Partial<Record<Method, unknown>>;
+  /** A query string (from `?`) the route needs besides its path parameters. */
+  query?: string;
   /** Owner GETs that show the object; their answers must not change under foreign calls. */
   readBack: string[];
   identifiers: Identifier[];
@@ -319,6 +321,17 @@ const segmentRule: Factory = {
   },
 };
 
+/** OU A's surge metrics over a window around a scored event of it (start and end are required). */
+const surgeMetrics: Factory = {
+  kind: 'surge metrics of OU A',
+  async make(w) {
+    const made = await leadWithEvent.make(w);
+    const day = 86_400_000;
+    const query = `?start=${new Date(Date.now() - day).toISOString()}&end=${new Date(Date.now() + day).toISOString()}`;
+    return { params: { ouId: w.unitA }, query, readBack: [`/org-units/${w.unitA}/surge-metrics${query}`], identifiers: [...made.identifiers.filter((i) => i.value === made.params.eventType), ...ou(w.unitA)] };
+  },
+};
+
 /**
  * The factory of every route pattern with a path parameter. A route added with a path id and no
  * entry here fails the isolation matrix: add its pattern with the factory of its resource (or a
@@ -358,6 +371,7 @@ export const FACTORIES: Record<string, Factory> = {
   '/analytics/campaigns/:campaign_name/leads': campaign,
   '/deals/:id': deal,
   '/leads/:leadID/activity': leadWithOrder,
+  '/org-units/:ouId/surge-metrics': surgeMetrics,
 };
 
 /**

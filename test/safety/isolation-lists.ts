@@ -54,8 +54,11 @@ const ORG_LEVEL: Record<string, (body: Record<string, unknown>) => unknown> = {
 
 /** Answers that change whatever A does: process-wide request counters. */
 const VOLATILE = new Set(['/metrics']);
-/** Fields that change with the caller's own calls: its request, its credential's last use. */
-const VOLATILE_KEYS = new Set(['request_id', 'last_used_at']);
+/**
+ * Fields that change with the caller's own calls: its request, its credential's last use, its
+ * organization's API call counts in /usage (test/modules/usage.test.ts keeps organizations apart).
+ */
+const VOLATILE_KEYS = new Set(['request_id', 'last_used_at', 'api_calls', 'api_write_requests']);
 
 export function listRoutes(routes: RegisteredRoute[]): RegisteredRoute[] {
   return routes.filter((r) => r.method === 'GET' && !r.url.includes(':') && !LIST_EXEMPT[r.url]);

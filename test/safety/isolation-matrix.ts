@@ -103,7 +103,7 @@ export async function routeProblems(w: World, tables: Tables, route: RegisteredR
   const where = `${route.method} ${route.url}`;
   let url: string;
   try {
-    url = fillPath(route.url, made.params);
+    url = fillPath(route.url, made.params) + (made.query ?? '');
   } catch (err) {
     return [`${where}: ${(err as Error).message}`];
   }
@@ -126,7 +126,7 @@ export async function routeProblems(w: World, tables: Tables, route: RegisteredR
 /** The owner's same call on a fresh object must succeed, or the refusals above prove nothing. */
 export async function ownerProblems(w: World, route: RegisteredRoute, factory: Factory): Promise<string[]> {
   const made = await factory.make(w);
-  const url = fillPath(route.url, made.params);
+  const url = fillPath(route.url, made.params) + (made.query ?? '');
   const res = await send(w.app, w.owner, route.method as Method, url, made.bodies?.[route.method as Method]);
   if (res.statusCode >= 200 && res.statusCode < 300) return [];
   return [

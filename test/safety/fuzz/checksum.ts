@@ -3,10 +3,11 @@ import type { Db } from '../../../src/db/database.js';
 
 /**
  * Tables and columns a rejected request may legitimately change: the audit log records every
- * request by design, and authenticating a Basic credential stamps its `last_used_at` (at most once
- * a minute, after the answer) whatever the request then does.
+ * request by design, the usage counters count every answered call (refused ones too), and
+ * authenticating a Basic credential stamps its `last_used_at` (at most once a minute, after the
+ * answer) whatever the request then does.
  */
-const IGNORED_TABLES = new Set(['audit_logs', 'schema_migrations']);
+const IGNORED_TABLES = new Set(['audit_logs', 'usage_counters', 'schema_migrations']);
 const IGNORED_COLUMNS: Record<string, string[]> = { api_credentials: ['last_used_at'] };
 
 export type Checksums = Record<string, string>;

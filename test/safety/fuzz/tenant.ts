@@ -210,6 +210,7 @@ export function namedValues(pools: Pools) {
     ids: pools.events,
     raw_value: pools.emails,
     alias: pools.emails,
+    emails: pools.emails,
     email: [pools.victimEmail],
     password: ['member password 1'],
   };
