@@ -37,6 +37,8 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+import { fireTriggers } from './modules/triggers/trigger-firing.js';
+import { triggersRoutes } from './modules/triggers/triggers.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -225,6 +227,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
     passTargetMs: scoring.passTargetMs,
     hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
+    afterScoring: fireTriggers,
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });
@@ -236,6 +239,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
+  // Triggers: definitions, firings (evaluated by the scoring worker: afterScoring above), deliveries.
+  await app.register(triggersRoutes, { db, leads, allowPrivateWebhooks: config.deliveries.allowPrivateWebhooks });
 
   return app;
 }

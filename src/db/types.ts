@@ -7,6 +7,7 @@ import type { JobsTables } from './schema/jobs.js';
 import type { ScoringTables } from './schema/scoring.js';
 import type { SegmentsTables } from './schema/segments.js';
 import type { TenancyTables } from './schema/tenancy.js';
+import type { TriggersTables } from './schema/triggers.js';
 
 export type * from './schema/common.js';
 export type * from './schema/events.js';
@@ -14,5 +15,6 @@ export type * from './schema/jobs.js';
 export type * from './schema/scoring.js';
 export type * from './schema/segments.js';
 export type * from './schema/tenancy.js';
+export type * from './schema/triggers.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, TriggersTables {}
