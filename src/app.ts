@@ -37,6 +37,8 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
+import { createDeliveriesService } from './modules/triggers/delivery/deliveries.service.js';
+import { createDeliveryOutbox } from './modules/triggers/delivery/outbox.js';
 import { fireTriggers } from './modules/triggers/trigger-firing.js';
 import { triggersRoutes } from './modules/triggers/triggers.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
@@ -239,8 +241,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
-  // Triggers: definitions, firings (evaluated by the scoring worker: afterScoring above), deliveries.
-  await app.register(triggersRoutes, { db, leads, allowPrivateWebhooks: config.deliveries.allowPrivateWebhooks });
+  // Triggers: definitions, firings (evaluated by the scoring worker: afterScoring above), the delivery outbox.
+  const outbox = createDeliveryOutbox({ config: config.deliveries, database, log: app.log, registry: metrics.registry });
+  app.decorate('deliveries', outbox);
+  runWithApp(app, outbox, { enabled: config.deliveries.worker });
+  const deliveries = createDeliveriesService({ db, onReplay: () => outbox.sender.wake() });
+  await app.register(triggersRoutes, { db, leads, deliveries, allowPrivateWebhooks: config.deliveries.allowPrivateWebhooks });
 
   return app;
 }

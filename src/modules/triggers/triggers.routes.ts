@@ -5,7 +5,9 @@ import { access } from '../../auth/access.js';
 import type { Db } from '../../db/database.js';
 import { errorResponses } from '../../http/responses.js';
 import type { LeadsService } from '../leads/leads.service.js';
+import type { DeliveriesService } from './delivery/deliveries.service.js';
 import { createFiringsService } from './firings.service.js';
+import { registerDeliveryRoutes } from './routes/deliveries.routes.js';
 import { registerFiringRoutes } from './routes/firing-routes.js';
 import { registerTriggerCrud, tags } from './routes/trigger-crud.js';
 import {
@@ -33,6 +35,7 @@ export interface TriggersRoutesDeps {
   db: Db;
   leads: Pick<LeadsService, 'requireLead'>;
   allowPrivateWebhooks: boolean;
+  deliveries: DeliveriesService;
 }
 
 /** Trigger definitions, their firings and simulations (routes.md "Triggers", semantics §7). */
@@ -61,4 +64,5 @@ export async function triggersRoutes(app: FastifyInstance, deps: TriggersRoutesD
     },
     handler: async () => [],
   });
+  registerDeliveryRoutes(app, deps.deliveries);
 }
