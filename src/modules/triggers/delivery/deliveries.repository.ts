@@ -40,7 +40,8 @@ export function createDeliveriesRepository(db: Db) {
     /**
      * Claims up to `limit` due deliveries, fairly: the OUs with open deliveries are walked in
      * (org, unit) order from `cursor` on, wrapping round (a skip scan: one index probe per OU, at
-     * most `maxUnits`), and each gets an equal share of the claim. Rows are locked FOR UPDATE SKIP
+     * most `maxUnits`), and rows are taken in rounds: every OU's first due row, then every OU's
+     * second, ... so a flood in one OU never starves another. Rows are locked FOR UPDATE SKIP
      * LOCKED and leased to `token` until now + lease: a crashed sender's rows come back when it expires.
      */
     async claim(o: { limit: number; maxUnits: number; leaseSeconds: number; token: string; cursor: ClaimCursor | null }): Promise<DeliveryRecord[]> {
@@ -70,16 +71,20 @@ export function createDeliveriesRepository(db: Db) {
             (select 1, org_id, unit_id from from_start where (org_id, unit_id) <= (${co}::uuid, ${cu}::uuid) limit ${o.maxUnits})
           ) u order by part, org_id, unit_id limit ${o.maxUnits}
         ),
-        share as (select greatest(1, ceil(${o.limit}::numeric / greatest(count(*), 1)))::int as n from units),
-        picked as (
-          select c.org_id, c.id from units u cross join share s cross join lateral (
+        -- Round robin: each OU's first due row, then each OU's second, ... up to the limit.
+        candidates as (
+          select c.org_id, c.id, row_number() over (partition by u.ord order by c.due_at) as rn, u.ord
+          from units u cross join lateral (
             select d.org_id, d.id, d.due_at from deliveries d
             where d.org_id = u.org_id and d.unit_id = u.unit_id and d.status in ('pending', 'sending') and d.due_at <= now()
-            order by d.due_at limit s.n
-            for update skip locked
+            order by d.due_at limit ${o.limit}
           ) c
-          order by u.ord, c.due_at
-          limit ${o.limit}
+        ),
+        chosen as (select org_id, id from candidates order by rn, ord limit ${o.limit}),
+        picked as (
+          select d.org_id, d.id from deliveries d
+          where (d.org_id, d.id) in (select org_id, id from chosen) and d.status in ('pending', 'sending') and d.due_at <= now()
+          for update skip locked
         )
         update deliveries d set status = 'sending', lease_token = ${o.token}::uuid, due_at = now() + ${o.leaseSeconds} * interval '1 second',
           attempts = d.attempts + 1, total_attempts = d.total_attempts + 1, updated_at = now()
