@@ -21,7 +21,7 @@ const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 *
 /** Each rejected write costs two checksums of a database that grows with the runs: scale the timeout. */
 const OPERATION_TIMEOUT_MS = 60_000 + RUNS * 2_000;
 
-const ctx = setupTestApp({ SCORING_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000' });
+const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000' });
 
 /** Registered routes the document hides, fuzzed from this description instead. */
 const HIDDEN_OPERATIONS: Operation[] = [

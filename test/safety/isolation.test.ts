@@ -12,7 +12,7 @@ import { asOwner, createWorld, type World } from './isolation-world.js';
  * app.registeredRoutes, so a route is covered the day it is registered. The scoring worker is off:
  * factories drain it, and nothing changes the tables behind the checksums' back.
  */
-const ctx = setupTestApp({ SCORING_WORKER: 'false' });
+const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false' });
 let w: World;
 let tables: Awaited<ReturnType<typeof tenantTables>>;
 

@@ -19,6 +19,11 @@ export interface Pools {
   filters: string[];
   segments: string[];
   segmentRules: string[];
+  patternTriggers: string[];
+  milestones: string[];
+  sequences: string[];
+  surgeTriggers: string[];
+  deliveries: string[];
   /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
   victimMember: string;
   victimEmail: string;
@@ -98,6 +103,19 @@ async function seedSegments(app: FastifyInstance, headers: Record<string, string
   }
 }
 
+/** One trigger of each kind; actions are emails only, so nothing is sent over the network. */
+async function seedTriggers(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const emails = ['fuzz@example.com'];
+  const pattern = await ok(app, { method: 'POST', url: '/triggers', headers, payload: { name: 'Fuzz pattern', window_seconds: 60, conditions: [{ event_type: 'page_view', min_count: 2 }], emails } });
+  pools.patternTriggers.push(String(pattern.trigger_id));
+  const milestone = await ok(app, { method: 'POST', url: '/milestones', headers, payload: { event_type: 'page_view', score_threshold: 1, emails } });
+  pools.milestones.push(String(milestone.trigger_id));
+  const sequence = await ok(app, { method: 'POST', url: '/sequences', headers, payload: { event_types: ['page_view', 'email_open'], window_seconds: 1, window_unit: 'hours', webhook_url: 'https://hooks.example.com/fuzz', emails } });
+  pools.sequences.push(String(sequence.trigger_id));
+  const surge = await ok(app, { method: 'POST', url: '/surge-triggers', headers, payload: { window_seconds: 60, threshold_count: 3, emails } });
+  pools.surgeTriggers.push(String(surge.trigger_id));
+}
+
 /**
  * An organization whose owner has data behind every route: a second OU, a member, credentials,
  * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping.
@@ -126,14 +144,23 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
     filters: [],
     segments: [],
     segmentRules: [],
+    patternTriggers: [],
+    milestones: [],
+    sequences: [],
+    surgeTriggers: [],
+    deliveries: [],
     victimMember: victim.memberId,
     victimEmail: victim.email,
     victimCredential,
   };
   const ouHeaders = { ...headers, cookie: `activeOu=${encodeURIComponent(activeOu)}` };
   await seedScoring(app, ouHeaders, pools);
+  await seedTriggers(app, ouHeaders, pools);
   await seedEvents(app, ouHeaders, pools);
   await app.scoringWorker.drain();
+  // The milestone on page_view fired for the seeded leads: its (email) deliveries wait in the outbox.
+  const deliveries = (await ok(app, { method: 'GET', url: '/deliveries', headers: ouHeaders }, 200)) as unknown as Array<{ delivery_id: string }>;
+  pools.deliveries.push(...deliveries.map((d) => d.delivery_id));
   return { owner, activeOu, basic, pools };
 }
 
@@ -161,6 +188,11 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     '/decays': pools.decays,
     '/filters': pools.filters,
     '/segments': pools.segments,
+    '/triggers': pools.patternTriggers,
+    '/milestones': pools.milestones,
+    '/sequences': pools.sequences,
+    '/surge-triggers': pools.surgeTriggers,
+    '/deliveries': pools.deliveries,
   };
   return byPrefix[prefix] ?? [];
 }
@@ -170,6 +202,7 @@ export function namedValues(pools: Pools) {
   const byName: Record<string, string[]> = {
     lead_id: pools.leads,
     lead_ids: pools.leads,
+    trigger_id: [...pools.milestones, ...pools.sequences, ...pools.patternTriggers],
     event_type: pools.eventTypes,
     canonical_type: pools.eventTypes,
     ruleset_id: pools.rulesets,
