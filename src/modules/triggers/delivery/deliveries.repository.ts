@@ -117,15 +117,6 @@ export function createDeliveriesRepository(db: Db) {
       return (rows[0]?.n ?? 0) > 0;
     },
 
-    /** Gives back claimed rows not yet attempted (a sender stopping): due again at once, the attempt uncounted. */
-    async release(ids: Array<{ org_id: string; id: string }>, token: string): Promise<void> {
-      if (ids.length === 0) return;
-      await sql`
-        update deliveries d set status = 'pending', lease_token = null, due_at = now(), attempts = d.attempts - 1, total_attempts = d.total_attempts - 1
-        from json_to_recordset(${JSON.stringify(ids)}::json) as x(org_id uuid, id uuid)
-        where d.org_id = x.org_id and d.id = x.id and d.status = 'sending' and d.lease_token = ${token}::uuid`.execute(db);
-    },
-
     /** Open deliveries (pending or in flight) and the earliest due time among them. */
     async openSummary(): Promise<{ open: number; nextDueInMs: number | null }> {
       const { rows } = await sql<{ open: number; next_ms: number | null }>`
