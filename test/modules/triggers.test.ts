@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
 import { createRule, insertEvents, insertLead, putSurge, type EventInput } from '../helpers/scoring-factory.js';
+import { createScoringWorker } from '../../src/modules/scoring-worker/scoring-worker.js';
+import { fireTriggers } from '../../src/modules/triggers/trigger-firing.js';
 
 const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false', ALLOW_PRIVATE_WEBHOOKS: 'true' });
 
@@ -98,6 +100,30 @@ describe('milestone triggers', () => {
     expect(await firings(s, id)).toHaveLength(0);
     await score(s, lead, evs(['page_view', 2]));
     expect((await firings(s, id)).map((f) => f.score)).toEqual([60]);
+  });
+
+  it('commits a firing and its deliveries with the score that caused them: a pass rolled back leaves none of them', async () => {
+    const d = await ou();
+    const id = await create(d, '/milestones', { event_type: 'demo', score_threshold: 50, webhook_url: 'https://hooks.example.com/tx' });
+    const lead = await insertLead(ctx.database.db, d);
+    await insertEvents(ctx.database.db, d, lead, evs(['demo', 0]));
+    let crash = true;
+    const worker = createScoringWorker({
+      database: ctx.database,
+      log: ctx.app.log,
+      afterScoring: fireTriggers,
+      beforeCommit: () => {
+        if (crash) throw new Error('crash before commit');
+      },
+    });
+    const rows = () => Promise.all(['event_scores', 'trigger_firings', 'deliveries'].map(async (table) => (await ctx.database.db.selectFrom(table as 'deliveries').select('org_id').where('org_id', '=', d.orgId).execute()).length));
+    await expect(worker.runOnce()).rejects.toThrow('crash before commit');
+    expect(await rows()).toEqual([0, 0, 0]);
+    crash = false;
+    await worker.drain();
+    // One ruleset (the primary): one event score, one firing, one webhook delivery.
+    expect(await rows()).toEqual([1, 1, 1]);
+    expect((await firings(d, id)).map((f) => f.score)).toEqual([50]);
   });
 
   it('records a firing without deliveries when the event type is in decide scope', async () => {
