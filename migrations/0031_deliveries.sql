@@ -47,11 +47,3 @@ create table delivery_attempts (
   primary key (org_id, delivery_id, attempt_no),
   foreign key (org_id, delivery_id) references deliveries (org_id, id) on delete cascade
 );
-
--- Per-organization secret that signs webhook bodies (X-Leadvibe-Signature); org admins read and rotate it.
-create table org_webhook_secrets (
-  org_id uuid not null primary key references organizations (id) on delete cascade,
-  secret text not null,
-  created_at timestamptz not null default now(),
-  rotated_at timestamptz not null default now()
-);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backoffMs } from '../../src/modules/triggers/delivery/delivery-sender.js';
 import { setupTestApp } from '../helpers/app.js';
 import { addMember, expectError, signup, type Session } from '../helpers/factories.js';
 import { setupReceiver } from '../helpers/receiver.js';
@@ -65,6 +66,18 @@ async function deliveriesOf(triggerId: string) {
 
 const sent = (path: string) => receiver.requests.filter((r) => r.path === path);
 
+describe('back-off', () => {
+  it('grows exponentially with equal jitter: the n-th delay lies in [step/2, step], step = base × 2^(n-1) capped', () => {
+    for (let n = 1; n <= 6; n++) {
+      const step = Math.min(1000, 40 * 2 ** (n - 1));
+      const delays = Array.from({ length: 200 }, () => backoffMs(n, 40, 1000));
+      expect(Math.min(...delays)).toBeGreaterThanOrEqual(step / 2);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(step);
+      expect(new Set(delays).size).toBeGreaterThan(1);
+    }
+  });
+});
+
 describe('webhook deliveries', () => {
   it('POSTs the firing as JSON signed with the org secret, and records the attempt', async () => {
     receiver.status = 200;
@@ -112,8 +125,8 @@ describe('webhook deliveries', () => {
     expect(tries).toHaveLength(5);
     const gaps = tries.slice(1).map((r, i) => r.at - tries[i]!.at);
     // Equal jitter on 40 ms × 2^(n-1): each gap is at least half its step (20, 40, 80, 160 ms).
+    // (Observed gaps only have lower bounds: a loaded machine may add to any of them.)
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(20 * 2 ** i - 2));
-    expect(gaps[3]!).toBeGreaterThan(gaps[0]!);
     const [d] = await deliveriesOf(triggerId);
     expect(d).toMatchObject({ status: 'failed', attempts: 5, total_attempts: 5, last_http_status: 500, last_error: 'receiver answered HTTP 500' });
     expect(d!.attempt_log.map((a: { status: string; http_status: number }) => [a.status, a.http_status])).toEqual(Array(5).fill(['failed', 500]));

@@ -91,17 +91,9 @@ export interface DeliveryAttemptsTable {
   finished_at: DefaultedTimestamp;
 }
 
-export interface OrgWebhookSecretsTable {
-  org_id: string;
-  secret: string;
-  created_at: CreatedAt;
-  rotated_at: DefaultedTimestamp;
-}
-
 export interface TriggersTables {
   triggers: TriggersTable;
   trigger_firings: TriggerFiringsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
-  org_webhook_secrets: OrgWebhookSecretsTable;
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { Tenant } from '../../../auth/tenant.js';
 import type { Db } from '../../../db/database.js';
@@ -32,9 +31,8 @@ export interface DeliveryFilter {
 }
 
 const ZERO = '00000000-0000-0000-0000-000000000000';
-const newSecret = () => `whsec_${randomBytes(32).toString('hex')}`;
 
-/** The outbox's SQL (migrations/0031): fair claims under a lease, attempt records, reads, replay, secrets. */
+/** The outbox's SQL (migrations/0031): fair claims under a lease, attempt records, reads, replay. */
 export function createDeliveriesRepository(db: Db) {
   return {
     /**
@@ -160,18 +158,6 @@ export function createDeliveriesRepository(db: Db) {
     find: (t: Tenant, id: string) => db.selectFrom('deliveries').selectAll().where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst(),
     notify: () => sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db),
 
-    /** The organization's webhook signing secret, made on first use. */
-    async webhookSecret(orgId: string): Promise<{ secret: string; rotated_at: Date }> {
-      await db.insertInto('org_webhook_secrets').values({ org_id: orgId, secret: newSecret() }).onConflict((oc) => oc.column('org_id').doNothing()).execute();
-      return db.selectFrom('org_webhook_secrets').select(['secret', 'rotated_at']).where('org_id', '=', orgId).executeTakeFirstOrThrow();
-    },
-    rotateWebhookSecret: (orgId: string) =>
-      db
-        .insertInto('org_webhook_secrets')
-        .values({ org_id: orgId, secret: newSecret() })
-        .onConflict((oc) => oc.column('org_id').doUpdateSet({ secret: (eb) => eb.ref('excluded.secret'), rotated_at: sql`now()` }))
-        .returning(['secret', 'rotated_at'])
-        .executeTakeFirstOrThrow(),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Tenant } from '../../../auth/tenant.js';
 import type { Db } from '../../../db/database.js';
 import { conflict, notFound } from '../../../http/errors.js';
+import { readWebhookSecret, rotateWebhookSecret } from '../../org/webhook-secret.js';
 import { createDeliveriesRepository, type DeliveryFilter } from './deliveries.repository.js';
 
 /** The outbox as the API shows it: deliveries with their attempts, replay, the org's webhook secret. */
@@ -22,8 +23,8 @@ export function createDeliveriesService(deps: { db: Db; onReplay?: () => void })
       deps.onReplay?.();
       return { ...row, attempt_log: await repo.attemptsOf(t.orgId, [row.id]) };
     },
-    webhookSecret: (orgId: string) => repo.webhookSecret(orgId),
-    rotateWebhookSecret: (orgId: string) => repo.rotateWebhookSecret(orgId),
+    webhookSecret: (orgId: string) => readWebhookSecret(deps.db, orgId),
+    rotateWebhookSecret: (orgId: string) => rotateWebhookSecret(deps.db, orgId),
   };
 }
 

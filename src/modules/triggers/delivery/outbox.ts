@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../db/database.js';
 import { createChannelRegistry, type DeliveryChannel } from './channels.js';
-import { createDeliveriesRepository } from './deliveries.repository.js';
+import { readWebhookSecret } from '../../org/webhook-secret.js';
 import { createDeliverySender } from './delivery-sender.js';
 import { createEmailChannel } from './email-channel.js';
 import { createWebhookChannel } from './webhook-channel.js';
@@ -14,8 +14,7 @@ import { createWebhookChannel } from './webhook-channel.js';
  */
 export function createDeliveryOutbox(deps: { config: Config['deliveries']; database: Database; log: FastifyBaseLogger; registry?: Registry }) {
   const { config, database } = deps;
-  const repo = createDeliveriesRepository(database.db);
-  const webhook = createWebhookChannel({ secretOf: async (orgId) => (await repo.webhookSecret(orgId)).secret, allowPrivate: config.allowPrivateWebhooks, timeoutMs: config.timeoutMs });
+  const webhook = createWebhookChannel({ secretOf: async (orgId) => (await readWebhookSecret(database.db, orgId)).secret, allowPrivate: config.allowPrivateWebhooks, timeoutMs: config.timeoutMs });
   const email = createEmailChannel({ smtpUrl: config.smtpUrl, from: config.smtpFrom, timeoutMs: config.timeoutMs });
   const channels = createChannelRegistry([webhook, email]);
   const sender = createDeliverySender({ database, log: deps.log, registry: deps.registry, channels, ...config });

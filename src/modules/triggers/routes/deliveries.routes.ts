@@ -40,7 +40,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deliveries: Deliver
   });
   r.get('/settings/webhook-secret', {
     config: { access: access.orgAdmin },
-    schema: { tags, operationId: 'getWebhookSecret', summary: "The organization's webhook signing secret (made on first read; org admins) (added)", response: { 200: webhookSecretSchema, ...errorResponses(401, 403) } },
+    schema: { tags, operationId: 'getWebhookSecret', summary: "The organization's webhook signing secret (org admins) (added)", response: { 200: webhookSecretSchema, ...errorResponses(401, 403) } },
     handler: async (request) => toSecret(await deliveries.webhookSecret(request.auth.orgId)),
   });
   r.post('/settings/webhook-secret/rotate', {
