@@ -26,6 +26,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 60);
 const CONCURRENCY = Number(process.env.SCORING_CONCURRENCY ?? 2);
 const BATCH = Number(process.env.SCORING_BATCH_SIZE ?? 1000);
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 0);
+/** BENCH_TRIGGERS_QUIET=true: the same triggers made unable to fire (the cost of evaluating alone). */
+const QUIET = process.env.BENCH_TRIGGERS_QUIET === 'true';
 const TYPES = ['page_view', 'email_open', 'email_click', 'form_submit', 'demo_request', 'webinar_join', 'pricing_view', 'signup', 'download', 'video_play'];
 
 const url = await freshDatabase(dbName('leadvibe_bench_scoring_direct'));
@@ -51,9 +53,10 @@ function triggerRow(i: number) {
   const a = TYPES[i % TYPES.length] as string;
   const b = TYPES[(i + 3) % TYPES.length] as string;
   const base = { ...tenant, emails: ['bench@example.com'] };
-  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: 40 + i };
-  if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: [a, b], ordered: true, fire_mode: 'every' as const, window_seconds: 1, window_unit: 'hours' as const };
-  return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: 2 }, { event_type: b, min_count: 1 }]) };
+  const never = QUIET ? 1_000_000 : 0;
+  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: 40 + i + never };
+  if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: QUIET ? [a, b, 'never_seen'] : [a, b], ordered: true, fire_mode: 'every' as const, window_seconds: 1, window_unit: 'hours' as const };
+  return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: 2 + never }, { event_type: b, min_count: 1 }]) };
 }
 if (TRIGGERS > 0) await db.insertInto('triggers').values(Array.from({ length: TRIGGERS }, (_, i) => triggerRow(i))).execute();
 const afterScoring = TRIGGERS > 0 ? fireTriggers : undefined;
