@@ -41,6 +41,8 @@ import { scoringRoutes } from './modules/scoring/scoring.routes.js';
 import { scoresRoutes } from './modules/scores/scores.routes.js';
 import { segmentsRoutes } from './modules/segments/segments.routes.js';
 import { slackRoutes } from './modules/slack/slack.routes.js';
+import { createSlackDeliveryChannel } from './modules/slack/slack.channel.js';
+import { createSlackSender } from './modules/slack/slack.sender.js';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
 import { dealsRoutes } from './modules/deals/deals.routes.js';
 import { activityRoutes } from './modules/events/activity.routes.js';
@@ -49,6 +51,10 @@ import { createOrdersService } from './modules/orders/orders.service.js';
 // Analytics: session attribution, surge metrics (branch sessions).
 import { sessionsRoutes } from './modules/analytics/sessions/sessions.routes.js';
 import { surgeRoutes } from './modules/analytics/surge/surge.routes.js';
+import { createDeliveriesService } from './modules/triggers/delivery/deliveries.service.js';
+import { createDeliveryOutbox } from './modules/triggers/delivery/outbox.js';
+import { fireTriggers } from './modules/triggers/trigger-firing.js';
+import { triggersRoutes } from './modules/triggers/triggers.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
 import { leadScoresRoutes } from './modules/leads/lead-scores.routes.js';
@@ -242,6 +248,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
     passTargetMs: scoring.passTargetMs,
     hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
+    afterScoring: fireTriggers,
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });
@@ -267,6 +274,13 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   // Analytics: session attribution, surge metrics (branch sessions).
   await app.register(sessionsRoutes, { db });
   await app.register(surgeRoutes, { db });
+  // Triggers: definitions, firings (evaluated by the scoring worker: afterScoring above), the delivery outbox.
+  const outbox = createDeliveryOutbox({ config: config.deliveries, database, log: app.log, registry: metrics.registry });
+  app.decorate('deliveries', outbox);
+  outbox.registerDeliveryChannel(createSlackDeliveryChannel(createSlackSender({ db, config, log: app.log })));
+  runWithApp(app, outbox, { enabled: config.deliveries.worker });
+  const deliveries = createDeliveriesService({ db, onReplay: () => outbox.sender.wake() });
+  await app.register(triggersRoutes, { db, leads, deliveries, allowPrivateWebhooks: config.deliveries.allowPrivateWebhooks });
 
   return app;
 }

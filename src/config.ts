@@ -88,6 +88,17 @@ const envSchema = z.object({
   SLACK_AUTHORIZE_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
   SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SLACK_INSTALL_RETURN_URL: z.string().min(1).default('/integrations?slack=connected'),
+  ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
+  SMTP_URL: z.string().url().refine((v) => /^smtps?:\/\//i.test(v), { message: 'SMTP_URL must be smtp:// or smtps://' }).optional(),
+  SMTP_FROM: z.string().min(3).max(320).default('Leadvibe <no-reply@leadvibe.local>'),
+  DELIVERY_WORKER: bool.default(true),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  DELIVERY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
 });
 
 export type Config = Readonly<{
@@ -144,6 +155,20 @@ export type Config = Readonly<{
   secretsKeyIsDevelopment: boolean;
   /** The Slack integration (docs/slack.md): every Web API call goes to apiBase. */
   slack: Readonly<{ apiBase: string; authorizeUrl: string; timeoutMs: number; installReturnUrl: string }>;
+  /** Trigger actions (docs/deliveries.md): the outbox sender, webhook address guard, SMTP. */
+  deliveries: Readonly<{
+    worker: boolean;
+    allowPrivateWebhooks: boolean;
+    smtpUrl: string | undefined;
+    smtpFrom: string;
+    concurrency: number;
+    pollMs: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    timeoutMs: number;
+    leaseSeconds: number;
+  }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -201,6 +226,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authorizeUrl: e.SLACK_AUTHORIZE_URL,
       timeoutMs: e.SLACK_TIMEOUT_MS,
       installReturnUrl: e.SLACK_INSTALL_RETURN_URL,
+    }),
+    deliveries: Object.freeze({
+      worker: e.DELIVERY_WORKER,
+      allowPrivateWebhooks: e.ALLOW_PRIVATE_WEBHOOKS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
+      concurrency: e.DELIVERY_CONCURRENCY,
+      pollMs: e.DELIVERY_POLL_MS,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      backoffBaseMs: e.DELIVERY_BACKOFF_BASE_MS,
+      backoffMaxMs: e.DELIVERY_BACKOFF_MAX_MS,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      leaseSeconds: e.DELIVERY_LEASE_SECONDS,
     }),
   });
 }

@@ -10,6 +10,7 @@ import type { SegmentsTables } from './schema/segments.js';
 import type { SlackTables } from './schema/slack.js';
 import type { TenancyTables } from './schema/tenancy.js';
 import type { UsageTables } from './schema/usage.js';
+import type { TriggersTables } from './schema/triggers.js';
 
 export type * from './schema/common.js';
 export type * from './schema/deals.js';
@@ -20,5 +21,6 @@ export type * from './schema/segments.js';
 export type * from './schema/slack.js';
 export type * from './schema/tenancy.js';
 export type * from './schema/usage.js';
+export type * from './schema/triggers.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, SlackTables, DealsTables, UsageTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, SlackTables, DealsTables, UsageTables, TriggersTables {}

@@ -25,7 +25,7 @@ const OPERATION_TIMEOUT_MS = 60_000 + RUNS * 2_000;
 // Slack routes reach a connected OU through a fake Slack Web API (test/helpers/fake-slack.ts).
 const fakeSlack = await startFakeSlack();
 afterAll(() => fakeSlack.close());
-const ctx = setupTestApp({ SCORING_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000', SLACK_API_BASE: fakeSlack.url });
+const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false', AUTH_RATE_LIMIT_PER_MIN: '1000000', SLACK_API_BASE: fakeSlack.url });
 
 /** Registered routes the document hides, fuzzed from this description instead. */
 const HIDDEN_OPERATIONS: Operation[] = [

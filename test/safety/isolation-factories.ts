@@ -332,6 +332,40 @@ const surgeMetrics: Factory = {
   },
 };
 
+const EMAILS = ['iso@example.com'];
+
+/** A trigger of one family (actions: emails only, so nothing goes over the network). */
+function trigger(path: string, kind: string, body: (tag: string) => Record<string, unknown>, update: Record<string, unknown>, reads: string[] = []): Factory {
+  return {
+    kind,
+    async make(w) {
+      const made = await asOwner<{ trigger_id: string }>(w, 'POST', path, { ...body(`${w.tag}_${next()}`), emails: EMAILS }, 201);
+      const id = made.trigger_id;
+      return { params: { id }, bodies: { PUT: update, POST: { days: 7 } }, readBack: [path, ...reads], identifiers: ou(id) };
+    },
+  };
+}
+
+const patternTrigger = trigger('/triggers', 'pattern trigger', (tag) => ({ name: `iso pattern ${tag}`, window_seconds: 60, conditions: [{ event_type: `iso_p_${tag}`, min_count: 2 }] }), { window_seconds: 120 });
+const milestoneTrigger = trigger('/milestones', 'milestone trigger', (tag) => ({ event_type: `iso_m_${tag}`, score_threshold: 10 }), { score_threshold: 20 }, ['/milestones/events']);
+const sequenceTrigger = trigger('/sequences', 'sequence trigger', (tag) => ({ event_types: [`iso_a_${tag}`, `iso_b_${tag}`], window_seconds: 1, window_unit: 'hours', webhook_url: 'https://hooks.example.com/iso' }), { ordered: false }, ['/sequences/events']);
+const surgeTrigger = trigger('/surge-triggers', 'surge trigger', () => ({ window_seconds: 60, threshold_count: 3 }), { threshold_count: 4 });
+
+/** A delivery of OU A: a milestone (emails) fired by a scored event; it waits in the outbox or is skipped (no SMTP). */
+const delivery: Factory = {
+  kind: 'delivery',
+  async make(w) {
+    const eventType = `iso_d_${w.tag}_${next()}`;
+    await asOwner(w, 'POST', '/rules', { event_type: eventType, weight: 5 }, 201);
+    await asOwner(w, 'POST', '/milestones', { event_type: eventType, score_threshold: 1, emails: EMAILS }, 201);
+    await asOwner(w, 'POST', '/events', { aliases: [{ alias_kind: 'email', raw_value: `${eventType}@a.example` }], event_type: eventType }, 202);
+    await w.app.scoringWorker.drain();
+    const [made] = await asOwner<Array<{ delivery_id: string }>>(w, 'GET', '/deliveries?limit=1', undefined, 200);
+    const id = (made as { delivery_id: string }).delivery_id;
+    return { params: { id }, readBack: ['/deliveries'], identifiers: ou(id) };
+  },
+};
+
 /**
  * The factory of every route pattern with a path parameter. A route added with a path id and no
  * entry here fails the isolation matrix: add its pattern with the factory of its resource (or a
@@ -372,6 +406,13 @@ export const FACTORIES: Record<string, Factory> = {
   '/deals/:id': deal,
   '/leads/:leadID/activity': leadWithOrder,
   '/org-units/:ouId/surge-metrics': surgeMetrics,
+  '/triggers/:id': patternTrigger,
+  '/milestones/:id': milestoneTrigger,
+  '/milestones/:id/simulate': milestoneTrigger,
+  '/sequences/:id': sequenceTrigger,
+  '/sequences/:id/simulate': sequenceTrigger,
+  '/surge-triggers/:id': surgeTrigger,
+  '/deliveries/:id/replay': delivery,
 };
 
 /**

@@ -11,7 +11,7 @@ import { createWorld, send, type Caller, type Method, type World } from './isola
  * id in its query or body adds a case here. The oracle: B's answer for A's value is exactly its
  * answer for a value of the same shape that exists nowhere, and nothing changes.
  */
-const ctx = setupTestApp({ SCORING_WORKER: 'false' });
+const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false' });
 let w: World;
 
 interface Values {
@@ -29,6 +29,7 @@ interface Own {
   lead: string;
   rule: string;
   unit: string;
+  milestone: string;
 }
 interface Case {
   name: string;
@@ -68,6 +69,10 @@ const CASES: Case[] = [
   },
   { name: 'POST /events/batch for A’s lead', request: (v) => ({ method: 'POST', url: '/events/batch', payload: { events: [{ lead_id: v.lead, event_type: 'x' }] } }) },
   { name: 'POST /events/batch-delete of A’s event', request: (v) => ({ method: 'POST', url: '/events/batch-delete', payload: { ids: [v.event] } }) },
+  { name: 'GET /deliveries of A’s lead', request: (v) => ({ method: 'GET', url: `/deliveries?lead_id=${q(v.lead)}` }) },
+  { name: 'GET /milestones/events of A’s lead', request: (v) => ({ method: 'GET', url: `/milestones/events?lead_id=${q(v.lead)}` }) },
+  { name: 'GET /sequences/events/export of A’s lead', request: (v) => ({ method: 'GET', url: `/sequences/events/export?lead_id=${q(v.lead)}` }) },
+  { name: 'POST /milestones/:own/simulate for A’s lead', request: (v, o) => ({ method: 'POST', url: `/milestones/${o.milestone}/simulate`, payload: { lead_id: v.lead } }) },
   { name: 'GET /events filtered by A’s metadata', request: (v) => ({ method: 'GET', url: `/events?metadata=${q(`${v.property}:on`)}` }) },
   {
     // Within org A the OUs are the organization's structure: a member of another OU gets 403 by design.
@@ -104,7 +109,9 @@ async function ownObjects(caller: Caller): Promise<Own> {
   expect(ingested.statusCode, ingested.body).toBe(202);
   const rule = await send(w.app, caller, 'POST', '/rules', { event_type: 'own', weight: 1 });
   expect(rule.statusCode, rule.body).toBe(201);
-  return { lead: ingested.json().metadata.lead_id, rule: rule.json().rule_id, unit: caller.unitId };
+  const milestone = await send(w.app, caller, 'POST', '/milestones', { event_type: 'own', score_threshold: 1000, emails: ['own@b.example'] });
+  expect(milestone.statusCode, milestone.body).toBe(201);
+  return { lead: ingested.json().metadata.lead_id, rule: rule.json().rule_id, unit: caller.unitId, milestone: milestone.json().trigger_id };
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;

@@ -12,7 +12,7 @@ import { asOwner, createWorld, type World } from './isolation-world.js';
  * app.registeredRoutes, so a route is covered the day it is registered. The scoring worker is off:
  * factories drain it, and nothing changes the tables behind the checksums' back.
  */
-const ctx = setupTestApp({ SCORING_WORKER: 'false' });
+const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false' });
 let w: World;
 let tables: Awaited<ReturnType<typeof tenantTables>>;
 
@@ -80,7 +80,8 @@ describe('tenant isolation matrix', () => {
       problems.push(...seen.problems, ...changedViews(before[i] as typeof seen.views, seen.views, caller));
     }
     report(problems, 'A list answers with rows of another OU: filter its query by org_id and unit_id.');
-  });
+    // Every factory twice and every list eight times: beyond the default 30 s on a loaded machine.
+  }, 120_000);
 
   it('refuses every route with a path id to every foreign caller (403/404), and nothing changes', async () => {
     const problems: string[] = [];
@@ -90,7 +91,7 @@ describe('tenant isolation matrix', () => {
       problems.push(...(await routeProblems(w, tables, route, factory, await sharedObject(factory))));
     }
     report(problems, 'A route reached an object of another tenant: scope its query by org_id and unit_id (a miss is a 404).');
-  });
+  }, 120_000);
 
   it('lets the owner make the same calls on a fresh object (so the refusals are not 400s or missing objects)', async () => {
     const problems: string[] = [];
@@ -99,5 +100,5 @@ describe('tenant isolation matrix', () => {
       if (factory) problems.push(...(await ownerProblems(w, route, factory)));
     }
     report(problems, '');
-  });
+  }, 120_000);
 });

@@ -7,6 +7,7 @@ export interface OrganizationsTable {
   allow_negative_scores: Generated<boolean>;
   abm_enabled: Generated<boolean>;
   webhook_secret: string;
+  webhook_secret_rotated_at: Generated<Date>;
   created_at: CreatedAt;
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { sqlstateOf } from '../../http/errors.js';
-import { scoreEvents, type BatchResult, type ConfigCache, type EngineHooks } from './scoring.engine.js';
+import { scoreEvents, type AfterScoring, type BatchResult, type ConfigCache, type EngineHooks } from './scoring.engine.js';
 import type { ClaimedEvent, WorkerRepository } from './scoring-worker.repository.js';
 import { scoringErrorCode } from './scoring-worker.metrics.js';
 
@@ -44,6 +44,7 @@ interface PassState {
   trx: Db;
   repo: WorkerRepository;
   hooks: EngineHooks;
+  afterScoring: AfterScoring | undefined;
   configs: ConfigCache;
   savepoints: number;
   outcome: PassOutcome;
@@ -110,7 +111,11 @@ function splitGroups(events: ClaimedEvent[]): ClaimedEvent[][] {
  * Answers whether every event of `events` was scored.
  */
 async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boolean> {
-  const attempt = await underSavepoint(state, () => scoreEvents(state.repo, events, state.hooks, state.configs));
+  const attempt = await underSavepoint(state, async () => {
+    const result = await scoreEvents(state.repo, events, state.hooks, state.configs);
+    await state.afterScoring?.(state.trx, result);
+    return result;
+  });
   if (attempt.ok) {
     state.outcome.scored.push(attempt.value);
     return true;
@@ -130,8 +135,8 @@ async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boo
 }
 
 /** Scores a claimed batch in the pass's transaction, isolating failing events (see scoreGroup). */
-export async function scoreIsolated(trx: Db, repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks): Promise<PassOutcome> {
-  const state: PassState = { trx, repo, hooks, configs: new Map(), savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [] } };
+export async function scoreIsolated(trx: Db, repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks, afterScoring?: AfterScoring): Promise<PassOutcome> {
+  const state: PassState = { trx, repo, hooks, afterScoring, configs: new Map(), savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [] } };
   await scoreGroup(state, events);
   return state.outcome;
 }

@@ -5,7 +5,7 @@ import type { Database, Db } from '../../db/database.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { everyInterval } from '../../lifecycle/background.js';
 import { runDecayPass } from './decay.js';
-import type { BatchResult, EngineHooks } from './scoring.engine.js';
+import type { AfterScoring, BatchResult, EngineHooks } from './scoring.engine.js';
 import { scoreIsolated, type PassOutcome } from './scoring-pass.js';
 import { INGESTED_CHANNEL } from './scoring-queue.js';
 import { createWorkerRepository, type ClaimCursor, type ClaimedEvent } from './scoring-worker.repository.js';
@@ -36,6 +36,8 @@ export interface ScoringWorkerOptions {
   beforeCommit?: (events: ClaimedEvent[]) => void | Promise<void>;
   /** Test hooks of the engine (a failing event): see EngineHooks. */
   hooks?: EngineHooks;
+  /** Runs in each batch's transaction after its scores are written (trigger evaluation, src/modules/triggers). */
+  afterScoring?: AfterScoring;
 }
 
 interface PassDeps {
@@ -118,7 +120,7 @@ const scoredCount = (outcome: PassOutcome) => outcome.scored.reduce((n, r) => n 
  * commits scores, queue deletes and failure records together. Resolves to the events it scored.
  */
 function createPassRunner(deps: PassDeps) {
-  const { database, beforeCommit, hooks = {} } = deps.options;
+  const { database, beforeCommit, hooks = {}, afterScoring } = deps.options;
   const sizer = createPassSizer(deps.batchSize, deps.options.passTargetMs ?? 250);
   let cursor: ClaimCursor | null = null;
   return async function runOnce(limit = sizer.limit()): Promise<number> {
@@ -129,7 +131,7 @@ function createPassRunner(deps: PassDeps) {
       const perUnit = Math.max(1, Math.floor(limit * deps.unitShare));
       const claim = await repo.claim({ limit, perUnitWhenShared: perUnit, maxUnits: Math.min(limit, MAX_UNITS_PER_PASS), cursor });
       if (claim.events.length === 0) return null;
-      const result = await scoreIsolated(trx, repo, claim.events, hooks);
+      const result = await scoreIsolated(trx, repo, claim.events, hooks, afterScoring);
       await beforeCommit?.(claim.events);
       cursor = claim.cursor;
       return result;

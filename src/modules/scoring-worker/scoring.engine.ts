@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import type { Db } from '../../db/database.js';
 import type { JsonValue, LeadScoresTable } from '../../db/types.js';
 import { roundHalfAwayFromZero, surgeMultiplier } from '../scoring/surge.js';
 import type { ClaimedEvent, EventScoreRow, UnitConfig, WorkerRepository } from './scoring-worker.repository.js';
@@ -14,6 +15,8 @@ export interface ScoreOutcome {
   surged: boolean;
   multiplier: number;
   sessionEvents: number;
+  /** The OU's primary ruleset (the score triggers compare). */
+  primary: boolean;
 }
 
 export interface BatchResult {
@@ -30,6 +33,12 @@ export interface BatchResult {
 export interface EngineHooks {
   failEvent?: (e: ClaimedEvent) => boolean;
 }
+
+/**
+ * Runs in the scoring transaction after a batch's scores are written (trigger evaluation): what it
+ * writes commits with those scores, and a failure fails the batch like a failing score write.
+ */
+export type AfterScoring = (trx: Db, result: BatchResult) => Promise<unknown>;
 
 /** OU configurations read once per pass, shared by the groups a failing pass is split into. */
 export type ConfigCache = Map<string, UnitConfig | null>;
@@ -205,7 +214,7 @@ function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rule
   const lastAt = decay ? (batch.leadScores.get(totalKey)?.last_event_at ?? null) : e.occurred_at;
   batch.leadScores.set(totalKey, { ...common, total_score: after, level, last_event_at: lastAt });
   if (ruleset.is_primary) ctx.patch.score_delta = delta;
-  batch.outcomes.push({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: ruleset.id, delta, score: after, level, surged, multiplier, sessionEvents: n });
+  batch.outcomes.push({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: ruleset.id, delta, score: after, level, surged, multiplier, sessionEvents: n, primary: ruleset.is_primary });
 }
 
 function scoreEvent(batch: Batch, e: ClaimedEvent): void {

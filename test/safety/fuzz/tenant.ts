@@ -22,6 +22,11 @@ export interface Pools {
   segmentRules: string[];
   campaigns: string[];
   deals: string[];
+  patternTriggers: string[];
+  milestones: string[];
+  sequences: string[];
+  surgeTriggers: string[];
+  deliveries: string[];
   /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
   victimMember: string;
   victimEmail: string;
@@ -121,6 +126,19 @@ async function seedDeals(app: FastifyInstance, headers: Record<string, string>, 
   await ok(app, { method: 'POST', url: '/orders', headers, payload: { lead_id: lead, amount: 5, currency: 'USD' } });
 }
 
+/** One trigger of each kind; actions are emails only, so nothing is sent over the network. */
+async function seedTriggers(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  const emails = ['fuzz@example.com'];
+  const pattern = await ok(app, { method: 'POST', url: '/triggers', headers, payload: { name: 'Fuzz pattern', window_seconds: 60, conditions: [{ event_type: 'page_view', min_count: 2 }], emails } });
+  pools.patternTriggers.push(String(pattern.trigger_id));
+  const milestone = await ok(app, { method: 'POST', url: '/milestones', headers, payload: { event_type: 'page_view', score_threshold: 1, emails } });
+  pools.milestones.push(String(milestone.trigger_id));
+  const sequence = await ok(app, { method: 'POST', url: '/sequences', headers, payload: { event_types: ['page_view', 'email_open'], window_seconds: 1, window_unit: 'hours', webhook_url: 'https://hooks.example.com/fuzz', emails } });
+  pools.sequences.push(String(sequence.trigger_id));
+  const surge = await ok(app, { method: 'POST', url: '/surge-triggers', headers, payload: { window_seconds: 60, threshold_count: 3, emails } });
+  pools.surgeTriggers.push(String(surge.trigger_id));
+}
+
 /**
  * An organization whose owner has data behind every route: a second OU, a member, credentials,
  * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping, and
@@ -152,16 +170,25 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
     segmentRules: [],
     campaigns: [],
     deals: [],
+    patternTriggers: [],
+    milestones: [],
+    sequences: [],
+    surgeTriggers: [],
+    deliveries: [],
     victimMember: victim.memberId,
     victimEmail: victim.email,
     victimCredential,
   };
   const ouHeaders = { ...headers, cookie: `activeOu=${encodeURIComponent(activeOu)}` };
   await seedScoring(app, ouHeaders, pools);
+  await seedTriggers(app, ouHeaders, pools);
   await seedEvents(app, ouHeaders, pools);
   await seedSlack(app, ouHeaders);
   await app.scoringWorker.drain();
   await seedDeals(app, ouHeaders, pools);
+  // The milestone on page_view fired for the seeded leads: its (email) deliveries wait in the outbox.
+  const deliveries = (await ok(app, { method: 'GET', url: '/deliveries', headers: ouHeaders }, 200)) as unknown as Array<{ delivery_id: string }>;
+  pools.deliveries.push(...deliveries.map((d) => d.delivery_id));
   return { owner, activeOu, basic, pools };
 }
 
@@ -191,6 +218,11 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     '/filters': pools.filters,
     '/segments': pools.segments,
     '/deals': pools.deals,
+    '/triggers': pools.patternTriggers,
+    '/milestones': pools.milestones,
+    '/sequences': pools.sequences,
+    '/surge-triggers': pools.surgeTriggers,
+    '/deliveries': pools.deliveries,
   };
   return byPrefix[prefix] ?? [];
 }
@@ -201,6 +233,7 @@ export function namedValues(pools: Pools) {
     lead_id: pools.leads,
     lead_ids: pools.leads,
     contact_lead_ids: pools.leads,
+    trigger_id: [...pools.milestones, ...pools.sequences, ...pools.patternTriggers],
     event_type: pools.eventTypes,
     canonical_type: pools.eventTypes,
     ruleset_id: pools.rulesets,

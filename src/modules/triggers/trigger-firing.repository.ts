@@ -1,0 +1,153 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { JsonValue, TriggersTable } from '../../db/types.js';
+import type { HistoryEvent, LastFiring } from './trigger-rules.js';
+
+export type TriggerRow = Selectable<TriggersTable>;
+export interface UnitKey {
+  org_id: string;
+  unit_id: string;
+}
+
+/** The events of one lead the evaluator reads: types, a time range and up to a seq. */
+export interface HistoryProbe {
+  org_id: string;
+  unit_id: string;
+  lead_id: string;
+  types: string[];
+  from_at: string;
+  to_at: string;
+  max_seq: number;
+}
+
+export interface FiringRow {
+  org_id: string;
+  unit_id: string;
+  id: string;
+  trigger_id: string;
+  kind: string;
+  lead_id: string;
+  event_id: string;
+  event_type: string;
+  event_seq: number;
+  event_at: string;
+  score: number | null;
+  fire_key: string;
+  delivered: boolean;
+}
+
+export interface DeliveryRow {
+  org_id: string;
+  unit_id: string;
+  firing_id: string;
+  trigger_id: string;
+  lead_id: string;
+  kind: string;
+  target: JsonValue;
+  payload: JsonValue;
+  event_received_at: string;
+}
+
+/** The channel the delivery sender LISTENs on; a firing's statement NOTIFYs it, delivered at commit. */
+export const DELIVERIES_CHANNEL = 'lv_deliveries';
+
+const arrays = (units: UnitKey[]) => ({ orgs: [...new Set(units.map((u) => u.org_id))], ids: [...new Set(units.map((u) => u.unit_id))] });
+
+/** The SQL of trigger evaluation in the scoring transaction: a handful of set-based statements per batch. */
+export function createTriggerFiringRepository(db: Db) {
+  return {
+    /** Active milestone, sequence and pattern triggers of these OUs (one index probe per OU). */
+    async activeTriggers(units: UnitKey[]): Promise<TriggerRow[]> {
+      const { orgs, ids } = arrays(units);
+      const rows = await db
+        .selectFrom('triggers')
+        .selectAll()
+        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
+        .where('unit_id', '=', sql<string>`any(${ids}::uuid[])`)
+        .where('kind', 'in', ['milestone', 'sequence', 'pattern'])
+        .where('active', '=', true)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      const wanted = new Set(units.map((u) => `${u.org_id}:${u.unit_id}`));
+      return rows.filter((r) => wanted.has(`${r.org_id}:${r.unit_id}`));
+    },
+
+    /** Event types of these OUs whose processing scope is not the default `activate`. */
+    async scopes(units: UnitKey[], types: string[]): Promise<Array<{ unit_id: string; event_type: string; scope: string }>> {
+      const { orgs, ids } = arrays(units);
+      return db
+        .selectFrom('event_type_settings')
+        .select(['unit_id', 'event_type', 'max_processing_scope as scope'])
+        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
+        .where('unit_id', '=', sql<string>`any(${ids}::uuid[])`)
+        .where('event_type', '=', sql<string>`any(${types}::text[])`)
+        .where('max_processing_scope', '<>', 'activate')
+        .execute();
+    },
+
+    /** Each probe's events (scored rows only: no raw row of a normalized pair, no DECAY), one statement. */
+    async history(probes: HistoryProbe[]): Promise<Map<string, HistoryEvent[]>> {
+      const found = new Map<string, HistoryEvent[]>();
+      if (probes.length === 0) return found;
+      const { rows } = await sql<HistoryEvent & { unit_id: string; lead_id: string; at: Date }>`
+        select p.unit_id::text as unit_id, p.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at as at
+        from json_to_recordset(${JSON.stringify(probes)}::json)
+          as p(org_id uuid, unit_id uuid, lead_id text, types text[], from_at timestamptz, to_at timestamptz, max_seq bigint)
+        cross join lateral (
+          select id, seq, event_type, occurred_at from events e
+          where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
+            and e.occurred_at >= p.from_at and e.occurred_at <= p.to_at and e.seq <= p.max_seq
+            and e.event_type = any(p.types) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+        ) e`.execute(db);
+      for (const r of rows) {
+        const key = `${r.unit_id}:${r.lead_id}`;
+        const list = found.get(key) ?? [];
+        list.push({ id: r.id, seq: Number(r.seq), event_type: r.event_type, at: new Date(r.at).getTime() });
+        found.set(key, list);
+      }
+      return found;
+    },
+
+    /** The latest firing of each (trigger, lead) pair asked about. */
+    async lastFirings(orgIds: string[], triggerIds: string[], leadIds: string[]): Promise<Map<string, LastFiring>> {
+      const { rows } = await sql<{ trigger_id: string; lead_id: string; seq: number; at: Date }>`
+        select trigger_id::text as trigger_id, lead_id, max(event_seq)::float8 as seq, max(event_at) as at
+        from trigger_firings
+        where org_id = any(${orgIds}::uuid[]) and trigger_id = any(${triggerIds}::uuid[]) and lead_id = any(${leadIds}::text[])
+        group by trigger_id, lead_id`.execute(db);
+      return new Map(rows.map((r) => [`${r.trigger_id}:${r.lead_id}`, { seq: Number(r.seq), at: new Date(r.at).getTime() }]));
+    },
+
+    /**
+     * Inserts the firings (a duplicate of the once key is skipped: the unique key is the guarantee)
+     * and, for those inserted, their deliveries; NOTIFYs the sender when it wrote any. One statement.
+     * Answers the ids of the firings inserted.
+     */
+    async writeFirings(firings: FiringRow[], deliveries: DeliveryRow[]): Promise<string[]> {
+      const { rows } = await sql<{ id: string; notified: number }>`
+        with fired as (
+          insert into trigger_firings (org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered)
+          select org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered
+          from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
+            lead_id text, event_id uuid, event_type text, event_seq bigint, event_at timestamptz, score int, fire_key text, delivered boolean)
+          order by event_seq
+          on conflict (org_id, trigger_id, lead_id, fire_key) do nothing
+          returning id
+        ),
+        queued as (
+          insert into deliveries (org_id, unit_id, firing_id, trigger_id, lead_id, kind, target, payload, event_received_at)
+          select d.org_id, d.unit_id, d.firing_id, d.trigger_id, d.lead_id, d.kind, d.target, d.payload, d.event_received_at
+          from json_to_recordset(${JSON.stringify(deliveries)}::json) as d(org_id uuid, unit_id uuid, firing_id uuid, trigger_id uuid,
+            lead_id text, kind text, target jsonb, payload jsonb, event_received_at timestamptz)
+          where d.firing_id in (select id from fired)
+          returning 1
+        )
+        select f.id::text as id, (select count(pg_notify(${DELIVERIES_CHANNEL}, '')) from (select 1 from queued limit 1) q)::int as notified
+        from fired f`.execute(db);
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+export type TriggerFiringRepository = ReturnType<typeof createTriggerFiringRepository>;

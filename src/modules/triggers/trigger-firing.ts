@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.js';
+import type { JsonValue } from '../../db/types.js';
+import type { BatchResult } from '../scoring-worker/scoring.engine.js';
+import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
+import { createTriggerFiringRepository, type DeliveryRow, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
+import { fireKey, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
+
+export function toFiringTrigger(row: TriggerRow): FiringTrigger {
+  return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
+}
+
+/** A scored event that may fire a trigger of its OU, with the lead's primary score after it. */
+interface Candidate {
+  event: ClaimedEvent;
+  score: number;
+  triggers: Array<{ row: TriggerRow; rule: FiringTrigger }>;
+}
+
+const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
+
+/** The scored, non-DECAY events of the batch whose type some active trigger of their OU listens to. */
+function candidatesOf(result: BatchResult, triggers: TriggerRow[]): Candidate[] {
+  const byUnit = new Map<string, Array<{ row: TriggerRow; rule: FiringTrigger; types: Set<string> }>>();
+  for (const row of triggers) {
+    const rule = toFiringTrigger(row);
+    byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule, types: new Set(relevantTypes(rule)) }]);
+  }
+  const primary = new Map(result.outcomes.filter((o) => o.primary).map((o) => [o.eventId, o.score]));
+  const out: Candidate[] = [];
+  for (const event of result.events) {
+    const score = primary.get(event.id);
+    if (score === undefined || event.decay_id !== null) continue;
+    const listening = (byUnit.get(event.unit_id) ?? []).filter((t) => t.types.has(event.event_type));
+    if (listening.length > 0) out.push({ event, score, triggers: listening });
+  }
+  return out;
+}
+
+/** One history probe per lead: the types its sequence and pattern triggers need, over their longest window. */
+function probesOf(candidates: Candidate[]): HistoryProbe[] {
+  const probes = new Map<string, HistoryProbe & { from: number; to: number; typeSet: Set<string> }>();
+  for (const c of candidates) {
+    const windowed = c.triggers.filter((t) => t.rule.kind !== 'milestone');
+    if (windowed.length === 0) continue;
+    const e = c.event;
+    const at = e.occurred_at.getTime();
+    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, types: [], from_at: '', to_at: '', max_seq: 0, from: at, to: at, typeSet: new Set<string>() };
+    for (const t of windowed) {
+      p.from = Math.min(p.from, at - windowMs(t.rule));
+      for (const type of relevantTypes(t.rule)) p.typeSet.add(type);
+    }
+    p.to = Math.max(p.to, at);
+    p.max_seq = Math.max(p.max_seq, Number(e.seq));
+    probes.set(leadKey(e), p);
+  }
+  return [...probes.values()].map(({ from, to, typeSet, ...p }) => ({ ...p, types: [...typeSet], from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+}
+
+/** What a firing sends: the same JSON for every action of it (docs/deliveries.md). */
+function payloadOf(row: TriggerRow, firingId: string, e: ClaimedEvent, score: number): JsonValue {
+  return {
+    type: `${row.kind}.fired`,
+    firing_id: firingId,
+    trigger: { id: row.id, kind: row.kind, name: row.name },
+    org_id: e.org_id,
+    unit_id: e.unit_id,
+    lead_id: e.lead_id,
+    event: { id: e.id, event_type: e.event_type, occurred_at: e.occurred_at.toISOString() },
+    score,
+    fired_at: new Date().toISOString(),
+  };
+}
+
+/** One delivery per action the trigger names: webhook, email, Slack. */
+function deliveriesOf(row: TriggerRow, firing: FiringRow, e: ClaimedEvent): DeliveryRow[] {
+  const payload = payloadOf(row, firing.id, e, firing.score ?? 0);
+  const base = { org_id: e.org_id, unit_id: e.unit_id, firing_id: firing.id, trigger_id: row.id, lead_id: e.lead_id, payload, event_received_at: e.received_at.toISOString() };
+  const out: DeliveryRow[] = [];
+  if (row.webhook_url) out.push({ ...base, kind: 'webhook', target: { url: row.webhook_url } });
+  if (row.emails.length > 0) {
+    out.push({ ...base, kind: 'email', target: { to: row.emails, subject: row.email_subject, preheader: row.email_preheader, message: row.email_message } });
+  }
+  if (row.slack_target_kind) out.push({ ...base, kind: 'slack', target: { target_kind: row.slack_target_kind, target_id: row.slack_target_id } });
+  return out;
+}
+
+interface Evaluation {
+  history: Map<string, HistoryEvent[]>;
+  last: Map<string, LastFiring>;
+  quiet: Set<string>;
+  firings: FiringRow[];
+  deliveries: DeliveryRow[];
+}
+
+/** Evaluates one candidate against its OU's triggers; a firing updates `last` so later events of the batch see it. */
+function evaluate(ev: Evaluation, c: Candidate): void {
+  const e = c.event;
+  const current: HistoryEvent = { id: e.id, seq: Number(e.seq), event_type: e.event_type, at: e.occurred_at.getTime() };
+  const history = ev.history.get(leadKey(e)) ?? [current];
+  for (const { row, rule } of c.triggers) {
+    const lastKey = `${row.id}:${e.lead_id}`;
+    const key = fireKey(rule, current, c.score, history, ev.last.get(lastKey) ?? null);
+    if (key === null) continue;
+    ev.last.set(lastKey, { seq: current.seq, at: current.at });
+    const delivered = !ev.quiet.has(`${e.unit_id}:${e.event_type}`);
+    const firing: FiringRow = {
+      org_id: e.org_id, unit_id: e.unit_id, id: randomUUID(), trigger_id: row.id, kind: row.kind, lead_id: e.lead_id, event_id: e.id,
+      event_type: e.event_type, event_seq: current.seq, event_at: e.occurred_at.toISOString(), score: c.score, fire_key: key, delivered,
+    };
+    ev.firings.push(firing);
+    if (delivered) ev.deliveries.push(...deliveriesOf(row, firing, e));
+  }
+}
+
+/** Reads what the candidates need: scopes, histories, the latest firings. */
+async function prepare(repo: TriggerFiringRepository, candidates: Candidate[]): Promise<Evaluation> {
+  const units = [...new Map(candidates.map((c) => [c.event.unit_id, { org_id: c.event.org_id, unit_id: c.event.unit_id }])).values()];
+  const types = [...new Set(candidates.flatMap((c) => c.triggers.flatMap((t) => relevantTypes(t.rule))))];
+  const triggerIds = [...new Set(candidates.flatMap((c) => c.triggers.map((t) => t.row.id)))];
+  const leadIds = [...new Set(candidates.map((c) => c.event.lead_id))];
+  const orgIds = [...new Set(units.map((u) => u.org_id))];
+  const scopes = await repo.scopes(units, types);
+  // `observe` events are stored, never scored: they are no step of a run; `decide` ones fire without delivering.
+  const observed = new Set(scopes.filter((s) => s.scope === 'observe').map((s) => `${s.unit_id}:${s.event_type}`));
+  const quiet = new Set(scopes.filter((s) => s.scope === 'decide').map((s) => `${s.unit_id}:${s.event_type}`));
+  const history = await repo.history(probesOf(candidates));
+  for (const [key, events] of history) {
+    const unitId = key.slice(0, key.indexOf(':'));
+    history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
+  }
+  const last = await repo.lastFirings(orgIds, triggerIds, leadIds);
+  return { history, last, quiet, firings: [], deliveries: [] };
+}
+
+/**
+ * Evaluates the OUs' active triggers for the events a scoring batch just scored, inside the batch's
+ * transaction (semantics §7): firings and their deliveries commit with the scores that caused them.
+ * Set-based: one probe for active triggers per batch; when any listens, three reads and one write.
+ */
+export async function fireTriggers(trx: Db, result: BatchResult): Promise<number> {
+  if (result.outcomes.length === 0) return 0;
+  const repo = createTriggerFiringRepository(trx);
+  const units = [...new Map(result.events.map((e) => [e.unit_id, { org_id: e.org_id, unit_id: e.unit_id }])).values()];
+  const triggers = await repo.activeTriggers(units);
+  if (triggers.length === 0) return 0;
+  const candidates = candidatesOf(result, triggers);
+  if (candidates.length === 0) return 0;
+  const ev = await prepare(repo, candidates);
+  for (const c of candidates) evaluate(ev, c);
+  if (ev.firings.length === 0) return 0;
+  return (await repo.writeFirings(ev.firings, ev.deliveries)).length;
+}
