@@ -164,12 +164,12 @@ describe('email and slack deliveries', () => {
     expect(mail?.data).toContain('Call them now');
   });
 
-  it('records a slack delivery skipped while no Slack channel is registered, sends it once one is', async () => {
+  it('records a slack delivery skipped while the OU has no Slack connection, sends it on replay once the channel can send', async () => {
     const { triggerId } = await fire({ webhook_url: null, slack_target_kind: 'channel', slack_target_id: 'C123' });
     await ctx.app.deliveries.sender.drain();
     const [d] = await deliveriesOf(triggerId);
     expect(d).toMatchObject({ kind: 'slack', status: 'skipped', target: { target_kind: 'channel', target_id: 'C123' } });
-    expect(d!.last_error).toMatch(/no Slack delivery channel is registered/);
+    expect(d!.last_error).toBe('not_connected');
     const seen: unknown[] = [];
     ctx.app.deliveries.registerDeliveryChannel({ kind: 'slack', send: async (x) => (seen.push(x.target), { ok: true, httpStatus: 200, retryable: false }) });
     expect((await call(s, 'POST', `/deliveries/${d!.delivery_id}/replay`)).statusCode).toBe(202);
