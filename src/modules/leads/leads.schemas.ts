@@ -125,3 +125,12 @@ export const leadAliasSchema = z
   .object({ alias_kind: aliasKindSchema, value: z.string(), created_at: z.string() })
   .meta({ id: 'LeadAlias' });
 export type LeadAlias = z.infer<typeof leadAliasSchema>;
+
+export const rescoreResultSchema = z
+  .object({
+    lead_id: z.string(),
+    status: z.literal('queued').describe('The scoring worker replays the lead’s events after the reply'),
+    queued_events: z.number().int().describe('Events queued for the replay (all of the lead’s events)'),
+  })
+  .meta({ id: 'LeadRescoreResult' });
+export type RescoreResult = z.infer<typeof rescoreResultSchema>;

@@ -6,8 +6,9 @@ import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
 import { LEAD_DELETE_JOB } from './lead-delete.job.js';
 import { mergeLeads, type MergeInput } from './lead-merge.js';
+import { rescoreLead } from './lead-rescore.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
-import type { DeletionStatus, Lead, LeadAlias } from './leads.schemas.js';
+import type { DeletionStatus, Lead, LeadAlias, RescoreResult } from './leads.schemas.js';
 
 /** Results of GET /leads/search (the seed's "up to 10"). */
 export const SEARCH_LIMIT = 10;
@@ -113,6 +114,11 @@ export function createLeadsService(deps: LeadsServiceDeps) {
     async merge(t: Tenant, input: MergeInput) {
       const outcome = await mergeLeads(db, t, input);
       return { ...outcome, target: toLead(outcome.target) };
+    },
+
+    /** Queues a deterministic rebuild of the lead's scores from its raw events (docs/scoring.md "Rescore"). */
+    rescore(t: Tenant, leadId: string): Promise<RescoreResult> {
+      return rescoreLead(db, t, leadId);
     },
 
     async search(t: Tenant, q: string) {
