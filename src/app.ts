@@ -47,6 +47,22 @@ import { provisionScoringDefaults } from './modules/scoring/scoring.service.js';
 import type { EngineHooks } from './modules/scoring-worker/scoring.engine.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 import { scoringWorkerRoutes } from './modules/scoring-worker/scoring-worker.routes.js';
+import { createScoringService } from './modules/scoring/scoring.service.js';
+import { leadProfileRoutes } from './modules/leads/lead-profile.routes.js';
+import { createMappingsOnIngest } from './modules/accounts/mappings-on-ingest.js';
+import { profileAccountsRoutes } from './modules/accounts/profile-accounts.routes.js';
+import { createPropertyScoringService } from './modules/accounts/property-scoring.service.js';
+import { createProfilesService } from './modules/accounts/profiles.service.js';
+import { createAccountsService } from './modules/accounts/accounts.service.js';
+import { createBackfillsService } from './modules/accounts/backfills.service.js';
+import {
+  ACCOUNTS_BACKFILL_JOB,
+  EVENT_ACCOUNTS_BACKFILL_JOB,
+  PROFILE_APPLY_JOB,
+  accountsBackfillStep,
+  eventAccountsBackfillStep,
+  profileApplyStep,
+} from './modules/accounts/backfill.jobs.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -188,9 +204,11 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
   await app.register(usageRoutes, { db, audit });
-  await app.register(adminRoutes, { db, audit });
+  // Backfills queue durable jobs; the runner is made further down, so the kick goes through a closure.
+  const backfills = createBackfillsService({ db, onJobQueued: () => app.jobs.kick() });
+  await app.register(adminRoutes, { db, audit, backfills });
   // Ingestion, live stream and events.
-  await app.register(ingestRoutes, { config, database, live, metrics });
+  await app.register(ingestRoutes, { config, database, live, metrics, afterWrite: createMappingsOnIngest({ db, log: app.log }) });
   await app.register(streamRoutes, {
     live,
     heartbeatMs: config.sseHeartbeatMs,
@@ -201,7 +219,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const jobs = createJobRunner({
     db,
     log: app.log,
-    steps: { [LEAD_DELETE_JOB]: leadDeleteStep() },
+    steps: {
+      [LEAD_DELETE_JOB]: leadDeleteStep(),
+      [PROFILE_APPLY_JOB]: profileApplyStep(),
+      [ACCOUNTS_BACKFILL_JOB]: accountsBackfillStep(),
+      [EVENT_ACCOUNTS_BACKFILL_JOB]: eventAccountsBackfillStep(),
+    },
     pollMs: config.jobs.pollMs,
     leaseSeconds: config.jobs.leaseSeconds,
   });
@@ -236,6 +259,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
+  // Profile and account (ABM) scoring, and a lead's profile and account.
+  const profiles = createProfilesService({ db, leads });
+  const accounts = createAccountsService({ db, leads });
+  const properties = createPropertyScoringService({ db });
+  await app.register(profileAccountsRoutes, { properties, profiles, accounts, scoring: createScoringService({ db }) });
+  await app.register(leadProfileRoutes, { profiles, accounts });
 
   return app;
 }

@@ -2,12 +2,14 @@
  * The database schema as Kysely sees it: one interface per table, mirroring migrations/, grouped
  * by area in ./schema/. Modules alias Selectable/Insertable/Updateable of these (house rule 9).
  */
+import type { AccountsTables } from './schema/accounts.js';
 import type { EventsTables } from './schema/events.js';
 import type { JobsTables } from './schema/jobs.js';
 import type { ScoringTables } from './schema/scoring.js';
 import type { SegmentsTables } from './schema/segments.js';
 import type { TenancyTables } from './schema/tenancy.js';
 
+export type * from './schema/accounts.js';
 export type * from './schema/common.js';
 export type * from './schema/events.js';
 export type * from './schema/jobs.js';
@@ -15,4 +17,4 @@ export type * from './schema/scoring.js';
 export type * from './schema/segments.js';
 export type * from './schema/tenancy.js';
 
-export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables {}
+export interface DB extends TenancyTables, EventsTables, ScoringTables, SegmentsTables, JobsTables, AccountsTables {}

@@ -7,6 +7,51 @@ import type { AuditLog } from '../../http/audit.js';
 import { limitParam, offsetParam } from '../../http/pagination.js';
 import { errorResponses } from '../../http/responses.js';
 import { createAdminRepository } from './admin.repository.js';
+import { ACCOUNTS_BACKFILL_JOB, EVENT_ACCOUNTS_BACKFILL_JOB, PROFILE_APPLY_JOB } from '../accounts/backfill.jobs.js';
+import { jobViewSchema, type BackfillsService } from '../accounts/backfills.service.js';
+import { tenantOf } from '../../auth/tenant.js';
+
+const BACKFILLS = [
+  { path: '/admin/backfill/accounts', kind: ACCOUNTS_BACKFILL_JOB, operationId: 'backfillAccounts', who: access.ouMember('Owner'),
+    summary: 'Backfill account mapping and profile scoring: link leads to accounts by email or company_domain, creating accounts, then replay the mappings' },
+  { path: '/admin/backfill/event-accounts', kind: EVENT_ACCOUNTS_BACKFILL_JOB, operationId: 'backfillEventAccounts', who: access.ouMember('Owner'),
+    summary: 'Backfill event metadata accountId from each event’s lead’s account' },
+  { path: '/admin/profile-mappings/apply', kind: PROFILE_APPLY_JOB, operationId: 'applyProfileMappings', who: access.ou('Owner'),
+    summary: 'Apply profile field mappings to existing leads, replaying them from each lead’s events' },
+] as const;
+
+/** The durable OU-wide jobs (src/modules/accounts/backfill.jobs.ts): 202 with the job and its counters so far. */
+async function backfillRoutes(app: FastifyInstance, backfills: BackfillsService) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  for (const b of BACKFILLS) {
+    r.post(b.path, {
+      config: { access: b.who },
+      schema: {
+        tags: ['Admin'],
+        operationId: b.operationId,
+        summary: b.summary,
+        description: 'A durable job over the OU’s leads in steps of 200, each committed on its own; one open job per kind and OU ' +
+          '(a repeat answers it). Poll status_url (GET /admin/jobs/{jobId}) for progress; the counters are final once completed.',
+        response: { 202: jobViewSchema, ...errorResponses(400, 401, 403) },
+      },
+      handler: async (request, reply) => {
+        const job = await backfills.start(tenantOf(request.auth), b.kind);
+        return reply.code(202).header('location', job.status_url).send(job);
+      },
+    });
+  }
+  r.get('/admin/jobs/:jobId', {
+    config: { access: access.ou('Owner') },
+    schema: {
+      tags: ['Admin'],
+      operationId: 'getAdminJob',
+      summary: 'Status and counters of a backfill or mapping job of the active OU (added)',
+      params: z.object({ jobId: z.uuid() }),
+      response: { 200: jobViewSchema, ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => backfills.status(tenantOf(request.auth), request.params.jobId),
+  });
+}
 
 const auditQuery = z.object({
   limit: limitParam(100),
@@ -42,7 +87,7 @@ const auditEntrySchema = z
 
 const auditListSchema = z.object({ items: z.array(auditEntrySchema), limit: z.number().int(), offset: z.number().int() });
 
-export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog }) {
+export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; backfills: BackfillsService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = createAdminRepository(deps.db);
 
@@ -91,4 +136,5 @@ export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: A
       };
     },
   });
+  await backfillRoutes(app, deps.backfills);
 }

@@ -23,7 +23,7 @@ import {
   ingestedSchema,
 } from './ingest.schemas.js';
 import { createIngestLimiter } from './ingest.limits.js';
-import { createIngestService, type IngestService } from './ingest.service.js';
+import { createIngestService, type IngestService, type WrittenEvent } from './ingest.service.js';
 import { tenantOf } from '../../auth/tenant.js';
 
 const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
@@ -109,12 +109,14 @@ export interface IngestDeps {
   database: Database;
   live: LiveHub;
   metrics: Metrics;
+  /** Field mappings applied after each committed write (src/modules/accounts/mappings-on-ingest.ts). */
+  afterWrite?: (written: WrittenEvent[]) => Promise<void>;
 }
 
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const service = createIngestService(
-    { database: deps.database, live: deps.live, registry: deps.metrics.registry, log: app.log },
+    { database: deps.database, live: deps.live, registry: deps.metrics.registry, log: app.log, ...(deps.afterWrite && { afterWrite: deps.afterWrite }) },
     { groupWaitMs: deps.config.ingestGroup.waitMs, groupMaxInFlight: deps.config.ingestGroup.concurrency },
   );
   const limiter = createIngestLimiter({ mode: deps.config.rateLimit.mode, ...deps.config.ingestRateLimit }, deps.metrics.registry);

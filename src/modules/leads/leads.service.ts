@@ -54,6 +54,15 @@ export function mergeMetadata(current: JsonObject, patch: Record<string, unknown
   return merged;
 }
 
+/**
+ * Lead rows for a set-based metadata rewrite in the caller's transaction (field mappings at ingestion,
+ * their backfills): `lockLeadRows` locks them in key order, `writeLeadRows` writes the changed ones.
+ */
+export const leadRowsIn = (trx: Db) => {
+  const repo = createLeadsRepository(trx);
+  return { lockLeadRows: repo.lockLeadRows, writeLeadRows: repo.writeLeadRows, leadPage: repo.leadPage, linkAccounts: repo.linkAccounts, unlinkAccounts: repo.unlinkAccounts };
+};
+
 export interface LeadsServiceDeps {
   db: Db;
   /** Called after a job was queued, so the runner starts on it now rather than at its next poll. */
