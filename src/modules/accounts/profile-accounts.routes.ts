@@ -24,8 +24,8 @@ const keysSchema = z.array(z.string());
 /** routes.md "Profile and account (ABM) scoring": /profile… always, /account… and /accounts… only with ABM on. */
 export async function profileAccountsRoutes(app: FastifyInstance, deps: ProfileAccountsDeps) {
   const { properties: service } = deps;
-  await app.register(mappingRoutes, { kind: 'profile', prefix: '/profile', service });
-  await app.register(rulesetRoutes, { kind: 'profile', prefix: '/profile', service });
+  await app.register(mappingRoutes, { kind: 'profile', root: '/profile', service });
+  await app.register(rulesetRoutes, { kind: 'profile', root: '/profile', service });
   app.withTypeProvider<ZodTypeProvider>().get('/profile/properties', {
     config: { access: access.ou('Viewer') },
     schema: {
@@ -38,8 +38,8 @@ export async function profileAccountsRoutes(app: FastifyInstance, deps: ProfileA
   });
   await app.register(async (abm) => {
     addAbmGuard(abm, deps.scoring);
-    await abm.register(mappingRoutes, { kind: 'account', prefix: '/account', service });
-    await abm.register(rulesetRoutes, { kind: 'account', prefix: '/account', service });
+    await abm.register(mappingRoutes, { kind: 'account', root: '/account', service });
+    await abm.register(rulesetRoutes, { kind: 'account', root: '/account', service });
     await abm.register(accountsRoutes, { accounts: deps.accounts });
   });
 }

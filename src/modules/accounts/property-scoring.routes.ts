@@ -14,11 +14,11 @@ const write = { access: access.ou('Operator') };
 const title = (kind: PropertyKind) => (kind === 'profile' ? 'Profile' : 'Account');
 
 /** /<prefix>/mappings: field mappings of one kind. */
-export async function mappingRoutes(app: FastifyInstance, deps: { kind: PropertyKind; prefix: string; service: PropertyScoringService }) {
+export async function mappingRoutes(app: FastifyInstance, deps: { kind: PropertyKind; root: string; service: PropertyScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { kind, prefix, service } = deps;
+  const { kind, root, service } = deps;
   const s = propertySchemas(kind, propertyField(kind));
-  const base = `${prefix}/mappings`;
+  const base = `${root}/mappings`;
   const K = title(kind);
   const toApi = (row: Parameters<typeof toMapping>[1]) => toMapping(kind, row) as z.infer<typeof s.mapping>;
   const input = (b: z.infer<typeof s.mappingBody>) => ({ source_field: b.source_field, property: b[s.field as keyof typeof b] as string, update_behavior: b.update_behavior });
@@ -62,11 +62,11 @@ export async function mappingRoutes(app: FastifyInstance, deps: { kind: Property
 }
 
 /** /<prefix>/rulesets and their rules, of one kind. */
-export async function rulesetRoutes(app: FastifyInstance, deps: { kind: PropertyKind; prefix: string; service: PropertyScoringService }) {
+export async function rulesetRoutes(app: FastifyInstance, deps: { kind: PropertyKind; root: string; service: PropertyScoringService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { kind, prefix, service } = deps;
+  const { kind, root, service } = deps;
   const s = propertySchemas(kind, propertyField(kind));
-  const base = `${prefix}/rulesets`;
+  const base = `${root}/rulesets`;
   const K = title(kind);
   const ruleToApi = (row: Parameters<typeof toRule>[1]) => toRule(kind, row) as z.infer<typeof s.rule>;
   const ruleInput = <B extends Record<string, unknown>>(b: B) => {
