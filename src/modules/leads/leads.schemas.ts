@@ -17,10 +17,7 @@ const metadataSchema = z
   .record(z.string().min(1).max(200), z.unknown())
   .describe('A JSON object of at most 100 KB serialized (413 above)');
 
-/**
- * An account id: accounts get server-made UUIDs (semantics §0). Until the accounts table lands
- * (issue 10, ABM) the id is stored as given and not checked against an account.
- */
+/** An account id: accounts get server-made UUIDs (semantics §0); it must name an account of the OU (404). */
 const accountIdSchema = z.uuid().nullable();
 
 export const createLeadBody = z.object({
@@ -55,9 +52,9 @@ export const leadSchema = z
 export type Lead = z.infer<typeof leadSchema>;
 
 export const leadAccountSchema = z
-  .object({ account_id: z.string() })
+  .object({ account_id: z.string(), domain: z.string().nullable(), name: z.string().nullable(), metadata: z.record(z.string(), z.unknown()) })
   .nullable()
-  .describe('The linked account (null without one); account metadata comes with the ABM accounts');
+  .describe('The linked account (null without one, or when it was deleted)');
 
 export const leadWithAccountSchema = z.object({ lead: leadSchema, account: leadAccountSchema });
 

@@ -4,6 +4,7 @@ import type { JsonObject } from '../../db/types.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
+import { createAccountsRepository } from '../accounts/accounts.repository.js';
 import { LEAD_DELETE_JOB } from './lead-delete.job.js';
 import { mergeLeads, type MergeInput } from './lead-merge.js';
 import { rescoreLead } from './lead-rescore.js';
@@ -74,12 +75,18 @@ export function createLeadsService(deps: LeadsServiceDeps) {
   const { db } = deps;
   const repo = createLeadsRepository(db);
   const jobs = createJobsRepository(db);
+  const accounts = createAccountsRepository(db);
 
   /** The lead of the active OU, or 404 `not_found` (also for a lead of another OU). */
   async function requireLead(t: Tenant, leadId: string): Promise<LeadRow> {
     const lead = await repo.findLead(t, leadId);
     if (!lead) throw notFound('lead');
     return lead;
+  }
+
+  /** A lead links only to an account of its own OU (404 otherwise); null unlinks. */
+  async function checkAccount(t: Tenant, accountId: string | null | undefined): Promise<void> {
+    if (accountId && !(await accounts.findAccount(t, accountId))) throw notFound('account');
   }
 
   return {
@@ -92,6 +99,7 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async create(t: Tenant, input: { id: string; metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
       const metadata = checkMetadataSize(input.metadata as JsonObject);
+      await checkAccount(t, input.account_id);
       const row = await repo.insertLead(t, { id: input.id, metadata: JSON.stringify(metadata), account_id: input.account_id ?? null });
       if (!row) throw conflict('a lead with this id already exists in the OU');
       return toLead(row);
@@ -99,11 +107,16 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async get(t: Tenant, leadId: string) {
       const lead = await requireLead(t, leadId);
-      return { lead: toLead(lead), account: lead.account_id ? { account_id: lead.account_id } : null };
+      const account = lead.account_id ? await accounts.findAccount(t, lead.account_id) : undefined;
+      return {
+        lead: toLead(lead),
+        account: account ? { account_id: account.id, domain: account.domain, name: account.name, metadata: account.metadata as JsonObject } : null,
+      };
     },
 
     async replace(t: Tenant, leadId: string, input: { metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
       const metadata = checkMetadataSize(input.metadata as JsonObject);
+      await checkAccount(t, input.account_id);
       const row = await repo.replaceLead(t, leadId, { metadata, ...(input.account_id !== undefined && { account_id: input.account_id }) });
       if (!row) throw notFound('lead');
       return toLead(row);
