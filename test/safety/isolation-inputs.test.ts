@@ -23,6 +23,7 @@ interface Values {
   member: string;
   property: string;
   alias: string;
+  account: string;
 }
 /** The caller's own objects, in its own OU. */
 interface Own {
@@ -83,6 +84,9 @@ const CASES: Case[] = [
     otherOrgOnly: true,
     request: (v, o) => ({ method: 'PUT', url: `/org-units/${o.unit}/members/${v.member}`, payload: { role: 'Viewer' } }),
   },
+  { name: 'POST /leads linked to A’s account', request: (v) => ({ method: 'POST', url: '/leads', payload: { id: 'linked-to-a', account_id: v.account } }) },
+  { name: 'PUT /leads/:own linking it to A’s account', request: (v, o) => ({ method: 'PUT', url: `/leads/${q(o.lead)}`, payload: { metadata: {}, account_id: v.account } }) },
+  { name: 'POST /accounts/batch-delete of A’s account', request: (v) => ({ method: 'POST', url: '/accounts/batch-delete', payload: { ids: [v.account] } }) },
 ];
 
 let valuesOfA: Values;
@@ -95,6 +99,7 @@ const nowhere = (): Values => ({
   member: randomUUID(),
   property: `key_nowhere_${randomUUID().slice(0, 8)}`,
   alias: `nowhere-${randomUUID()}@a.example`,
+  account: randomUUID(),
 });
 
 async function ownObjects(caller: Caller): Promise<Own> {
@@ -123,6 +128,7 @@ beforeAll(async () => {
   const lead = await (FACTORIES['/leads/:leadID/score'] as Factory).make(w);
   const ruleset = await (FACTORIES['/rulesets/:id'] as Factory).make(w);
   const member = await (FACTORIES['/org/members/:id'] as Factory).make(w);
+  const account = await (FACTORIES['/accounts/:id'] as Factory).make(w);
   valuesOfA = {
     ruleset: ruleset.params.id as string,
     rulesetName: ruleset.params.name as string,
@@ -132,6 +138,7 @@ beforeAll(async () => {
     member: member.params.id as string,
     property: lead.params.propertyKey as string,
     alias: lead.params.alias as string,
+    account: account.params.id as string,
   };
 });
 
