@@ -84,8 +84,6 @@ const CASES: Case[] = [
     otherOrgOnly: true,
     request: (v, o) => ({ method: 'PUT', url: `/org-units/${o.unit}/members/${v.member}`, payload: { role: 'Viewer' } }),
   },
-  { name: 'POST /leads linked to A’s account', request: (v) => ({ method: 'POST', url: '/leads', payload: { id: 'linked-to-a', account_id: v.account } }) },
-  { name: 'PUT /leads/:own linking it to A’s account', request: (v, o) => ({ method: 'PUT', url: `/leads/${q(o.lead)}`, payload: { metadata: {}, account_id: v.account } }) },
   { name: 'POST /accounts/batch-delete of A’s account', request: (v) => ({ method: 'POST', url: '/accounts/batch-delete', payload: { ids: [v.account] } }) },
 ];
 

@@ -35,9 +35,9 @@ export async function leadsRoutes(app: FastifyInstance, deps: { leads: LeadsServ
     schema: {
       tags,
       operationId: 'createLead',
-      summary: 'Create a lead with a client-chosen id (409 when the OU already has it; 404 for an account_id not of the OU)',
+      summary: 'Create a lead with a client-chosen id (409 when the OU already has it)',
       body: createLeadBody,
-      response: { 201: leadSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },
+      response: { 201: leadSchema, ...errorResponses(400, 401, 403, 409, 413) },
     },
     handler: async (request, reply) => reply.code(201).send(await leads.create(tenantOf(request.auth), request.body)),
   });

@@ -17,7 +17,10 @@ const metadataSchema = z
   .record(z.string().min(1).max(200), z.unknown())
   .describe('A JSON object of at most 100 KB serialized (413 above)');
 
-/** An account id: accounts get server-made UUIDs (semantics §0); it must name an account of the OU (404). */
+/**
+ * An account id: accounts get server-made UUIDs (semantics §0). The link is loose text, not checked
+ * against the accounts table: deals (another module) may name an account before any row exists.
+ */
 const accountIdSchema = z.uuid().nullable();
 
 export const createLeadBody = z.object({
@@ -54,7 +57,7 @@ export type Lead = z.infer<typeof leadSchema>;
 export const leadAccountSchema = z
   .object({ account_id: z.string(), domain: z.string().nullable(), name: z.string().nullable(), metadata: z.record(z.string(), z.unknown()) })
   .nullable()
-  .describe('The linked account (null without one, or when it was deleted)');
+  .describe('The linked account (null without one); domain, name and metadata are null/empty while no account row has that id');
 
 export const leadWithAccountSchema = z.object({ lead: leadSchema, account: leadAccountSchema });
 

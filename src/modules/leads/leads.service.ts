@@ -84,11 +84,6 @@ export function createLeadsService(deps: LeadsServiceDeps) {
     return lead;
   }
 
-  /** A lead links only to an account of its own OU (404 otherwise); null unlinks. */
-  async function checkAccount(t: Tenant, accountId: string | null | undefined): Promise<void> {
-    if (accountId && !(await accounts.findAccount(t, accountId))) throw notFound('account');
-  }
-
   return {
     requireLead,
 
@@ -99,7 +94,6 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async create(t: Tenant, input: { id: string; metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
       const metadata = checkMetadataSize(input.metadata as JsonObject);
-      await checkAccount(t, input.account_id);
       const row = await repo.insertLead(t, { id: input.id, metadata: JSON.stringify(metadata), account_id: input.account_id ?? null });
       if (!row) throw conflict('a lead with this id already exists in the OU');
       return toLead(row);
@@ -107,16 +101,17 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async get(t: Tenant, leadId: string) {
       const lead = await requireLead(t, leadId);
-      const account = lead.account_id ? await accounts.findAccount(t, lead.account_id) : undefined;
+      if (!lead.account_id) return { lead: toLead(lead), account: null };
+      // The link is loose text (deals may name an account before it exists): without a row, only the id.
+      const account = await accounts.findAccount(t, lead.account_id);
       return {
         lead: toLead(lead),
-        account: account ? { account_id: account.id, domain: account.domain, name: account.name, metadata: account.metadata as JsonObject } : null,
+        account: { account_id: lead.account_id, domain: account?.domain ?? null, name: account?.name ?? null, metadata: (account?.metadata ?? {}) as JsonObject },
       };
     },
 
     async replace(t: Tenant, leadId: string, input: { metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
       const metadata = checkMetadataSize(input.metadata as JsonObject);
-      await checkAccount(t, input.account_id);
       const row = await repo.replaceLead(t, leadId, { metadata, ...(input.account_id !== undefined && { account_id: input.account_id }) });
       if (!row) throw notFound('lead');
       return toLead(row);
