@@ -65,6 +65,21 @@ import { createScoringService, provisionScoringDefaults } from './modules/scorin
 import type { EngineHooks } from './modules/scoring-worker/scoring.engine.js';
 import { createScoringWorker } from './modules/scoring-worker/scoring-worker.js';
 import { scoringWorkerRoutes } from './modules/scoring-worker/scoring-worker.routes.js';
+import { leadProfileRoutes } from './modules/leads/lead-profile.routes.js';
+import { createMappingsOnIngest } from './modules/accounts/mappings-on-ingest.js';
+import { profileAccountsRoutes } from './modules/accounts/profile-accounts.routes.js';
+import { createPropertyScoringService } from './modules/accounts/property-scoring.service.js';
+import { createProfilesService } from './modules/accounts/profiles.service.js';
+import { createAccountsService } from './modules/accounts/accounts.service.js';
+import { createBackfillsService } from './modules/accounts/backfills.service.js';
+import {
+  ACCOUNTS_BACKFILL_JOB,
+  EVENT_ACCOUNTS_BACKFILL_JOB,
+  PROFILE_APPLY_JOB,
+  accountsBackfillStep,
+  eventAccountsBackfillStep,
+  profileApplyStep,
+} from './modules/accounts/backfill.jobs.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -208,9 +223,11 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
   await app.register(usageRoutes, { db, counters: usageCounters });
+  // Backfills queue durable jobs; the runner is made further down, so the kick goes through a closure.
+  const backfills = createBackfillsService({ db, onJobQueued: () => app.jobs.kick() });
   // Ingestion, live stream and events.
   const ingest = createIngestService(
-    { database, live, registry: metrics.registry, log: app.log },
+    { database, live, registry: metrics.registry, log: app.log, afterWrite: createMappingsOnIngest({ db, log: app.log }) },
     { groupWaitMs: config.ingestGroup.waitMs, groupMaxInFlight: config.ingestGroup.concurrency },
   );
   await app.register(ingestRoutes, { config, database, metrics, service: ingest });
@@ -224,7 +241,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const jobs = createJobRunner({
     db,
     log: app.log,
-    steps: { [LEAD_DELETE_JOB]: leadDeleteStep() },
+    steps: {
+      [LEAD_DELETE_JOB]: leadDeleteStep(),
+      [PROFILE_APPLY_JOB]: profileApplyStep(),
+      [ACCOUNTS_BACKFILL_JOB]: accountsBackfillStep(),
+      [EVENT_ACCOUNTS_BACKFILL_JOB]: eventAccountsBackfillStep(),
+    },
     pollMs: config.jobs.pollMs,
     leaseSeconds: config.jobs.leaseSeconds,
   });
@@ -262,7 +284,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
   const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest });
-  await app.register(adminRoutes, { db, audit, sampleData });
+  await app.register(adminRoutes, { db, audit, sampleData, backfills });
   // Slack: the org's app, each OU's workspace connection (docs/slack.md).
   await app.register(slackRoutes, { db, config });
   // Analytics and attribution (issue 13): campaigns, deals, orders and the lead activity stream.
@@ -281,6 +303,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   runWithApp(app, outbox, { enabled: config.deliveries.worker });
   const deliveries = createDeliveriesService({ db, onReplay: () => outbox.sender.wake() });
   await app.register(triggersRoutes, { db, leads, deliveries, allowPrivateWebhooks: config.deliveries.allowPrivateWebhooks });
+  // Profile and account (ABM) scoring, and a lead's profile and account.
+  const profiles = createProfilesService({ db, leads });
+  const accounts = createAccountsService({ db, leads });
+  const properties = createPropertyScoringService({ db });
+  await app.register(profileAccountsRoutes, { properties, profiles, accounts, scoring: scoringConfig });
+  await app.register(leadProfileRoutes, { profiles, accounts });
 
   return app;
 }

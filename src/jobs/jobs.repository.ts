@@ -95,6 +95,18 @@ export function createJobsRepository(db: Db) {
         .execute();
     },
 
+    /** Sets one key of the job's progress (a keyset cursor); call it in the step's transaction. */
+    async setProgress(job: Pick<Job, 'org_id' | 'id'>, key: string, value: JsonValue): Promise<void> {
+      await byKey(job)
+        .set({ progress: sql`jsonb_set(progress, array[${key}::text], ${JSON.stringify(value)}::jsonb)`, updated_at: sql`now()` })
+        .execute();
+    },
+
+    /** A job of the OU by id. */
+    find(t: Tenant, id: string): Promise<Job | undefined> {
+      return db.selectFrom('jobs').selectAll().where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
+    },
+
     /** Adds `n` to a counter of the job's progress; call it in the step's transaction, so it commits with the work. */
     async addProgress(job: Pick<Job, 'org_id' | 'id'>, counter: string, n: number): Promise<void> {
       await byKey(job)

@@ -22,10 +22,20 @@ async function ingest(s: Session, aliases: Array<{ alias_kind: string; raw_value
   return res.json().metadata.lead_id as string;
 }
 
+/** An account of the session's OU, inserted directly (accounts are made by the accounts backfill). */
+async function makeAccount(s: Session, domain: string): Promise<string> {
+  const row = await ctx.database.db
+    .insertInto('accounts')
+    .values({ org_id: s.orgId, unit_id: s.unitId, domain, name: domain })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
 describe('POST /leads', () => {
   it('creates a lead with a client-chosen id, metadata and account', async () => {
     const s = await signup(ctx.app);
-    const account = '7d0c3c5e-55a8-4c3b-9a3e-0d5c1f6c9b11';
+    const account = await makeAccount(s, 'ada.example');
     const lead = await createLead(s, { id: 'crm:Ada.L@x_1-2', metadata: { plan: 'Pro' }, account_id: account });
     expect(lead).toMatchObject({
       id: 'crm:Ada.L@x_1-2',
@@ -39,7 +49,11 @@ describe('POST /leads', () => {
     });
     expect(Date.parse(lead.created_at)).not.toBeNaN();
     const got = (await call(s, 'GET', '/leads/crm:Ada.L@x_1-2')).json();
-    expect(got).toEqual({ lead, account: { account_id: account } });
+    expect(got).toEqual({ lead, account: { account_id: account, domain: 'ada.example', name: 'ada.example', metadata: {} } });
+    // The link is loose text: an id with no account row is kept and shown without details.
+    const loose = '7d0c3c5e-55a8-4c3b-9a3e-0d5c1f6c9b11';
+    await createLead(s, { id: 'loose', account_id: loose });
+    expect((await call(s, 'GET', '/leads/loose')).json().account).toEqual({ account_id: loose, domain: null, name: null, metadata: {} });
   });
 
   it('answers 409 for an id the OU already has, and leaves the lead as it was', async () => {
@@ -109,7 +123,7 @@ describe('GET /leads/{id}', () => {
 describe('PUT /leads/{id}', () => {
   it('replaces the metadata and keeps the account unless account_id is given', async () => {
     const s = await signup(ctx.app);
-    const account = '0b6f8c53-8b43-4a51-9d39-6d9a5e0a4c22';
+    const account = await makeAccount(s, 'put.example');
     await createLead(s, { id: 'put-1', metadata: { a: 1, b: 2 }, account_id: account });
     const replaced = (await call(s, 'PUT', '/leads/put-1', { metadata: { c: 3 } })).json();
     expect(replaced).toMatchObject({ id: 'put-1', metadata: { c: 3 }, account_id: account });

@@ -346,6 +346,28 @@ function trigger(path: string, kind: string, body: (tag: string) => Record<strin
   };
 }
 
+/** Turns ABM on for org A (the /account… routes answer 403 abm_disabled without it). */
+const abmOn = (w: World) => asOwner(w, 'PUT', '/settings/scoring', { abm_enabled: true }, 200);
+
+function fieldMapping(kind: 'profile' | 'account'): Factory {
+  const root = kind === 'profile' ? '/profile' : '/account';
+  const field = `${kind}_property`;
+  return {
+    kind: `${kind} field mapping`,
+    async make(w) {
+      if (kind === 'account') await abmOn(w);
+      const source = `iso_src_${w.tag}_${next()}`;
+      const made = await asOwner<{ id: string }>(w, 'POST', `${root}/mappings`, { source_field: source, [field]: `${source}_prop` }, 201);
+      return {
+        params: { id: made.id },
+        bodies: { PUT: { source_field: source, [field]: `${source}_other` } },
+        readBack: [`${root}/mappings`],
+        identifiers: ou(made.id, source),
+      };
+    },
+  };
+}
+
 const patternTrigger = trigger('/triggers', 'pattern trigger', (tag) => ({ name: `iso pattern ${tag}`, window_seconds: 60, conditions: [{ event_type: `iso_p_${tag}`, min_count: 2 }] }), { window_seconds: 120 });
 const milestoneTrigger = trigger('/milestones', 'milestone trigger', (tag) => ({ event_type: `iso_m_${tag}`, score_threshold: 10 }), { score_threshold: 20 }, ['/milestones/events']);
 const sequenceTrigger = trigger('/sequences', 'sequence trigger', (tag) => ({ event_types: [`iso_a_${tag}`, `iso_b_${tag}`], window_seconds: 1, window_unit: 'hours', webhook_url: 'https://hooks.example.com/iso' }), { ordered: false }, ['/sequences/events']);
@@ -363,6 +385,52 @@ const delivery: Factory = {
     const [made] = await asOwner<Array<{ delivery_id: string }>>(w, 'GET', '/deliveries?limit=1', undefined, 200);
     const id = (made as { delivery_id: string }).delivery_id;
     return { params: { id }, readBack: ['/deliveries'], identifiers: ou(id) };
+  },
+};
+
+const propertyRuleBody = (kind: string, value: string) => ({ [`${kind}_property`]: 'plan', condition: 'equals', comparison_value: value, weight: 5 });
+
+function propertyRuleset(kind: 'profile' | 'account', withRule: boolean): Factory {
+  const root = kind === 'profile' ? '/profile' : '/account';
+  return {
+    kind: withRule ? `${kind} rule` : `${kind} rule set`,
+    async make(w) {
+      if (kind === 'account') await abmOn(w);
+      const name = `Iso ${kind} set ${w.tag} ${next()}`;
+      const set = await asOwner<{ id: string }>(w, 'POST', `${root}/rulesets`, { name }, 201);
+      const rule = await asOwner<{ id: string }>(w, 'POST', `${root}/rulesets/${set.id}/rules`, propertyRuleBody(kind, 'iso'), 201);
+      return {
+        params: { id: set.id, ruleId: rule.id },
+        bodies: withRule ? { PUT: { weight: 9 } } : { PUT: { name: `${name} renamed` }, POST: propertyRuleBody(kind, 'other') },
+        readBack: [`${root}/rulesets`, `${root}/rulesets/${set.id}/rules`],
+        identifiers: ou(set.id, rule.id, name),
+      };
+    },
+  };
+}
+
+/** An account made by the accounts backfill from a lead's work email. */
+const account: Factory = {
+  kind: 'account',
+  async make(w) {
+    await abmOn(w);
+    const domain = `iso-${w.tag}-${next()}.example`;
+    const res = await asOwner<{ metadata: { lead_id: string } }>(w, 'POST', '/events', { event_type: 'page_view', aliases: [{ alias_kind: 'email', raw_value: `ann@${domain}` }] }, 202);
+    await asOwner(w, 'POST', '/admin/backfill/accounts', undefined, 202);
+    await w.app.jobs.drain();
+    const lead = await asOwner<{ lead: { account_id: string } }>(w, 'GET', `/leads/${res.metadata.lead_id}`, undefined, 200);
+    const id = lead.lead.account_id;
+    return { params: { id }, readBack: ['/accounts', `/accounts/${id}`], identifiers: ou(id, domain) };
+  },
+};
+
+/** A finished profile-mappings job of OU A. */
+const adminJob: Factory = {
+  kind: 'admin job',
+  async make(w) {
+    const job = await asOwner<{ job_id: string }>(w, 'POST', '/admin/profile-mappings/apply', undefined, 202);
+    await w.app.jobs.drain();
+    return { params: { jobId: job.job_id }, readBack: [`/admin/jobs/${job.job_id}`], identifiers: ou(job.job_id) };
   },
 };
 
@@ -413,6 +481,19 @@ export const FACTORIES: Record<string, Factory> = {
   '/sequences/:id/simulate': sequenceTrigger,
   '/surge-triggers/:id': surgeTrigger,
   '/deliveries/:id/replay': delivery,
+  '/leads/:leadID/rescore': leadWithEvent,
+  '/leads/:leadID/profile': clientLead,
+  '/leads/:leadID/account': clientLead,
+  '/profile/mappings/:id': fieldMapping('profile'),
+  '/profile/rulesets/:id': propertyRuleset('profile', false),
+  '/profile/rulesets/:id/rules': propertyRuleset('profile', false),
+  '/profile/rulesets/:id/rules/:ruleId': propertyRuleset('profile', true),
+  '/account/mappings/:id': fieldMapping('account'),
+  '/account/rulesets/:id': propertyRuleset('account', false),
+  '/account/rulesets/:id/rules': propertyRuleset('account', false),
+  '/account/rulesets/:id/rules/:ruleId': propertyRuleset('account', true),
+  '/accounts/:id': account,
+  '/admin/jobs/:jobId': adminJob,
 };
 
 /**

@@ -23,6 +23,7 @@ interface Values {
   member: string;
   property: string;
   alias: string;
+  account: string;
 }
 /** The caller's own objects, in its own OU. */
 interface Own {
@@ -90,6 +91,7 @@ const CASES: Case[] = [
     otherOrgOnly: true,
     request: (v, o) => ({ method: 'PUT', url: `/org-units/${o.unit}/members/${v.member}`, payload: { role: 'Viewer' } }),
   },
+  { name: 'POST /accounts/batch-delete of A’s account', request: (v) => ({ method: 'POST', url: '/accounts/batch-delete', payload: { ids: [v.account] } }) },
 ];
 
 let valuesOfA: Values;
@@ -102,6 +104,7 @@ const nowhere = (): Values => ({
   member: randomUUID(),
   property: `key_nowhere_${randomUUID().slice(0, 8)}`,
   alias: `nowhere-${randomUUID()}@a.example`,
+  account: randomUUID(),
 });
 
 async function ownObjects(caller: Caller): Promise<Own> {
@@ -132,6 +135,7 @@ beforeAll(async () => {
   const lead = await (FACTORIES['/leads/:leadID/score'] as Factory).make(w);
   const ruleset = await (FACTORIES['/rulesets/:id'] as Factory).make(w);
   const member = await (FACTORIES['/org/members/:id'] as Factory).make(w);
+  const account = await (FACTORIES['/accounts/:id'] as Factory).make(w);
   valuesOfA = {
     ruleset: ruleset.params.id as string,
     rulesetName: ruleset.params.name as string,
@@ -141,6 +145,7 @@ beforeAll(async () => {
     member: member.params.id as string,
     property: lead.params.propertyKey as string,
     alias: lead.params.alias as string,
+    account: account.params.id as string,
   };
 });
 

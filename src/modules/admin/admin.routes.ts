@@ -9,6 +9,50 @@ import { errorResponses } from '../../http/responses.js';
 import { createAuditLogsService } from './audit-logs.service.js';
 import type { SampleDataService } from './sample-data/sample-data.service.js';
 import { tenantOf } from '../../auth/tenant.js';
+import { ACCOUNTS_BACKFILL_JOB, EVENT_ACCOUNTS_BACKFILL_JOB, PROFILE_APPLY_JOB } from '../accounts/backfill.jobs.js';
+import { jobViewSchema, type BackfillsService } from '../accounts/backfills.service.js';
+
+const BACKFILLS = [
+  { path: '/admin/backfill/accounts', kind: ACCOUNTS_BACKFILL_JOB, operationId: 'backfillAccounts', who: access.ouMember('Owner'),
+    summary: 'Backfill account mapping and profile scoring: link leads to accounts by email or company_domain, creating accounts, then replay the mappings' },
+  { path: '/admin/backfill/event-accounts', kind: EVENT_ACCOUNTS_BACKFILL_JOB, operationId: 'backfillEventAccounts', who: access.ouMember('Owner'),
+    summary: 'Backfill event metadata accountId from each event’s lead’s account' },
+  { path: '/admin/profile-mappings/apply', kind: PROFILE_APPLY_JOB, operationId: 'applyProfileMappings', who: access.ou('Owner'),
+    summary: 'Apply profile field mappings to existing leads, replaying them from each lead’s events' },
+] as const;
+
+/** The durable OU-wide jobs (src/modules/accounts/backfill.jobs.ts): 202 with the job and its counters so far. */
+async function backfillRoutes(app: FastifyInstance, backfills: BackfillsService) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  for (const b of BACKFILLS) {
+    r.post(b.path, {
+      config: { access: b.who },
+      schema: {
+        tags: ['Admin'],
+        operationId: b.operationId,
+        summary: b.summary,
+        description: 'A durable job over the OU’s leads in steps of 200, each committed on its own; one open job per kind and OU ' +
+          '(a repeat answers it). Poll status_url (GET /admin/jobs/{jobId}) for progress; the counters are final once completed.',
+        response: { 202: jobViewSchema, ...errorResponses(400, 401, 403) },
+      },
+      handler: async (request, reply) => {
+        const job = await backfills.start(tenantOf(request.auth), b.kind);
+        return reply.code(202).header('location', job.status_url).send(job);
+      },
+    });
+  }
+  r.get('/admin/jobs/:jobId', {
+    config: { access: access.ou('Owner') },
+    schema: {
+      tags: ['Admin'],
+      operationId: 'getAdminJob',
+      summary: 'Status and counters of a backfill or mapping job of the active OU (added)',
+      params: z.object({ jobId: z.uuid() }),
+      response: { 200: jobViewSchema, ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => backfills.status(tenantOf(request.auth), request.params.jobId),
+  });
+}
 
 const auditQuery = z.object({
   limit: limitParam(100),
@@ -49,7 +93,7 @@ const wipeResultSchema = z
   .object({ leads_deleted: z.number().int(), events_deleted: z.number().int(), rules_deleted: z.number().int() })
   .meta({ id: 'WipeSeedResult' });
 
-export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; sampleData: SampleDataService }) {
+export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; sampleData: SampleDataService; backfills: BackfillsService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const auditLogs = createAuditLogsService(deps.db, deps.audit);
 
@@ -92,4 +136,5 @@ export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: A
     },
     handler: (request) => deps.sampleData.wipe(tenantOf(request.auth)),
   });
+  await backfillRoutes(app, deps.backfills);
 }

@@ -1,6 +1,6 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { DB, EventsTable } from '../../db/types.js';
+import type { DB, EventsTable, JsonObject } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
@@ -131,6 +131,37 @@ export function createEventsRepository(db: Db) {
            limit ${limit}) d
          where e.org_id = d.org_id and e.id = d.id`.execute(db);
       return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Events of the leads that hold one of `fields`, with only those keys, in ingestion order per lead. */
+    async mappedFieldsOfLeads(scope: Tenant, leadIds: string[], fields: string[]): Promise<Array<{ lead_id: string; metadata: JsonObject }>> {
+      if (leadIds.length === 0 || fields.length === 0) return [];
+      const { rows } = await sql<{ lead_id: string; metadata: JsonObject }>`
+        select e.lead_id,
+               (select jsonb_object_agg(f.k, e.metadata -> f.k) from unnest(${fields}::text[]) as f(k) where e.metadata ? f.k) as metadata
+          from events e
+         where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.lead_id = any(${leadIds}::text[])
+           and e.metadata ?| ${fields}::text[]
+         order by e.lead_id, e.seq`.execute(db);
+      return rows;
+    },
+
+    /** metadata.accountId := the lead's account where it is missing or another; answers events scanned and updated. */
+    async stampAccountIds(scope: Tenant, leads: Array<{ id: string; account_id: string }>): Promise<{ scanned: number; updated: number }> {
+      if (leads.length === 0) return { scanned: 0, updated: 0 };
+      const { rows } = await sql<{ scanned: number; updated: number }>`
+        with l as (select * from unnest(${leads.map((l) => l.id)}::text[], ${leads.map((l) => l.account_id)}::text[]) as l(id, account_id)),
+        scanned as (
+          select count(*)::int as n from events e join l on e.lead_id = l.id
+           where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId}),
+        updated as (
+          update events e set metadata = jsonb_set(e.metadata, '{accountId}', to_jsonb(l.account_id))
+            from l
+           where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.lead_id = l.id
+             and (e.metadata ->> 'accountId') is distinct from l.account_id
+          returning 1)
+        select (select n from scanned) as scanned, (select count(*)::int from updated) as updated`.execute(db);
+      return rows[0] ?? { scanned: 0, updated: 0 };
     },
 
     /** Merge: moves every event of the `from` leads to lead `to`; run it holding all their locks. Answers how many moved. */

@@ -104,6 +104,23 @@ export function truncateLeadEvents(trx: Db, scope: Tenant, leadIds: string[], ke
   return createEventsRepository(trx).deleteAllButNewest(scope, leadIds, keep);
 }
 
+/**
+ * Field mappings replayed for a batch of leads (src/modules/accounts): each event of the leads that
+ * holds one of `fields`, with only those keys, in ingestion order per lead.
+ */
+export function mappedEventFields(trx: Db, scope: Tenant, leadIds: string[], fields: string[]) {
+  return createEventsRepository(trx).mappedFieldsOfLeads(scope, leadIds, fields);
+}
+
+/**
+ * Event-accounts backfill (src/modules/accounts): writes each event's `metadata.accountId` from its
+ * lead's account where it is missing or names another account; the caller holds the leads' locks.
+ * Answers the events scanned and updated.
+ */
+export function stampEventAccounts(trx: Db, scope: Tenant, leads: Array<{ id: string; account_id: string }>) {
+  return createEventsRepository(trx).stampAccountIds(scope, leads);
+}
+
 export function createEventsService(deps: { db: Db; leads: Pick<LeadsService, 'requireLead'> }) {
   const { db, leads } = deps;
   const repo: EventsRepository = createEventsRepository(db);

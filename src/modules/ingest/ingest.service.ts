@@ -55,8 +55,32 @@ export function deleteLeadMessages(trx: Db, scope: Tenant, leadIds: string[]): P
   return createIngestRepository(trx).deleteMessagesOfLeads(scope.orgId, scope.unitId, leadIds);
 }
 
+/** An accepted, newly stored event: what field mappings (src/modules/accounts) read after the write. */
+export interface WrittenEvent {
+  orgId: string;
+  unitId: string;
+  leadId: string;
+  metadataJson: string;
+}
+
+function writtenEvents(items: PreparedEvent[], outcomes: Outcome[]): WrittenEvent[] {
+  const written: WrittenEvent[] = [];
+  outcomes.forEach((o, i) => {
+    const item = items[i] as PreparedEvent;
+    if (o.ok && !o.duplicate) written.push({ orgId: item.orgId, unitId: o.unitId, leadId: o.leadId, metadataJson: item.metadataJson });
+  });
+  return written;
+}
+
 export function createIngestService(
-  deps: { database: Database; live: LiveHub; registry: Registry; log: FastifyBaseLogger },
+  deps: {
+    database: Database;
+    live: LiveHub;
+    registry: Registry;
+    log: FastifyBaseLogger;
+    /** Runs after each committed write, before the reply (field mappings); must not throw. */
+    afterWrite?: (written: WrittenEvent[]) => Promise<void>;
+  },
   options: IngestServiceOptions = {},
 ) {
   const { database, live, log } = deps;
@@ -144,6 +168,7 @@ export function createIngestService(
         outcomes = await writeEach(items);
       }
     }
+    await deps.afterWrite?.(writtenEvents(items, outcomes));
     afterCommit(items, outcomes, opts);
     return outcomes;
   }

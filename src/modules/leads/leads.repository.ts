@@ -4,6 +4,12 @@ import type { AliasKind, JsonObject, LeadsTable } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
 
 export type LeadRow = Selectable<LeadsTable>;
+/** A lead of any OU (set-based writes of ingestion and backfills span OUs). */
+export interface LeadKey {
+  orgId: string;
+  unitId: string;
+  leadId: string;
+}
 export type NewLead = Pick<Insertable<LeadsTable>, 'id' | 'metadata' | 'account_id'>;
 
 export interface SearchHit {
@@ -167,6 +173,66 @@ export function createLeadsRepository(db: Db) {
          order by m.rank, l.id
          limit ${limit}`.execute(db);
       return rows;
+    },
+
+    /**
+     * The rows of leads of any OUs, locked (FOR NO KEY UPDATE) in key order so that two writers of
+     * overlapping sets cannot deadlock each other; leads that do not exist are left out.
+     */
+    async lockLeadRows(keys: LeadKey[]): Promise<LeadRow[]> {
+      if (keys.length === 0) return [];
+      const { rows } = await sql<LeadRow>`
+        select l.* from leads l
+        join unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.unitId)}::uuid[], ${keys.map((k) => k.leadId)}::text[])
+             as k(org_id, unit_id, id) on l.org_id = k.org_id and l.unit_id = k.unit_id and l.id = k.id
+        order by l.org_id, l.unit_id, l.id
+        for no key update of l`.execute(db);
+      return rows;
+    },
+
+    /**
+     * The next `limit` surviving leads of the OU after `cursor` in id order (a backfill's keyset page),
+     * with their account, company_domain and email aliases (oldest first).
+     */
+    async leadPage(t: Tenant, cursor: string, limit: number): Promise<Array<{ id: string; account_id: string | null; company_domain: string | null; emails: string[] }>> {
+      const { rows } = await sql<{ id: string; account_id: string | null; company_domain: string | null; emails: string[] | null }>`
+        select l.id, l.account_id, l.metadata ->> 'company_domain' as company_domain,
+               (select array_agg(a.value order by a.created_at, a.value) from lead_aliases a
+                 where a.org_id = l.org_id and a.unit_id = l.unit_id and a.lead_id = l.id and a.kind = 'email') as emails
+          from leads l
+         where l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.id > ${cursor} and l.merged_into is null
+         order by l.id
+         limit ${limit}`.execute(db);
+      return rows.map((r) => ({ ...r, emails: r.emails ?? [] }));
+    },
+
+    /** Links leads that have no account yet to the given accounts; answers how many were linked. */
+    async linkAccounts(t: Tenant, links: Array<{ leadId: string; accountId: string }>): Promise<number> {
+      if (links.length === 0) return 0;
+      const result = await sql`update leads l set account_id = u.account_id, updated_at = now()
+        from unnest(${links.map((x) => x.leadId)}::text[], ${links.map((x) => x.accountId)}::text[]) as u(id, account_id)
+        where l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.id = u.id and l.account_id is null`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Unlinks the OU's leads from these accounts; answers how many leads were unlinked. */
+    async unlinkAccounts(t: Tenant, accountIds: string[]): Promise<number> {
+      if (accountIds.length === 0) return 0;
+      const result = await sql`update leads set account_id = null, updated_at = now()
+        where org_id = ${t.orgId} and unit_id = ${t.unitId} and account_id = any(${accountIds}::text[])`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Writes new metadata (and, when given, account ids) to leads in one statement. */
+    async writeLeadRows(rows: Array<{ org_id: string; unit_id: string; id: string; metadata: JsonObject; account_id?: string | null }>): Promise<void> {
+      if (rows.length === 0) return;
+      const keepAccount = rows.map((r) => r.account_id === undefined);
+      await sql`update leads l set metadata = u.metadata, updated_at = now(),
+          account_id = case when u.keep_account then l.account_id else u.account_id end
+        from unnest(${rows.map((r) => r.org_id)}::uuid[], ${rows.map((r) => r.unit_id)}::uuid[], ${rows.map((r) => r.id)}::text[],
+                    ${rows.map((r) => JSON.stringify(r.metadata))}::jsonb[], ${rows.map((r) => r.account_id ?? null)}::text[], ${keepAccount}::bool[])
+             as u(org_id, unit_id, id, metadata, account_id, keep_account)
+        where l.org_id = u.org_id and l.unit_id = u.unit_id and l.id = u.id`.execute(db);
     },
 
     listAliases(t: Tenant, leadId: string) {

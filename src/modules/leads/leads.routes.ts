@@ -16,6 +16,7 @@ import {
   mergeResultSchema,
   patchMetadataBody,
   replaceLeadBody,
+  rescoreResultSchema,
   searchHitSchema,
   searchQuery,
 } from './leads.schemas.js';
@@ -122,6 +123,21 @@ export async function leadsRoutes(app: FastifyInstance, deps: { leads: LeadsServ
       const status = await leads.delete(tenantOf(request.auth), request.params.leadID);
       return reply.code(202).header('location', status.status_url).send(status);
     },
+  });
+
+  r.post('/leads/:leadID/rescore', {
+    config: write,
+    schema: {
+      tags,
+      operationId: 'rescoreLead',
+      summary: 'Rebuild the lead’s event scores, totals, history and levels from its raw events (202; the worker replays them)',
+      description:
+        'Deterministic: the events are replayed in ingestion order under the current rules, surge policy and filters, so ' +
+        'rescoring twice gives identical rows and rescoring a live-scored lead gives the rows the worker wrote (docs/scoring.md).',
+      params: leadParamsSchema,
+      response: { 202: rescoreResultSchema, ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request, reply) => reply.code(202).send(await leads.rescore(tenantOf(request.auth), request.params.leadID)),
   });
 
   r.get('/leads/:leadID/deletion-status', {

@@ -18,8 +18,8 @@ const metadataSchema = z
   .describe('A JSON object of at most 100 KB serialized (413 above)');
 
 /**
- * An account id: accounts get server-made UUIDs (semantics §0). Until the accounts table lands
- * (issue 10, ABM) the id is stored as given and not checked against an account.
+ * An account id: accounts get server-made UUIDs (semantics §0). The link is loose text, not checked
+ * against the accounts table: deals (another module) may name an account before any row exists.
  */
 const accountIdSchema = z.uuid().nullable();
 
@@ -55,9 +55,9 @@ export const leadSchema = z
 export type Lead = z.infer<typeof leadSchema>;
 
 export const leadAccountSchema = z
-  .object({ account_id: z.string() })
+  .object({ account_id: z.string(), domain: z.string().nullable(), name: z.string().nullable(), metadata: z.record(z.string(), z.unknown()) })
   .nullable()
-  .describe('The linked account (null without one); account metadata comes with the ABM accounts');
+  .describe('The linked account (null without one); domain, name and metadata are null/empty while no account row has that id');
 
 export const leadWithAccountSchema = z.object({ lead: leadSchema, account: leadAccountSchema });
 
@@ -125,3 +125,12 @@ export const leadAliasSchema = z
   .object({ alias_kind: aliasKindSchema, value: z.string(), created_at: z.string() })
   .meta({ id: 'LeadAlias' });
 export type LeadAlias = z.infer<typeof leadAliasSchema>;
+
+export const rescoreResultSchema = z
+  .object({
+    lead_id: z.string(),
+    status: z.literal('queued').describe('The scoring worker replays the lead’s events after the reply'),
+    queued_events: z.number().int().describe('Events queued for the replay (all of the lead’s events)'),
+  })
+  .meta({ id: 'LeadRescoreResult' });
+export type RescoreResult = z.infer<typeof rescoreResultSchema>;

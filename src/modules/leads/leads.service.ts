@@ -4,11 +4,13 @@ import type { JsonObject } from '../../db/types.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import { createJobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { MAX_METADATA_BYTES } from '../ingest/ingest.schemas.js';
+import { createAccountsRepository } from '../accounts/accounts.repository.js';
 import { LEAD_DELETE_JOB } from './lead-delete.job.js';
 import { purgeLeadsOfSource } from './lead-purge.js';
 import { mergeLeads, type MergeInput } from './lead-merge.js';
+import { rescoreLead } from './lead-rescore.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
-import type { DeletionStatus, Lead, LeadAlias } from './leads.schemas.js';
+import type { DeletionStatus, Lead, LeadAlias, RescoreResult } from './leads.schemas.js';
 
 /** Results of GET /leads/search (the seed's "up to 10"). */
 export const SEARCH_LIMIT = 10;
@@ -54,6 +56,15 @@ export function mergeMetadata(current: JsonObject, patch: Record<string, unknown
   return merged;
 }
 
+/**
+ * Lead rows for a set-based metadata rewrite in the caller's transaction (field mappings at ingestion,
+ * their backfills): `lockLeadRows` locks them in key order, `writeLeadRows` writes the changed ones.
+ */
+export const leadRowsIn = (trx: Db) => {
+  const repo = createLeadsRepository(trx);
+  return { lockLeadRows: repo.lockLeadRows, writeLeadRows: repo.writeLeadRows, leadPage: repo.leadPage, linkAccounts: repo.linkAccounts, unlinkAccounts: repo.unlinkAccounts };
+};
+
 export interface LeadsServiceDeps {
   db: Db;
   /** Called after a job was queued, so the runner starts on it now rather than at its next poll. */
@@ -65,6 +76,7 @@ export function createLeadsService(deps: LeadsServiceDeps) {
   const { db } = deps;
   const repo = createLeadsRepository(db);
   const jobs = createJobsRepository(db);
+  const accounts = createAccountsRepository(db);
 
   /** The lead of the active OU, or 404 `not_found` (also for a lead of another OU). */
   async function requireLead(t: Tenant, leadId: string): Promise<LeadRow> {
@@ -107,7 +119,13 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async get(t: Tenant, leadId: string) {
       const lead = await requireLead(t, leadId);
-      return { lead: toLead(lead), account: lead.account_id ? { account_id: lead.account_id } : null };
+      if (!lead.account_id) return { lead: toLead(lead), account: null };
+      // The link is loose text (deals may name an account before it exists): without a row, only the id.
+      const account = await accounts.findAccount(t, lead.account_id);
+      return {
+        lead: toLead(lead),
+        account: { account_id: lead.account_id, domain: account?.domain ?? null, name: account?.name ?? null, metadata: (account?.metadata ?? {}) as JsonObject },
+      };
     },
 
     async replace(t: Tenant, leadId: string, input: { metadata: Record<string, unknown>; account_id?: string | null | undefined }) {
@@ -131,6 +149,11 @@ export function createLeadsService(deps: LeadsServiceDeps) {
     async merge(t: Tenant, input: MergeInput) {
       const outcome = await mergeLeads(db, t, input);
       return { ...outcome, target: toLead(outcome.target) };
+    },
+
+    /** Queues a deterministic rebuild of the lead's scores from its raw events (docs/scoring.md "Rescore"). */
+    rescore(t: Tenant, leadId: string): Promise<RescoreResult> {
+      return rescoreLead(db, t, leadId);
     },
 
     async search(t: Tenant, q: string) {

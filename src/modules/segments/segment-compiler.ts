@@ -154,3 +154,12 @@ export function compileSegment(rules: CompilableRule[], refs: LeadRefs): RawBuil
   });
   return joinAll(compiled, 'and');
 }
+
+/**
+ * One condition on a metadata value at a dotted path, with the segment operators (semantics §6):
+ * profile and account rules (semantics §5) test lead and account metadata with it, so both kinds
+ * of rules compare values exactly as segments do.
+ */
+export function metadataCondition(metadata: Expression<unknown>, path: string, operator: Operator, value: string): RawBuilder<SqlBool> {
+  return test(metadataField(metadata, path), operator, value);
+}

@@ -27,6 +27,12 @@ export interface Pools {
   sequences: string[];
   surgeTriggers: string[];
   deliveries: string[];
+  /** Profile and account scoring (src/modules/accounts): mappings, rulesets, rules, accounts, admin jobs. */
+  mappings: Record<'profile' | 'account', string[]>;
+  propertyRulesets: Record<'profile' | 'account', string[]>;
+  propertyRules: Record<'profile' | 'account', string[]>;
+  accounts: string[];
+  jobs: string[];
   /** A member and a credential that fuzzed requests may change or delete (never the fuzzer's own). */
   victimMember: string;
   victimEmail: string;
@@ -139,6 +145,25 @@ async function seedTriggers(app: FastifyInstance, headers: Record<string, string
   pools.surgeTriggers.push(String(surge.trigger_id));
 }
 
+/** ABM on, a mapping, ruleset and rule of each kind, and accounts made by the accounts backfill. */
+async function seedProfileAccounts(app: FastifyInstance, headers: Record<string, string>, pools: Pools) {
+  await ok(app, { method: 'PUT', url: '/settings/scoring', headers, payload: { abm_enabled: true } }, 200);
+  for (const kind of ['profile', 'account'] as const) {
+    const field = `${kind}_property`;
+    const mapping = await ok(app, { method: 'POST', url: `/${kind}/mappings`, headers, payload: { source_field: 'campaign', [field]: 'campaign', update_behavior: 'append' } });
+    pools.mappings[kind].push(String(mapping.id));
+    const set = await ok(app, { method: 'POST', url: `/${kind}/rulesets`, headers, payload: { name: `Fuzz ${kind} set`, is_primary: true } });
+    pools.propertyRulesets[kind].push(String(set.id));
+    const rule = await ok(app, { method: 'POST', url: `/${kind}/rulesets/${String(set.id)}/rules`, headers, payload: { [field]: 'campaign', condition: 'equals', comparison_value: 'c1', weight: 5 } });
+    pools.propertyRules[kind].push(String(rule.id));
+  }
+  const job = await ok(app, { method: 'POST', url: '/admin/backfill/accounts', headers }, 202);
+  pools.jobs.push(String(job.job_id));
+  await app.jobs.drain();
+  const list = (await ok(app, { method: 'GET', url: '/accounts', headers }, 200)) as { accounts?: Array<{ account_id: string }> };
+  pools.accounts.push(...(list.accounts ?? []).map((a) => a.account_id));
+}
+
 /**
  * An organization whose owner has data behind every route: a second OU, a member, credentials,
  * leads with scored events, rulesets, rules, levels of each kind, a decay, a filter, a mapping, and
@@ -175,6 +200,11 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
     sequences: [],
     surgeTriggers: [],
     deliveries: [],
+    mappings: { profile: [], account: [] },
+    propertyRulesets: { profile: [], account: [] },
+    propertyRules: { profile: [], account: [] },
+    accounts: [],
+    jobs: [],
     victimMember: victim.memberId,
     victimEmail: victim.email,
     victimCredential,
@@ -184,6 +214,7 @@ export async function seedTenant(app: FastifyInstance): Promise<Tenant> {
   await seedTriggers(app, ouHeaders, pools);
   await seedEvents(app, ouHeaders, pools);
   await seedSlack(app, ouHeaders);
+  await seedProfileAccounts(app, ouHeaders, pools);
   await app.scoringWorker.drain();
   await seedDeals(app, ouHeaders, pools);
   // The milestone on page_view fired for the seeded leads: its (email) deliveries wait in the outbox.
@@ -199,7 +230,8 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     eventID: pools.events,
     eventType: pools.eventTypes,
     memberId: [pools.victimMember],
-    ruleId: pools.segmentRules,
+    ruleId: op.path.startsWith('/profile/') ? pools.propertyRules.profile : op.path.startsWith('/account/') ? pools.propertyRules.account : pools.segmentRules,
+    jobId: pools.jobs,
     campaign_name: pools.campaigns,
     file: ['swagger-ui-bundle.js', 'index.css'],
   };
@@ -223,6 +255,11 @@ export function pathValues(pools: Pools, op: Operation, param: Parameter): strin
     '/sequences': pools.sequences,
     '/surge-triggers': pools.surgeTriggers,
     '/deliveries': pools.deliveries,
+    '/profile/mappings': pools.mappings.profile,
+    '/account/mappings': pools.mappings.account,
+    '/profile/rulesets': pools.propertyRulesets.profile,
+    '/account/rulesets': pools.propertyRulesets.account,
+    '/accounts': pools.accounts,
   };
   return byPrefix[prefix] ?? [];
 }
