@@ -20,6 +20,7 @@ let state: LiveState = 'ended';
 let endedReason = '';
 const listeners = new Set<(item: FeedItem) => void>();
 const stateListeners = new Set<() => void>();
+const resyncListeners = new Set<() => void>();
 
 function setState(next: LiveState, reason = '') {
   state = next;
@@ -34,7 +35,11 @@ export function connectLive(): void {
   const es = new EventSource('/stream', { withCredentials: true });
   source = es;
   setState('connecting');
-  es.onopen = () => setState('open');
+  es.onopen = () => {
+    // Messages sent while the stream was down are lost (no replay): screens reload what they show.
+    if (state === 'retrying') for (const l of resyncListeners) l();
+    setState('open');
+  };
   // EventSource retries by itself after a dropped connection; a refused one (401/403) closes it.
   es.onerror = () => setState(es.readyState === EventSource.CLOSED ? 'ended' : 'retrying', 'the live stream was refused');
   es.addEventListener('access_ended', () => {
@@ -66,4 +71,10 @@ export function onLive(listener: (item: FeedItem) => void): () => void {
 export function onLiveState(listener: () => void): () => void {
   stateListeners.add(listener);
   return () => stateListeners.delete(listener);
+}
+
+/** Called when the stream reconnects after a drop: what it missed must be read again. */
+export function onResync(listener: () => void): () => void {
+  resyncListeners.add(listener);
+  return () => resyncListeners.delete(listener);
 }

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { get } from '../api';
 import { ErrorNote, Section, Status, when } from '../ui/bits';
-import { useLive, useLoad } from '../ui/hooks';
+import { useLive, useLoad, useResync } from '../ui/hooks';
 import { ScoreChart, type Point } from '../ui/ScoreChart';
 
 interface LeadBody {
@@ -29,6 +29,7 @@ export function LeadDetail({ leadId }: { leadId: string }) {
   const explain = useLoad(() => get<Explain>(`${path(leadId)}/explain`, { hours: 24 * 30 }), [leadId]);
   const events = useLoad(() => get<LeadEvent[]>(`${path(leadId)}/events`, { limit: 20 }), [leadId]);
 
+  useResync(() => [explain, history, events].forEach((c) => c.reload()));
   useLive((item) => {
     if (item.data.lead_id !== leadId) return;
     if (item.name === 'score_update' && 'score' in item.data) {

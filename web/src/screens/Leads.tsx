@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { get } from '../api';
 import type { Session } from '../main';
-import type { LeadPage, LeadRow } from '../types';
+import type { LeadPage, LeadRow, LiveEvents } from '../types';
 import { ErrorNote, Status, shortId, when } from '../ui/bits';
-import { useLive, useLoad } from '../ui/hooks';
+import { useLive, useLoad, useResync } from '../ui/hooks';
 import { LoadSampleData, WipeSampleData } from './SampleData';
 import { LeadSearch } from './LeadSearch';
 
@@ -22,16 +22,25 @@ export function LeadsScreen({ session }: { session: Session }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [page, setPage] = useState(1);
   const [changed, setChanged] = useState<Set<string>>(new Set());
-  const leads = useLoad(() => get<LeadPage>('/leads', { ...filters, page }), [filters, page]);
+  const [note, setNote] = useState('');
+  // Live changes since the current list was requested, laid over its rows: a message that arrives
+  // while the list is on its way must not be lost when the (older) list replaces the rows.
+  const overlay = useRef(new Map<string, Partial<LeadRow>>());
+  const [, setTick] = useState(0);
+  const leads = useLoad(() => {
+    overlay.current = new Map();
+    return get<LeadPage>('/leads', { ...filters, page });
+  }, [filters, page]);
 
+  useResync(leads.reload);
   useLive((item) => {
-    const patch = (row: LeadRow): LeadRow =>
-      item.name === 'score_update' && 'score' in item.data
-        ? { ...row, score: item.data.score, level: item.data.level }
-        : item.name === 'event_ingested' && 'event_type' in item.data
-          ? { ...row, last_event_at: item.data.occurred_at, last_event_type: item.data.event_type }
-          : row;
-    leads.setData((old) => old && { ...old, leads: old.leads.map((r) => (r.lead_id === item.data.lead_id ? patch(r) : r)) });
+    const d = item.data as Partial<LiveEvents['score_update'] & LiveEvents['event_ingested']>;
+    const patch: Partial<LeadRow> =
+      item.name === 'score_update' ? { score: d.score, level: d.level ?? null }
+      : item.name === 'event_ingested' ? { last_event_at: d.occurred_at, last_event_type: d.event_type }
+      : {};
+    overlay.current.set(item.data.lead_id, { ...overlay.current.get(item.data.lead_id), ...patch });
+    setTick((t) => t + 1);
     if (item.name === 'score_update') setChanged((s) => new Set(s).add(item.data.lead_id));
   });
 
@@ -53,7 +62,7 @@ export function LeadsScreen({ session }: { session: Session }) {
       <form class="filters card" onSubmit={apply} aria-label="Filter leads">
         <label>
           Active in
-          <select name="range" defaultValue={filters.range}>
+          <select name="range" value={filters.range}>
             <option value="">any time</option>
             {['today', 'yesterday', 'last_24h', 'last_7d', 'last_30d', 'last_90d'].map((r) => (
               <option key={r} value={r}>{r.replace(/_/g, ' ')}</option>
@@ -71,7 +80,7 @@ export function LeadsScreen({ session }: { session: Session }) {
         </label>
         <label>
           Last active
-          <select name="last_active" defaultValue={filters.last_active}>
+          <select name="last_active" value={filters.last_active}>
             <option value="">any</option>
             <option value="7d">7 days</option>
             <option value="30d">30 days</option>
@@ -79,16 +88,17 @@ export function LeadsScreen({ session }: { session: Session }) {
         </label>
         <label>
           Per page
-          <select name="limit" defaultValue={filters.limit}>
+          <select name="limit" value={filters.limit}>
             {['10', '25', '50', '100'].map((n) => <option key={n}>{n}</option>)}
           </select>
         </label>
         <button type="submit">Apply</button>
       </form>
       <ErrorNote message={leads.error} />
+      {note && <Status>{note}</Status>}
       {leads.loading && !data && <Status>Loading leads…</Status>}
       {data && data.total === 0 && !filtered && (
-        <LoadSampleData canSeed={session.unit.role === 'Owner'} onDone={leads.reload} />
+        <LoadSampleData canSeed={session.unit.role === 'Owner'} onDone={(n) => { setNote(n); leads.reload(); }} />
       )}
       {data && (data.total > 0 || filtered) && (
         <>
@@ -99,7 +109,7 @@ export function LeadsScreen({ session }: { session: Session }) {
                 <tr><th scope="col">Lead</th><th scope="col" class="num">Score</th><th scope="col">Level</th><th scope="col">Last activity</th></tr>
               </thead>
               <tbody>
-                {data.leads.map((l) => (
+                {data.leads.map((row) => ({ ...row, ...overlay.current.get(row.lead_id) })).map((l) => (
                   <tr key={l.lead_id} data-lead={l.lead_id} class={changed.has(l.lead_id) ? 'changed' : undefined}>
                     <td><a href={`#/leads/${encodeURIComponent(l.lead_id)}`}>{leadName(l)}</a></td>
                     <td class="num score">{l.score}</td>

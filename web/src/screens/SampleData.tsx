@@ -3,13 +3,12 @@ import { Busy, ErrorNote, Status } from '../ui/bits';
 import { useAction } from '../ui/hooks';
 
 /** POST /admin/seed on an empty OU (owners only); the request runs for seconds, so it shows its state. */
-export function LoadSampleData({ canSeed, onDone }: { canSeed: boolean; onDone: () => void }) {
+export function LoadSampleData({ canSeed, onDone }: { canSeed: boolean; onDone: (note: string) => void }) {
   const action = useAction();
   const seed = () =>
     action.run(async () => {
       const result = await post<{ message: string }>('/admin/seed');
-      onDone();
-      return result.message;
+      onDone(`Sample data loaded (${result.message}). The scoring worker scores its events in the background: scores update live.`);
     });
   return (
     <div class="card empty">

@@ -157,7 +157,7 @@ function DecaysEditor() {
     <>
       <label>After inactive for <input name="inactive_for" type="number" min={1} required defaultValue={d ? String(d.inactive_for) : ''} /></label>
       <label>Unit
-        <select name="unit" defaultValue={d?.unit ?? 'days'}>
+        <select name="unit" value={d?.unit ?? 'days'}>
           <option>hours</option><option>days</option><option>weeks</option>
         </select>
       </label>

@@ -43,7 +43,7 @@ export function SurgeEditor() {
       {p && (
         <form class="row" onSubmit={save} aria-label="Surge policy">
           <label>Mode
-            <select name="mode" defaultValue={p.mode}>
+            <select name="mode" value={p.mode}>
               <option value="off">off</option><option value="standard">standard</option>
               <option value="gentle">gentle</option><option value="custom">custom</option>
             </select>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf } from '../api';
-import { onLive, type FeedItem } from '../live';
+import { onLive, onResync, type FeedItem } from '../live';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -69,4 +69,11 @@ export function useLive(listener: (item: FeedItem) => void): void {
   const ref = useRef(listener);
   ref.current = listener;
   useEffect(() => onLive((item) => ref.current(item)), []);
+}
+
+/** Calls `reload` when the live stream comes back after a drop (it may have missed changes). */
+export function useResync(reload: () => void): void {
+  const ref = useRef(reload);
+  ref.current = reload;
+  useEffect(() => onResync(() => ref.current()), []);
 }
