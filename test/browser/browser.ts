@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -8,13 +7,6 @@ const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/ch
 
 export const chromiumPath = CANDIDATES.find((p): p is string => Boolean(p) && existsSync(p!));
 export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** The dashboard as `npm install` builds it; built here when a checkout skipped the install scripts. */
-export function ensureDashboardBuilt(): void {
-  if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
-}
 
 export async function launch(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });

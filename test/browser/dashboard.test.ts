@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { uniqueEmail } from '../helpers/factories.js';
 import { listenLocally } from '../helpers/sse.js';
-import { chromiumPath, collectConsoleErrors, ensureDashboardBuilt, launch, shot } from './browser.js';
+import { ensureDashboardBuilt } from '../helpers/dashboard.js';
+import { chromiumPath, collectConsoleErrors, launch, shot } from './browser.js';
 
 if (!chromiumPath) {
   console.warn('test/browser/dashboard.test.ts skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
