@@ -1,7 +1,6 @@
-import { useState } from 'preact/hooks';
 import { liveFeed, type FeedItem } from '../live';
 import { shortId } from '../ui/bits';
-import { useLive } from '../ui/hooks';
+import { useFrameRender, useLive } from '../ui/hooks';
 
 function describe(item: FeedItem): string {
   const d = item.data as unknown as Record<string, unknown>;
@@ -21,8 +20,9 @@ const LABEL: Record<string, string> = { event_ingested: 'Event', score_update: '
 
 /** What GET /stream sends for the active OU, newest first (the last 200 since this page loaded). */
 export function FeedScreen() {
-  const [items, setItems] = useState(liveFeed());
-  useLive(() => setItems(liveFeed()));
+  const render = useFrameRender();
+  useLive(render);
+  const items = liveFeed();
   return (
     <>
       <h1>Live feed</h1>

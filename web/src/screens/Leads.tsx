@@ -3,7 +3,7 @@ import { get } from '../api';
 import type { Session } from '../main';
 import type { LeadPage, LeadRow, LiveEvents } from '../types';
 import { ErrorNote, Status, shortId, when } from '../ui/bits';
-import { useLive, useLoad, useResync } from '../ui/hooks';
+import { useFrameRender, useLive, useLoad, useResync } from '../ui/hooks';
 import { LoadSampleData, WipeSampleData } from './SampleData';
 import { LeadSearch } from './LeadSearch';
 
@@ -21,12 +21,12 @@ const NO_FILTERS: Filters = { range: '', min_score: '', max_score: '', event_typ
 export function LeadsScreen({ session }: { session: Session }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [page, setPage] = useState(1);
-  const [changed, setChanged] = useState<Set<string>>(new Set());
+  const changed = useRef(new Set<string>());
   const [note, setNote] = useState('');
   // Live changes since the current list was requested, laid over its rows: a message that arrives
   // while the list is on its way must not be lost when the (older) list replaces the rows.
   const overlay = useRef(new Map<string, Partial<LeadRow>>());
-  const [, setTick] = useState(0);
+  const render = useFrameRender();
   const leads = useLoad(() => {
     overlay.current = new Map();
     return get<LeadPage>('/leads', { ...filters, page });
@@ -40,8 +40,8 @@ export function LeadsScreen({ session }: { session: Session }) {
       : item.name === 'event_ingested' ? { last_event_at: d.occurred_at, last_event_type: d.event_type }
       : {};
     overlay.current.set(item.data.lead_id, { ...overlay.current.get(item.data.lead_id), ...patch });
-    setTick((t) => t + 1);
-    if (item.name === 'score_update') setChanged((s) => new Set(s).add(item.data.lead_id));
+    if (item.name === 'score_update') changed.current.add(item.data.lead_id);
+    render();
   });
 
   const apply = (e: Event) => {
@@ -110,7 +110,7 @@ export function LeadsScreen({ session }: { session: Session }) {
               </thead>
               <tbody>
                 {data.leads.map((row) => ({ ...row, ...overlay.current.get(row.lead_id) })).map((l) => (
-                  <tr key={l.lead_id} data-lead={l.lead_id} class={changed.has(l.lead_id) ? 'changed' : undefined}>
+                  <tr key={l.lead_id} data-lead={l.lead_id} class={changed.current.has(l.lead_id) ? 'changed' : undefined}>
                     <td><a href={`#/leads/${encodeURIComponent(l.lead_id)}`}>{leadName(l)}</a></td>
                     <td class="num score">{l.score}</td>
                     <td>{l.level ?? '—'}</td>

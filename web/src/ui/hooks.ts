@@ -77,3 +77,17 @@ export function useResync(reload: () => void): void {
   ref.current = reload;
   useEffect(() => onResync(() => ref.current()), []);
 }
+
+/** A re-render at the next animation frame, however many times it is asked for before then (busy streams). */
+export function useFrameRender(): () => void {
+  const [, setTick] = useState(0);
+  const pending = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(pending.current), []);
+  return useCallback(() => {
+    if (pending.current) return;
+    pending.current = requestAnimationFrame(() => {
+      pending.current = 0;
+      setTick((t) => t + 1);
+    });
+  }, []);
+}
