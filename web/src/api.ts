@@ -77,3 +77,26 @@ export function messageOf(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A multipart upload with progress (fetch has none): `onProgress(fraction)` while the body is sent,
+ * then `onProgress(null)` while the server works on it.
+ */
+export function upload<T>(path: string, file: File, onProgress: (fraction: number | null) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => onProgress(e.lengthComputable ? e.loaded / e.total : null);
+    xhr.upload.onload = () => onProgress(null);
+    xhr.onerror = () => reject(new ApiError(0, { error: 'network', message: 'the upload failed: the server cannot be reached' }));
+    xhr.onload = () => {
+      const res = new Response(xhr.responseText, { status: xhr.status, headers: { 'content-type': xhr.getResponseHeader('content-type') ?? '' } });
+      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText) as T);
+      else void envelopeOf(res).then((env) => reject(new ApiError(xhr.status, env)));
+    };
+    const body = new FormData();
+    body.append('file', file);
+    xhr.send(body);
+  });
+}

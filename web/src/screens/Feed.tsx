@@ -31,7 +31,7 @@ export function FeedScreen() {
       <div role="log" aria-label="Live activity">
       <ol class="feed">
         {items.map((i) => (
-          <li key={i.seq} class={`feed-${i.name}`} data-event={i.name}>
+          <li key={i.seq} class={`feed-${i.name}`} data-event={i.name} data-lead={i.data.lead_id}>
             <time dateTime={i.at}>{new Date(i.at).toLocaleTimeString()}</time>
             <span class="kind">{LABEL[i.name] ?? i.name}</span>
             <a href={`#/leads/${encodeURIComponent(i.data.lead_id)}`}>{shortId(i.data.lead_id)}</a>

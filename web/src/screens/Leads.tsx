@@ -5,6 +5,7 @@ import type { LeadPage, LeadRow, LiveEvents } from '../types';
 import { ErrorNote, Status, shortId, when } from '../ui/bits';
 import { useFrameRender, useLive, useLoad, useResync } from '../ui/hooks';
 import { LoadSampleData, WipeSampleData } from './SampleData';
+import { CsvImport } from './CsvImport';
 import { LeadSearch } from './LeadSearch';
 
 interface Filters {
@@ -59,6 +60,7 @@ export function LeadsScreen({ session }: { session: Session }) {
         {session.unit.role === 'Owner' && data && data.total > 0 && <WipeSampleData onDone={leads.reload} />}
       </div>
       <LeadSearch />
+      <CsvImport onDone={leads.reload} />
       <form class="filters card" onSubmit={apply} aria-label="Filter leads">
         <label>
           Active in
