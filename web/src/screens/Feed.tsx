@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { liveFeed, type FeedItem } from '../live';
 import { shortId } from '../ui/bits';
 import { useFrameRender, useLive } from '../ui/hooks';
@@ -20,13 +21,23 @@ const LABEL: Record<string, string> = { event_ingested: 'Event', score_update: '
 
 /** What GET /stream sends for the active OU, newest first (the last 200 since this page loaded). */
 export function FeedScreen() {
+  const [show, setShow] = useState('');
   const render = useFrameRender();
   useLive(render);
-  const items = liveFeed();
+  const items = liveFeed().filter((i) => !show || i.name === show);
   return (
     <>
       <h1>Live feed</h1>
       <p>Events, score changes and surges of this OU as they happen (GET /stream).</p>
+      <label class="inline-label">
+        Show
+        <select value={show} onChange={(e) => setShow((e.target as HTMLSelectElement).value)}>
+          <option value="">everything</option>
+          <option value="event_ingested">events</option>
+          <option value="score_update">score changes</option>
+          <option value="surge">surges</option>
+        </select>
+      </label>
       {items.length === 0 && <p class="status">Waiting for activity… ingest an event with <code>POST /events</code>.</p>}
       <div role="log" aria-label="Live activity">
       <ol class="feed">
