@@ -27,16 +27,25 @@ export function RowsTable({ rows, caption, actions }: { rows: Row[]; caption?: s
   );
 }
 
-/** An object answer: its lists as tables, its other fields as a definition list. */
-export function ObjectView({ value }: { value: Row }) {
+const isObject = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
+const title = (k: string) => k.replace(/_/g, ' ');
+
+/** An object answer: its fields as a definition list, nested objects as sub-sections, lists as tables. */
+export function ObjectView({ value, depth = 0 }: { value: Row; depth?: number }) {
   const entries = Object.entries(value);
-  const scalars = entries.filter(([, v]) => !Array.isArray(v));
+  const scalars = entries.filter(([, v]) => !Array.isArray(v) && (!isObject(v) || depth >= 3));
   return (
     <>
       {scalars.length > 0 && (
-        <dl>{scalars.map(([k, v]) => [<dt key={`k${k}`}>{k.replace(/_/g, ' ')}</dt>, <dd key={`v${k}`}>{cell(v)}</dd>])}</dl>
+        <dl>{scalars.map(([k, v]) => [<dt key={`k${k}`}>{title(k)}</dt>, <dd key={`v${k}`}>{cell(v)}</dd>])}</dl>
       )}
-      {entries.filter(([, v]) => Array.isArray(v)).map(([k, v]) => <RowsTable key={k} caption={k.replace(/_/g, ' ')} rows={v as Row[]} />)}
+      {entries.filter(([, v]) => isObject(v) && depth < 3).map(([k, v]) => (
+        <div class="nested" key={k}>
+          <h3>{title(k)}</h3>
+          <ObjectView value={v as Row} depth={depth + 1} />
+        </div>
+      ))}
+      {entries.filter(([, v]) => Array.isArray(v)).map(([k, v]) => <RowsTable key={k} caption={title(k)} rows={v as Row[]} />)}
     </>
   );
 }
