@@ -11,7 +11,7 @@ describe('root, health and metrics', () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/home' })).json()).toEqual({ status: 'ok', page: 'home' });
     const page = await ctx.app.inject({ method: 'GET', url: '/home', headers: { accept: 'text/html' } });
     expect(page.headers['content-type']).toContain('text/html');
-    expect(page.body).toContain('<h1>Leadvibe</h1>');
+    expect(page.body).toContain('<title>Leadvibe</title>');
   });
 
   it('GET /healthz and /readyz answer ok when the database answers', async () => {

@@ -38,6 +38,15 @@ const HIDDEN_OPERATIONS: Operation[] = [
     body: null,
     auth: 'none',
   },
+  {
+    id: 'GET /app/{file}',
+    method: 'GET',
+    path: '/app/{file}',
+    pathParams: [{ name: 'file', required: true, schema: { type: 'string' } }],
+    query: [],
+    body: null,
+    auth: 'none',
+  },
 ];
 
 /** Operations the fuzzer leaves out, each with its reason (none today). */

@@ -501,4 +501,5 @@ export const FACTORIES: Record<string, Factory> = {
  */
 export const PATH_EXEMPT: Record<string, string> = {
   '/docs/static/:file': 'public Swagger UI assets, the same files for everyone',
+  '/app/:file': 'public dashboard assets (web/dist), the same files for everyone',
 };

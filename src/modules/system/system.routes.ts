@@ -9,6 +9,7 @@ import type { Database } from '../../db/database.js';
 import { MIGRATIONS_DIR } from '../../db/migrate.js';
 import { AppError, errorBodySchema } from '../../http/errors.js';
 import type { Metrics } from '../../http/metrics.js';
+import { dashboardAssets, dashboardPage } from './dashboard.js';
 
 const OPENAPI_FILE = join(MIGRATIONS_DIR, '..', 'openapi.yaml');
 
@@ -30,11 +31,6 @@ const DOCS_PAGE = `<!doctype html>
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });</script>
 </body></html>`;
 
-const SPA_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Leadvibe</title></head>
-<body><h1>Leadvibe</h1><p>The engagement-scoring API is running.</p>
-<p><a href="/docs">API reference</a> · <a href="/openapi.yaml">openapi.yaml</a></p></body></html>`;
-
 const status = z.object({ status: z.literal('ok') });
 const pageStatus = z.object({ status: z.literal('ok'), page: z.literal('home') });
 const text = z.string();
@@ -43,24 +39,26 @@ function wantsHtml(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/html');
 }
 
-function sendPage(reply: FastifyReply, page = SPA_PAGE) {
-  return reply.type('text/html; charset=utf-8').serializer(String).send(page);
+function sendPage(reply: FastifyReply, page: string) {
+  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').serializer(String).send(page);
 }
 
 export async function systemRoutes(app: FastifyInstance, deps: { database: Database; metrics: Metrics }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['Root'];
+  const spaPage = dashboardPage();
+  await dashboardAssets(app);
 
   r.get('/', {
     config: { access: access.public },
     schema: { tags, operationId: 'root', summary: 'SPA index (Accept: text/html) or a status payload', response: { 200: status } },
-    handler: async (request, reply) => (wantsHtml(request) ? sendPage(reply) : { status: 'ok' as const }),
+    handler: async (request, reply) => (wantsHtml(request) ? sendPage(reply, spaPage()) : { status: 'ok' as const }),
   });
 
   r.get('/home', {
     config: { access: access.public },
     schema: { tags, operationId: 'home', summary: 'SPA home (Accept: text/html) or a status payload', response: { 200: pageStatus } },
-    handler: async (request, reply) => (wantsHtml(request) ? sendPage(reply) : { status: 'ok' as const, page: 'home' as const }),
+    handler: async (request, reply) => (wantsHtml(request) ? sendPage(reply, spaPage()) : { status: 'ok' as const, page: 'home' as const }),
   });
 
   r.get('/healthz', {

@@ -1,0 +1,219 @@
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupTestApp } from '../helpers/app.js';
+import { uniqueEmail } from '../helpers/factories.js';
+import { listenLocally } from '../helpers/sse.js';
+import { ensureDashboardBuilt } from '../helpers/dashboard.js';
+import { chromiumPath, collectConsoleErrors, launch, shot } from './browser.js';
+
+if (!chromiumPath) {
+  console.warn('test/browser/dashboard.test.ts skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
+}
+
+const ctx = setupTestApp({ SSE_HEARTBEAT_MS: '1000' });
+let base = '';
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let consoleErrors: string[] = [];
+
+/** One API call as the signed-in browser (its session and activeOu cookies). */
+async function api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown) {
+  const res = await context.request.fetch(`${base}${path}`, { method, data, headers: { accept: 'application/json' } });
+  expect(res.status(), `${method} ${path}: ${await res.text()}`).toBeLessThan(300);
+  return res.json();
+}
+
+async function unscoredEvents(leadId: string): Promise<number> {
+  const events = (await api('GET', `/leads/${leadId}/events?limit=500`)) as Array<{ scored_at: string | null }>;
+  return events.filter((e) => e.scored_at === null).length;
+}
+
+/** Resolves once the element's text stayed the same for two seconds. */
+async function untilQuiet(locator: Locator): Promise<void> {
+  let last = '';
+  await expect
+    .poll(async () => {
+      const now = (await locator.textContent()) ?? '';
+      const same = now === last;
+      last = now;
+      return same;
+    }, { timeout: 90_000, interval: 2000 })
+    .toBe(true);
+}
+
+const ingest = (leadId: string, eventType: string) => api('POST', '/events', { lead_id: leadId, event_type: eventType });
+
+describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    base = await listenLocally(ctx.app);
+    browser = await launch();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    consoleErrors = collectConsoleErrors(page);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('signs up, loads sample data and shows the leads', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await shot(page, '01-login');
+    await page.getByRole('button', { name: 'New here? Sign up' }).click();
+    await page.getByLabel('Organization', { exact: true }).fill('Browser Co');
+    await page.getByLabel('First name', { exact: true }).fill('Bea');
+    await page.getByLabel('Last name', { exact: true }).fill('Browser');
+    await page.getByLabel('Email', { exact: true }).fill(uniqueEmail('browser'));
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await shot(page, '02-signup');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+
+    await page.getByRole('heading', { name: 'No leads in this OU yet' }).waitFor();
+    await expect.poll(() => page.locator('.badge').textContent()).toBe('Live');
+    await shot(page, '03-leads-empty');
+    // PGlite runs in this process: seeding holds its event loop, and Playwright's with it. A page-side
+    // observer notes whether the progress state was shown, whenever the test gets to look.
+    await page.evaluate(() => {
+      const w = window as unknown as { sawProgress: boolean };
+      w.sawProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector('progress')?.getAttribute('aria-label')?.startsWith('Loading sample data')) w.sawProgress = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await page.getByRole('button', { name: 'Load sample data' }).click({ timeout: 90_000 });
+    await page.locator('table caption').filter({ hasText: '200 leads' }).waitFor({ timeout: 90_000 });
+    expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
+    expect((await api('GET', '/leads?limit=1')).total).toBe(200);
+    expect(await page.locator('tbody tr').count()).toBe(25);
+    await shot(page, '04-leads');
+  }, 180_000);
+
+  it('shows an ingested event in the live feed and the new score in the table, without reload', async () => {
+    const leadId = (await page.locator('tbody tr').first().getAttribute('data-lead'))!;
+    const row = page.locator(`tr[data-lead="${leadId}"]`);
+    // The worker scores the sample in the background, and the table follows it live: wait for this lead.
+    await expect.poll(() => unscoredEvents(leadId), { timeout: 60_000, interval: 500 }).toBe(0);
+    const before = (await api('GET', `/leads/${leadId}/score`)).score as number;
+    await expect.poll(() => row.locator('.score').textContent().then(Number), { timeout: 10_000 }).toBe(before);
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+
+    await ingest(leadId, 'demo_request'); // a sample rule worth 30 points
+    await expect.poll(() => row.locator('.score').textContent().then(Number), { timeout: 20_000 }).toBeGreaterThan(before);
+    const after = Number(await row.locator('.score').textContent());
+    expect(after).toBe((await api('GET', `/leads/${leadId}/score`)).score);
+    expect(after).toBeGreaterThanOrEqual(before + 30);
+    await shot(page, '05-leads-live-score');
+
+    await page.getByRole('link', { name: 'Live feed' }).click();
+    const feed = page.getByRole('log', { name: 'Live activity' });
+    await feed.locator('li').first().waitFor();
+    await untilQuiet(feed.locator('li').first()); // the sample's scoring backlog fills the feed's 200 places
+    const mine = (name: string) => feed.locator(`li[data-event="${name}"][data-lead="${leadId}"]`);
+    const ingestedBefore = await mine('event_ingested').count();
+    const scoredBefore = await mine('score_update').count();
+    await ingest(leadId, 'page_view');
+    await expect.poll(() => mine('event_ingested').count(), { timeout: 20_000 }).toBe(ingestedBefore + 1);
+    await expect.poll(() => mine('score_update').count(), { timeout: 20_000 }).toBe(scoredBefore + 1);
+    expect(await feed.locator('li').first().getAttribute('data-lead')).toBe(leadId);
+    await shot(page, '06-live-feed');
+    expect(navigations.filter((u) => !u.includes('#'))).toEqual([]);
+  }, 180_000);
+
+  it('shows a lead with its chart, and its score moves live', async () => {
+    const lead = (await api('GET', '/leads?limit=1')).leads[0];
+    await page.evaluate((id) => (location.hash = `#/leads/${encodeURIComponent(id)}`), lead.lead_id);
+    const score = page.locator('.lead-score');
+    await expect.poll(() => score.textContent().then(Number)).toBe(lead.score);
+    await page.locator('.chart canvas').first().waitFor();
+    await page.getByRole('heading', { name: 'Aliases' }).waitFor();
+    await ingest(lead.lead_id, 'form_submit'); // 15 points
+    await expect.poll(() => score.textContent().then(Number), { timeout: 20_000 }).toBeGreaterThan(lead.score);
+    await shot(page, '07-lead-detail');
+  }, 60_000);
+
+  it('imports a CSV of events, showing the state and the rows the server rejected', async () => {
+    await page.getByRole('link', { name: 'Leads', exact: true }).click();
+    await page.getByText('Import events from CSV').first().click();
+    const form = page.getByRole('form', { name: 'Import events from CSV' });
+    const csv = 'event_type,email\npage_view,csv-import-1@example.com\n,no-type@example.com\n';
+    await form.getByLabel('CSV file').setInputFiles({ name: 'events.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await form.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('status').filter({ hasText: 'Imported events.csv: 1 rows accepted (0 duplicates), 1 rejected.' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Rejected rows' }).textContent()).toContain('Line 3:');
+    const hits = (await api('GET', '/leads/search?q=csv-import-1')) as Array<{ alias_value: string | null }>;
+    expect(hits.map((h) => h.alias_value)).toEqual(['csv-import-1@example.com']);
+    await shot(page, '08-csv-import');
+  }, 30_000);
+
+  it('edits a rule', async () => {
+    await page.getByRole('link', { name: 'Scoring' }).click();
+    const form = page.getByRole('form', { name: 'Rule page_view' });
+    await form.getByLabel('Weight').fill('4');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved the rule for page_view.' }).waitFor();
+    const rules = (await api('GET', '/rules')) as Array<{ event_type: string; weight: number }>;
+    expect(rules.find((r) => r.event_type === 'page_view')?.weight).toBe(4);
+
+    await form.getByLabel('Weight').fill('2000000'); // over the API's ±1,000,000
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'weight' }).waitFor();
+    expect(((await api('GET', '/rules')) as Array<{ event_type: string; weight: number }>).find((r) => r.event_type === 'page_view')?.weight).toBe(4);
+    await shot(page, '09-scoring');
+  }, 30_000);
+
+  it('creates a segment and shows its count', async () => {
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('form', { name: 'New segment' }).getByLabel('Name').fill('Germany');
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    const condition = page.getByRole('form', { name: 'New condition for Germany' });
+    await condition.getByLabel('Field').fill('country');
+    await condition.getByLabel('Value').fill('DE');
+    await condition.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added the condition.' }).waitFor();
+
+    const segment = ((await api('GET', '/segments')) as Array<{ segment_id: string; name: string }>).find((s) => s.name === 'Germany')!;
+    const leads = await api('GET', '/leads?limit=500');
+    const german = (leads.leads as Array<{ metadata: Record<string, unknown> }>).filter((l) => l.metadata.country === 'DE').length;
+    expect((await api('GET', `/segments/${segment.segment_id}/count`)).count).toBe(german);
+    await expect.poll(() => page.locator('tr[data-segment="Germany"] .count').textContent()).toBe(String(german));
+    await shot(page, '10-segments');
+  }, 30_000);
+
+  it('shows the screens of APIs still being built with the server answer', async () => {
+    for (const [nav, name] of [['Triggers', '11-triggers'], ['Campaigns', '12-campaigns'], ['Deals', '13-deals'], ['Sessions', '14-sessions']] as const) {
+      await page.getByRole('link', { name: nav, exact: true }).click();
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      await page.locator('main table, main [role="alert"], main dl').first().waitFor();
+      await shot(page, name);
+    }
+  }, 30_000);
+
+  it('switches OU and logs out', async () => {
+    await api('POST', '/org-units', { name: 'Second OU' });
+    await page.reload(); // the OU list is read at start; a new OU appears at the next load
+    await page.getByRole('link', { name: 'Leads' }).click();
+    const ou = page.getByLabel('Organization unit');
+    await ou.selectOption({ label: 'Second OU (Owner)' });
+    await page.getByRole('heading', { name: 'No leads in this OU yet' }).waitFor();
+    expect((await api('GET', '/leads?limit=1')).total).toBe(0); // the activeOu cookie follows the switch
+    await expect.poll(() => page.locator('.badge').textContent()).toBe('Live');
+    await shot(page, '15-ou-switched');
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    await ou.selectOption({ index: 0 }); // 200 sample leads and the one the CSV import created
+    await page.locator('table caption').filter({ hasText: '201 leads' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(page, '16-leads-375px');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const me = await context.request.get(`${base}/auth/me`);
+    expect(me.status()).toBe(401);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+});
