@@ -45,6 +45,9 @@ import { createSlackDeliveryChannel } from './modules/slack/slack.channel.js';
 import { createSlackSender } from './modules/slack/slack.sender.js';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
 import { dealsRoutes } from './modules/deals/deals.routes.js';
+import { createDealsService } from './modules/deals/deals.service.js';
+import { unscoredEventsOf } from './modules/scoring-worker/scoring-queue.js';
+import type { Tenant } from './auth/tenant.js';
 import { activityRoutes } from './modules/events/activity.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
 import { createOrdersService } from './modules/orders/orders.service.js';
@@ -283,13 +286,12 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadsRoutes, { leads });
   await app.register(leadScoresRoutes, { scores });
   await app.register(segmentsRoutes, { db });
-  const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest });
-  await app.register(adminRoutes, { db, audit, sampleData, backfills });
   // Slack: the org's app, each OU's workspace connection (docs/slack.md).
   await app.register(slackRoutes, { db, config });
   // Analytics and attribution (issue 13): campaigns, deals, orders and the lead activity stream.
   await app.register(analyticsRoutes, { db });
-  await app.register(dealsRoutes, { db, leads });
+  const deals = createDealsService({ db, leads });
+  await app.register(dealsRoutes, { service: deals });
   const orders = createOrdersService({ db, leads });
   await app.register(ordersRoutes, { orders });
   await app.register(activityRoutes, { db, leads, orders });
@@ -309,6 +311,10 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   const properties = createPropertyScoringService({ db });
   await app.register(profileAccountsRoutes, { properties, profiles, accounts, scoring: scoringConfig });
   await app.register(leadProfileRoutes, { profiles, accounts });
+  // Admin: audit log, backfill jobs, sample data (made through the services above).
+  const unscored = (t: Tenant) => unscoredEventsOf(db, t);
+  const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest, accounts, deals, unscored });
+  await app.register(adminRoutes, { db, audit, sampleData, backfills });
 
   return app;
 }

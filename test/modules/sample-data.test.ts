@@ -4,7 +4,8 @@ import { setupTestApp } from '../helpers/app.js';
 import { addMember, assign, expectError, signup, type Session } from '../helpers/factories.js';
 import { createRule, insertEvents, insertLead } from '../helpers/scoring-factory.js';
 
-const ctx = setupTestApp({ SCORING_WORKER: 'false' });
+// The worker runs, as with `npm start`: the seed waits for it before moving the sample deals.
+const ctx = setupTestApp({ DELIVERY_WORKER: 'false' });
 
 const post = (s: Session, url: string) => ctx.app.inject({ method: 'POST', url, headers: s.headers });
 
@@ -33,7 +34,7 @@ beforeAll(async () => {
   expect(res.statusCode, res.body).toBe(200);
   expect(res.json().message).toBe('sample data seeded into the active OU');
   expect(res.json().output).toContain('leads: 200');
-  await ctx.app.scoringWorker.drain();
+  expect(res.json().output).toContain('scoring: done');
   seeded = await counts(owner);
 });
 
@@ -96,13 +97,57 @@ describe('POST /admin/seed', () => {
   });
 });
 
+describe('a fresh OU with the sample answers every analytics route with data', () => {
+  const get = async (url: string) => {
+    const res = await ctx.app.inject({ method: 'GET', url, headers: owner.headers });
+    expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+    return res.json();
+  };
+  const postJson = async (url: string, payload: object) => {
+    const res = await ctx.app.inject({ method: 'POST', url, headers: owner.headers, payload });
+    expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+    return res.json();
+  };
+
+  it('moved 14 deals through their stages, recording real scores at each milestone', async () => {
+    const deals = await get('/deals?limit=100');
+    expect(deals.total).toBe(14);
+    const won = deals.deals.filter((d: { stage: string }) => d.stage === 'Closed Won');
+    expect(won).toHaveLength(6);
+    const detail = await get(`/deals/${won[0].deal_id}`);
+    const milestones = new Set(detail.milestone_scores.map((m: { milestone: string }) => m.milestone));
+    expect([...milestones].sort()).toEqual(['close', 'mql', 'opportunity', 'sql']);
+    expect(detail.milestone_scores.some((m: { score: number }) => m.score > 0)).toBe(true);
+  });
+
+  it('campaigns, their leads, deal insights, session insights, contacts, surge metrics, activity and usage', async () => {
+    const start = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
+    const campaigns = await get(`/analytics/campaigns?start_date=${start}`);
+    expect(JSON.stringify(campaigns)).toContain('spring_launch');
+    expect((await get(`/analytics/campaigns/spring_launch/leads?start_date=${start}`)).leads.length).toBeGreaterThan(0);
+    const insights = await get('/deals/attribution-insights');
+    expect(JSON.stringify(insights)).toMatch(/"[a-z_]+":\s*[1-9]/);
+    const sessions = await postJson('/api/v1/insights', { start_date: start });
+    expect(JSON.stringify(sessions)).not.toContain('No data');
+    const contacts = await postJson('/api/v1/contacts', { start_date: start });
+    expect(JSON.stringify(contacts)).toContain('@');
+    const now = new Date();
+    const surge = await get(`/org-units/${owner.unitId}/surge-metrics?start=${start}T00:00:00Z&end=${now.toISOString()}&interval=1d`);
+    expect(JSON.stringify(surge.series ?? surge)).toMatch(/[1-9]/);
+    const activity = await get('/leads/seed-0001/activity?range=last_90d');
+    expect(JSON.stringify(activity)).toContain('page_view');
+    const usage = await get('/usage');
+    expect(JSON.stringify(usage)).toMatch(/"events":\s*[1-9]/);
+  });
+});
+
 describe('POST /admin/wipe-seed', () => {
   it('removes exactly the sample, reports the counts, and leaves the OU ready to seed again', async () => {
     const elsewhere = await signup(ctx.app);
     expect((await post(elsewhere, '/admin/seed')).statusCode).toBe(200);
     const res = await post(owner, '/admin/wipe-seed');
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ leads_deleted: 200, events_deleted: seeded.seed_events, rules_deleted: 7 });
+    expect(res.json()).toEqual({ leads_deleted: 200, events_deleted: seeded.seed_events, rules_deleted: 7, deals_deleted: 14, accounts_deleted: 20 });
     const after = await counts(owner);
     expect(after).toEqual({ leads: 1, events: 1, seed_events: 0, rules: 1, seed_rules: 0, accounts: 0 });
     const { rows } = await sql<{ n: number }>`
@@ -111,7 +156,10 @@ describe('POST /admin/wipe-seed', () => {
     expect(Number(rows[0]?.n)).toBe(0);
     // The other OU's sample is untouched; a second wipe finds nothing.
     expect((await counts(elsewhere)).leads).toBe(200);
-    expect((await post(owner, '/admin/wipe-seed')).json()).toEqual({ leads_deleted: 0, events_deleted: 0, rules_deleted: 0 });
+    expect((await post(owner, '/admin/wipe-seed')).json()).toEqual({ leads_deleted: 0, events_deleted: 0, rules_deleted: 0, deals_deleted: 0, accounts_deleted: 0 });
+    const { rows: left } = await sql<{ n: number }>`
+      select (select count(*) from deals where unit_id = ${owner.unitId}) + (select count(*) from accounts where unit_id = ${owner.unitId}) as n`.execute(ctx.database.db);
+    expect(Number(left[0]?.n)).toBe(0);
     expect((await post(owner, '/admin/seed')).statusCode).toBe(200);
   });
 });

@@ -16,6 +16,8 @@ export interface DealsTable {
   closed_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: DefaultedTimestamp;
+  /** 'seed' for a deal made by POST /admin/seed (migrations/0053), else null. */
+  source: string | null;
 }
 
 export interface DealContactsTable {

@@ -45,8 +45,31 @@ export function createAccountsRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
+    /** Creates accounts (an id already taken is left as it is); answers how many were new. */
+    async insertMany(t: Tenant, rows: Array<{ id: string; domain: string; name: string; metadata: Record<string, unknown> }>): Promise<number> {
+      if (rows.length === 0) return 0;
+      const result = await db
+        .insertInto('accounts')
+        .values(rows.map((r) => ({ org_id: t.orgId, unit_id: t.unitId, id: r.id, domain: r.domain, name: r.name, metadata: JSON.stringify(r.metadata) })))
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    },
+
+    async idsOfSource(t: Tenant, source: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('accounts')
+        .select('id')
+        .where('org_id', '=', t.orgId)
+        .where('unit_id', '=', t.unitId)
+        .where(sql<boolean>`metadata ->> 'source' = ${source}`)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
     /** Which of these ids are accounts of the OU. */
     async existing(t: Tenant, ids: string[]): Promise<string[]> {
+      if (ids.length === 0) return [];
       const rows = await db.selectFrom('accounts').select('id').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', 'in', ids).execute();
       return rows.map((r) => r.id);
     },

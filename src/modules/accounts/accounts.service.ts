@@ -73,6 +73,10 @@ export function createAccountsService(deps: { db: Db; leads: Pick<LeadsService, 
     },
 
     /** Unlinks the OU's leads from the accounts, then deletes the accounts no lead references (all of them, now). */
+    /** Sample data: accounts tagged `metadata.source`; answers how many were created. */
+    createMany: (t: Tenant, rows: Array<{ id: string; domain: string; name: string; metadata: Record<string, unknown> }>) => repo.insertMany(t, rows),
+    idsOfSource: (t: Tenant, source: string) => repo.idsOfSource(t, source),
+
     batchDelete(t: Tenant, ids: string[]) {
       return db.transaction().execute(async (trx) => {
         const accounts = createAccountsRepository(trx);

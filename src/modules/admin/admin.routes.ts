@@ -90,7 +90,13 @@ const auditListSchema = z.object({ items: z.array(auditEntrySchema), limit: z.nu
 
 const seedResultSchema = z.object({ message: z.string(), output: z.string() }).meta({ id: 'SeedResult' });
 const wipeResultSchema = z
-  .object({ leads_deleted: z.number().int(), events_deleted: z.number().int(), rules_deleted: z.number().int() })
+  .object({
+    leads_deleted: z.number().int(),
+    events_deleted: z.number().int(),
+    rules_deleted: z.number().int(),
+    deals_deleted: z.number().int(),
+    accounts_deleted: z.number().int(),
+  })
   .meta({ id: 'WipeSeedResult' });
 
 export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: AuditLog; sampleData: SampleDataService; backfills: BackfillsService }) {
@@ -118,8 +124,8 @@ export async function adminRoutes(app: FastifyInstance, deps: { db: Db; audit: A
       description:
         'Creates a realistic sample tagged `source=seed` (docs/sample-data.md): 20 accounts, 200 leads and about ' +
         '5,000 events over the last 90 days (web sessions with UTM campaigns and referrers, email, webinars, ' +
-        'conversions) plus the scoring rules it needs. The events are scored by the worker in the background. ' +
-        '409 when the OU holds sample data already.',
+        'conversions), the scoring rules it needs, and 14 deals moved through their stages once the worker has ' +
+        'scored the events (so each milestone records real scores). 409 when the OU holds sample data already.',
       response: { 200: seedResultSchema, ...errorResponses(401, 403, 409) },
     },
     handler: (request) => deps.sampleData.seed(tenantOf(request.auth)),

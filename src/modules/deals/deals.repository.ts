@@ -48,6 +48,11 @@ export function createDealsRepository(db: Db) {
       return { before, after };
     },
 
+    async removeOfSource(t: Tenant, source: string): Promise<number> {
+      const result = await db.deleteFrom('deals').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('source', '=', source).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     async remove(t: Tenant, id: string) {
       const result = await db.deleteFrom('deals').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;

@@ -5,13 +5,13 @@ import { access } from '../../auth/access.js';
 import { tenantOf } from '../../auth/tenant.js';
 import { errorResponses } from '../../http/responses.js';
 import { attributionSchema, dealBody, dealDetailSchema, dealListQuery, dealListSchema, dealParams, dealPatchBody } from './deals.schemas.js';
-import { createDealsService, type DealsServiceDeps } from './deals.service.js';
+import { type DealsService } from './deals.service.js';
 
 const tags = ['Deals and attribution'];
 
 /** Deals and attribution insights (routes.md "Deals and attribution", semantics §8, seed 000, docs/deals.md). */
-export async function dealsRoutes(app: FastifyInstance, deps: DealsServiceDeps) {
-  const service = createDealsService(deps);
+export async function dealsRoutes(app: FastifyInstance, deps: { service: DealsService }) {
+  const { service } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/deals', {
     config: { access: access.ou('Viewer') },

@@ -65,7 +65,8 @@ export function createDealsService(deps: DealsServiceDeps) {
       return { deals: rows.map(toDeal), total, page: q.page, limit: q.limit };
     },
 
-    async create(t: Tenant, input: DealInput): Promise<DealDetail> {
+    /** `source` tags a deal made by the sample data (POST /admin/seed); clients' deals have none. */
+    async create(t: Tenant, input: DealInput, source: string | null = null): Promise<DealDetail> {
       await checkContacts(t, input.contact_lead_ids);
       const id = await deps.db.transaction().execute(async (trx) => {
         const r = createDealsRepository(trx);
@@ -77,6 +78,7 @@ export function createDealsService(deps: DealsServiceDeps) {
           amount: input.amount,
           account_id: input.account_id ?? null,
           closed_at: input.closed_at ?? null,
+          source,
         });
         await r.replaceContacts(t, row.id, input.contact_lead_ids ?? []);
         await enterMilestone(r, t, row.id, entered(null, row.milestone), row.closed_at);
@@ -100,6 +102,8 @@ export function createDealsService(deps: DealsServiceDeps) {
       return detail(t, id);
     },
 
+    removeOfSource: (t: Tenant, source: string) => repo.removeOfSource(t, source),
+
     async remove(t: Tenant, id: string) {
       if (!(await repo.remove(t, id))) throw notFound('deal');
     },
@@ -114,3 +118,5 @@ async function enterMilestone(r: ReturnType<typeof createDealsRepository>, t: Te
   await r.recordMilestone(t, dealId, milestone);
   if (milestone === 'close' && closedAt === null) await r.update(t, dealId, { closed_at: new Date() });
 }
+
+export type DealsService = ReturnType<typeof createDealsService>;

@@ -38,3 +38,10 @@ export async function enqueueEvents(db: Db, events: QueuedEvent[], lane: Scoring
          as q(org_id, event_id, unit_id, lead_id, seq)
     on conflict (org_id, event_id) do nothing`.execute(db);
 }
+
+/** Events of the OU still waiting to be scored (the sample data waits for its own before moving deals). */
+export async function unscoredEventsOf(db: Db, t: { orgId: string; unitId: string }): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from scoring_queue where org_id = ${t.orgId} and unit_id = ${t.unitId}`.execute(db);
+  return rows[0]?.n ?? 0;
+}

@@ -4,6 +4,7 @@
  * in a conversion, newsletter emails and webinars. A fixed pseudo-random seed makes every run the
  * same shape (relative to `now`), so the sample reads the same in every demo and test.
  */
+import { createHash } from 'node:crypto';
 import { SAMPLE_SOURCE } from './sample-data.constants.js';
 
 export interface SampleAccount {
@@ -25,8 +26,18 @@ export interface SampleEvent {
   at: Date;
   metadata: Record<string, string | boolean>;
 }
+/** A deal and the stages it moves through, in order (each entry records its contacts' scores, semantics §8). */
+export interface SampleDeal {
+  name: string;
+  accountId: string;
+  amount: number;
+  stages: string[];
+  /** Days before now the deal closed (closed stages only). */
+  closedDaysAgo: number | null;
+}
 export interface SampleDataset {
   accounts: SampleAccount[];
+  deals: SampleDeal[];
   leads: SampleLead[];
   /** Sorted by time: ingestion order is scoring order. */
   events: SampleEvent[];
@@ -99,8 +110,34 @@ function pickWeighted<T extends { weight: number }>(rnd: Random, items: readonly
 
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
+/** A stable UUID per company (deals take account ids as UUIDs): the same sample ids on every run. */
+function accountId(name: string): string {
+  const h = createHash('md5').update(`leadvibe-sample-account:${slug(name)}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 function makeAccounts(): SampleAccount[] {
-  return COMPANIES.map(([name, industry]) => ({ id: slug(name), name, domain: `${slug(name)}.example`, industry }));
+  return COMPANIES.map(([name, industry]) => ({ id: accountId(name), name, domain: `${slug(name)}.example`, industry }));
+}
+
+const WON = ['MQL', 'SQL', 'Proposal', 'Closed Won'];
+const LOST = ['MQL', 'SQL', 'Closed Lost'];
+const OPEN = ['MQL', 'SQL', 'Proposal'];
+
+/** 14 deals over the first accounts: 6 won, 3 lost, 5 still open, amounts from 12k to 140k. */
+function makeDeals(rnd: Random, accounts: SampleAccount[]): SampleDeal[] {
+  const paths = [WON, WON, OPEN, WON, LOST, OPEN, WON, OPEN, LOST, WON, OPEN, WON, LOST, OPEN];
+  return paths.map((stages, i) => {
+    const account = accounts[i] as SampleAccount;
+    const closed = stages === WON || stages === LOST;
+    return {
+      name: `${account.name} — ${i % 3 === 0 ? 'Enterprise plan' : i % 3 === 1 ? 'Team plan' : 'Expansion'}`,
+      accountId: account.id,
+      amount: 1000 * between(rnd, 12, 140),
+      stages,
+      closedDaysAgo: closed ? between(rnd, 1, 45) : null,
+    };
+  });
 }
 
 function makeLeads(rnd: Random, accounts: SampleAccount[], perAccount: number): SampleLead[] {
@@ -184,5 +221,5 @@ export function generateSampleData(now: Date, options: { seed?: number; leadsPer
   const days = options.days ?? 90;
   const events = leads.flatMap((lead) => leadEvents(rnd, lead, now.getTime(), days));
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
-  return { accounts, leads, events };
+  return { accounts, deals: makeDeals(rnd, accounts), leads, events };
 }
