@@ -36,7 +36,8 @@ beforeAll(async () => {
   expect(res.json().output).toContain('leads: 200');
   expect(res.json().output).toContain('scoring: done');
   seeded = await counts(owner);
-});
+  // The seed waits for the worker to score ~5,200 events (up to 60 s on a loaded machine).
+}, 180_000);
 
 describe('POST /admin/seed', () => {
   it('creates 200 leads over 20 accounts, ~5,000 tagged events over 90 days and the missing rules', async () => {
@@ -161,5 +162,5 @@ describe('POST /admin/wipe-seed', () => {
       select (select count(*) from deals where unit_id = ${owner.unitId}) + (select count(*) from accounts where unit_id = ${owner.unitId}) as n`.execute(ctx.database.db);
     expect(Number(left[0]?.n)).toBe(0);
     expect((await post(owner, '/admin/seed')).statusCode).toBe(200);
-  });
+  }, 180_000);
 });
