@@ -1,3 +1,5 @@
+import { leadListSql } from '../lib/dataset.js';
+
 /** The lead reads bench/leads/run.ts measures, each with hand-written SQL of the same answer ($1 org, $2 OU). */
 export interface ListCase {
   name: string;
@@ -7,24 +9,8 @@ export interface ListCase {
   countSql: string;
 }
 
-const FROM = `from leads l
-  left join lead_scores s on s.org_id = l.org_id and s.unit_id = l.unit_id and s.lead_id = l.id
-   and s.ruleset_id = (select id from rulesets where unit_id = $2 and is_primary)
-  left join lead_scoring_state st on st.org_id = l.org_id and st.unit_id = l.unit_id and st.lead_id = l.id
- where l.org_id = $1 and l.unit_id = $2 and l.merged_into is null`;
-
 function list(name: string, query: string, condition = 'true'): ListCase {
-  return {
-    name,
-    query,
-    pageSql: `select l.id, l.created_at, l.account_id, l.metadata, st.last_event_at, st.last_event_type,
-        coalesce(s.total_score, 0) as score,
-        (select lv.name from levels lv where lv.org_id = l.org_id and lv.unit_id = l.unit_id and lv.kind = 'engagement'
-            and coalesce(s.total_score, 0) between lv.min_score and lv.max_score order by lv.min_score limit 1) as level
-      ${FROM} and ${condition}
-      order by coalesce(s.total_score, 0) desc, l.id limit 50`,
-    countSql: `select count(*)::int as n ${FROM} and ${condition}`,
-  };
+  return { name, query, ...leadListSql(condition) };
 }
 
 export const LIST_CASES: ListCase[] = [

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { seedDataset } from '../lib/dataset.js';
 import { appDatabase, dbName } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
-import { fixed, loadAverage, median, runHeader } from '../lib/stats.js';
+import { fixed, loadAverage, runHeader, timedMedian } from '../lib/stats.js';
 import { LIST_CASES, SEARCH_CASES, SEARCH_SQL } from './cases.js';
 
 const env = process.env;
@@ -29,17 +29,7 @@ async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; answer: T }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const times: number[] = [];
-  let answer!: T;
-  for (let i = 0; i < REPEAT; i++) {
-    const start = performance.now();
-    answer = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), answer };
-}
+const timed = <T>(fn: () => Promise<T>) => timedMedian(fn, REPEAT);
 
 const rows: string[] = [];
 const row = (name: string, answer: string, route: number, hand: number) =>

@@ -58,3 +58,23 @@ export async function seedDataset(client: pg.Client, d: DatasetSize): Promise<vo
   );
   await client.query('vacuum analyze');
 }
+
+/** The lead read model (leads ⋈ primary score ⋈ scoring state) of OU ($1 org, $2 OU), as a hand-written query. */
+const LEAD_READ_FROM = `from leads l
+  left join lead_scores s on s.org_id = l.org_id and s.unit_id = l.unit_id and s.lead_id = l.id
+   and s.ruleset_id = (select id from rulesets where unit_id = $2 and is_primary)
+  left join lead_scoring_state st on st.org_id = l.org_id and st.unit_id = l.unit_id and st.lead_id = l.id
+ where l.org_id = $1 and l.unit_id = $2 and l.merged_into is null`;
+
+/** Hand-written SQL of a lead list: its first page of 50 (score desc, id) and its count, under `condition`. */
+export function leadListSql(condition: string): { pageSql: string; countSql: string } {
+  return {
+    pageSql: `select l.id, l.created_at, l.account_id, l.metadata, st.last_event_at, st.last_event_type,
+        coalesce(s.total_score, 0) as score,
+        (select lv.name from levels lv where lv.org_id = l.org_id and lv.unit_id = l.unit_id and lv.kind = 'engagement'
+            and coalesce(s.total_score, 0) between lv.min_score and lv.max_score order by lv.min_score limit 1) as level
+      ${LEAD_READ_FROM} and ${condition}
+      order by coalesce(s.total_score, 0) desc, l.id limit 50`,
+    countSql: `select count(*)::int as n ${LEAD_READ_FROM} and ${condition}`,
+  };
+}

@@ -9,6 +9,19 @@ export function median(values: number[]): number {
   return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 }
 
+/** `fn` run twice to warm up, then `repeat` times: the median time in ms and the last answer. */
+export async function timedMedian<T>(fn: () => Promise<T>, repeat: number): Promise<{ ms: number; answer: T }> {
+  for (let i = 0; i < 2; i++) await fn();
+  const times: number[] = [];
+  let answer!: T;
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    answer = await fn();
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), answer };
+}
+
 export const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 export const fixed = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 

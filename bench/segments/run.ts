@@ -8,7 +8,7 @@
  */
 import { dbName, appDatabase, withClient } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
-import { fixed, loadAverage, median, runHeader } from '../lib/stats.js';
+import { fixed, loadAverage, runHeader, timedMedian } from '../lib/stats.js';
 import { seedDataset } from '../lib/dataset.js';
 import { SEGMENTS, type SegmentCase } from './segments.js';
 
@@ -38,17 +38,7 @@ async function createSegment(c: SegmentCase): Promise<string> {
   return created.segment_id;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; answer: T }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const times: number[] = [];
-  let answer!: T;
-  for (let i = 0; i < REPEAT; i++) {
-    const start = performance.now();
-    answer = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), answer };
-}
+const timed = <T>(fn: () => Promise<T>) => timedMedian(fn, REPEAT);
 
 const lines = ['', header, '| segment | matches | count: route ms | count: SQL ms | ratio | first page: route ms | first page: SQL ms | ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
 try {
