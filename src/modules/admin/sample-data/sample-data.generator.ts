@@ -32,7 +32,7 @@ export interface SampleDeal {
   accountId: string;
   amount: number;
   stages: string[];
-  /** Days before now the deal closed (closed stages only). */
+  /** Days before now a deal closed at the last phase (closed stages only). */
   closedDaysAgo: number | null;
 }
 export interface SampleDataset {
@@ -135,7 +135,7 @@ function makeDeals(rnd: Random, accounts: SampleAccount[]): SampleDeal[] {
       accountId: account.id,
       amount: 1000 * between(rnd, 12, 140),
       stages,
-      closedDaysAgo: closed ? between(rnd, 1, 45) : null,
+      closedDaysAgo: closed ? between(rnd, 1, 14) : null,
     };
   });
 }

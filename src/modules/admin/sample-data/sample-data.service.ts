@@ -26,6 +26,10 @@ export interface SampleDataDeps {
 }
 
 const DAY_MS = 86_400_000;
+/** When the deals enter their stages, in days before now: stage k once the events before it are scored. */
+const PHASE_DAYS = [60, 35, 15, 0] as const;
+/** A backlog that has not shrunk for this long has no worker scoring it. */
+const STALL_MS = 10_000;
 
 /** POST /admin/seed and /admin/wipe-seed (semantics §10, docs/sample-data.md). */
 export function createSampleDataService(deps: SampleDataDeps) {
@@ -56,27 +60,60 @@ export function createSampleDataService(deps: SampleDataDeps) {
     return outcomes.filter((o) => o.ok).length;
   }
 
-  /** True once the worker scored the OU's backlog; false when it did not within the wait. */
+  /**
+   * True once the OU's backlog is scored; false when that takes longer than the wait, or when it
+   * stops shrinking for STALL_MS (no scoring worker runs: SCORING_WORKER=false everywhere).
+   */
   async function scored(t: Tenant): Promise<boolean> {
     const until = Date.now() + (deps.scoringWaitMs ?? 60_000);
-    while ((await deps.unscored(t)) > 0) {
-      if (Date.now() > until) return false;
+    let left = await deps.unscored(t);
+    let progressAt = Date.now();
+    while (left > 0) {
+      if (Date.now() > until || Date.now() - progressAt > STALL_MS) return false;
       await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = await deps.unscored(t);
+      if (now < left) progressAt = Date.now();
+      left = now;
     }
     return true;
   }
 
-  /** Each deal enters its stages in order, through the deals service, so each records its contacts' scores. */
-  async function moveDeals(t: Tenant, data: SampleDataset): Promise<number> {
-    for (const d of data.deals) {
-      const [first, ...rest] = d.stages as [string, ...string[]];
-      const deal = await deps.deals.create(t, { name: d.name, stage: first, amount: d.amount, account_id: d.accountId }, SAMPLE_SOURCE);
-      for (const stage of rest) {
-        const closing = stage.startsWith('Closed') && d.closedDaysAgo !== null;
-        await deps.deals.update(t, deal.deal_id, { stage, ...(closing && { closed_at: new Date(now().getTime() - (d.closedDaysAgo as number) * DAY_MS) }) });
+  /**
+   * Stage `phase` of every deal that has one, through the deals service, so each entry records its
+   * contacts' scores as they are at that point of the sample's history (semantics §8).
+   */
+  async function moveDeals(t: Tenant, data: SampleDataset, phase: number, ids: string[]): Promise<void> {
+    for (const [i, d] of data.deals.entries()) {
+      const stage = d.stages[phase];
+      if (stage === undefined) continue;
+      if (phase === 0) {
+        ids[i] = (await deps.deals.create(t, { name: d.name, stage, amount: d.amount, account_id: d.accountId }, SAMPLE_SOURCE)).deal_id;
+        continue;
       }
+      const daysAgo = phase === PHASE_DAYS.length - 1 ? (d.closedDaysAgo ?? 0) : (PHASE_DAYS[phase] as number);
+      const closed_at = stage.startsWith('Closed') ? new Date(now().getTime() - daysAgo * DAY_MS) : undefined;
+      await deps.deals.update(t, ids[i] as string, { stage, ...(closed_at && { closed_at }) });
     }
-    return data.deals.length;
+  }
+
+  /**
+   * The events in time order, in one slice per phase: each slice is ingested and scored, then the
+   * deals enter their next stage, so later milestones record the higher scores of a longer history.
+   */
+  async function replay(t: Tenant, data: SampleDataset): Promise<{ events: number; scoredInTime: boolean }> {
+    const ids: string[] = [];
+    let events = 0;
+    let scoredInTime = true;
+    let from = 0;
+    for (const [phase, daysAgo] of PHASE_DAYS.entries()) {
+      const cut = now().getTime() - daysAgo * DAY_MS;
+      const slice = data.events.filter((e) => e.at.getTime() >= from && (daysAgo === 0 || e.at.getTime() < cut));
+      from = cut;
+      events += await ingestEvents(t, slice);
+      scoredInTime = (await scored(t)) && scoredInTime;
+      await moveDeals(t, data, phase, ids);
+    }
+    return { events, scoredInTime };
   }
 
   return {
@@ -91,16 +128,14 @@ export function createSampleDataService(deps: SampleDataDeps) {
         data.leads.map((l) => ({ id: l.id, metadata: l.metadata, account_id: l.accountId })),
       );
       const rules = await deps.scoring.addMissingRules(t, SAMPLE_RULES, SAMPLE_SOURCE);
-      const events = await ingestEvents(t, data.events);
-      const wasScored = await scored(t);
-      const deals = await moveDeals(t, data);
+      const { events, scoredInTime } = await replay(t, data);
       const output = [
         `accounts: ${data.accounts.length}`,
         `leads: ${data.leads.length}`,
         `events: ${events} (90 days, web sessions with UTM campaigns and referrers, email, webinars, conversions)`,
         `scoring rules added: ${rules}`,
-        `deals: ${deals} (MQL → SQL → Proposal → Closed Won/Lost, contacts' scores recorded at each milestone)`,
-        wasScored ? 'scoring: done' : 'scoring: still running in the background (deals recorded the scores reached so far)',
+        `deals: ${data.deals.length} (MQL 60 days ago → SQL 35 → Proposal 15 → Closed Won/Lost lately; contacts' scores recorded at each milestone)`,
+        scoredInTime ? 'scoring: done' : 'scoring: still running in the background (deals recorded the scores reached so far)',
       ].join('\n');
       return { message: 'sample data seeded into the active OU', output };
     },
