@@ -102,7 +102,7 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     page.on('framenavigated', (f) => navigations.push(f.url()));
 
     await ingest(leadId, 'demo_request'); // a sample rule worth 30 points
-    await expect.poll(() => row.locator('.score').textContent().then(Number), { timeout: 20_000 }).toBeGreaterThan(before);
+    await expect.poll(() => row.locator('.score').textContent().then(Number), { timeout: 60_000 }).toBeGreaterThan(before);
     const after = Number(await row.locator('.score').textContent());
     expect(after).toBe((await api('GET', `/leads/${leadId}/score`)).score);
     expect(after).toBeGreaterThanOrEqual(before + 30);
@@ -116,8 +116,8 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     const ingestedBefore = await mine('event_ingested').count();
     const scoredBefore = await mine('score_update').count();
     await ingest(leadId, 'page_view');
-    await expect.poll(() => mine('event_ingested').count(), { timeout: 20_000 }).toBe(ingestedBefore + 1);
-    await expect.poll(() => mine('score_update').count(), { timeout: 20_000 }).toBe(scoredBefore + 1);
+    await expect.poll(() => mine('event_ingested').count(), { timeout: 60_000 }).toBe(ingestedBefore + 1);
+    await expect.poll(() => mine('score_update').count(), { timeout: 60_000 }).toBe(scoredBefore + 1);
     expect(await feed.locator('li').first().getAttribute('data-lead')).toBe(leadId);
     await shot(page, '06-live-feed');
     expect(navigations.filter((u) => !u.includes('#'))).toEqual([]);
