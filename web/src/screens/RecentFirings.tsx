@@ -57,7 +57,7 @@ export function RecentFirings({ onFired }: { onFired: () => void }) {
         return (
           <div class="scroll">
             <table aria-label="Recent firings">
-              <thead><tr>{['Fired', 'Trigger', 'Kind', 'Lead', 'Event', 'Score', 'Actions'].map((c) => <th scope="col" key={c}>{c}</th>)}</tr></thead>
+              <thead><tr>{['Fired', 'Trigger', 'Kind', 'Lead', 'Event', 'Score', 'Delivery'].map((c) => <th scope="col" key={c}>{c}</th>)}</tr></thead>
               <tbody>
                 {shown.map((f) => (
                   <tr key={f.firing_id} data-firing={f.firing_id}>

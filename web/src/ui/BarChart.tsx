@@ -21,7 +21,8 @@ export function BarChart({ bars, label }: { bars: Bar[]; label: string }) {
       {
         width: width(),
         height: HEIGHT,
-        scales: { x: { time: false, range: [-0.5, bars.length - 0.5] } },
+        // Bars start at 0 (uPlot would fit the axis to the data and cut them short).
+        scales: { x: { time: false, range: [-0.5, bars.length - 0.5] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         series: [{}, { label, fill: 'rgba(29,78,216,0.55)', stroke: '#1d4ed8', paths: uPlot.paths.bars!({ size: [0.7, 64] }), points: { show: false } }],
         axes: [
           { splits: () => xs, values: (_u, splits) => splits.map((i) => truncate(bars[i]?.label ?? '')), rotate: bars.length > 6 ? -30 : 0, size: bars.length > 6 ? 70 : 40 },

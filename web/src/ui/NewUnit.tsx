@@ -12,7 +12,7 @@ export function NewUnit({ onCreate }: { onCreate: (name: string) => Promise<stri
     <details class="new-ou">
       <summary>New OU</summary>
       <form
-        aria-label="New organization unit"
+        aria-label="Create an OU"
         onSubmit={(e) => {
           e.preventDefault();
           void create.run(async () => {
