@@ -273,6 +273,12 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(page, '16-leads-375px');
+    await page.getByText('New OU', { exact: true }).click();
+    const box = await page.getByRole('form', { name: 'Create an OU' }).boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 375, JSON.stringify(box)).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await shot(page, '17-new-ou-375px');
+    await page.getByText('New OU', { exact: true }).click();
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
