@@ -56,7 +56,7 @@ import { sessionsRoutes } from './modules/analytics/sessions/sessions.routes.js'
 import { surgeRoutes } from './modules/analytics/surge/surge.routes.js';
 import { createDeliveriesService } from './modules/triggers/delivery/deliveries.service.js';
 import { createDeliveryOutbox } from './modules/triggers/delivery/outbox.js';
-import { fireTriggers } from './modules/triggers/trigger-firing.js';
+import { fireTriggersLive } from './modules/triggers/trigger-live.js';
 import { triggersRoutes } from './modules/triggers/triggers.routes.js';
 import { createScoresService } from './modules/scores/scores.service.js';
 import { leadsRoutes } from './modules/leads/leads.routes.js';
@@ -273,7 +273,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
     passTargetMs: scoring.passTargetMs,
     hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
-    afterScoring: fireTriggers,
+    afterScoring: fireTriggersLive,
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });

@@ -16,7 +16,7 @@ import { Registry, type Histogram } from 'prom-client';
 import { createDatabase } from '../../src/db/database.js';
 import { provisionScoringDefaults } from '../../src/modules/scoring/scoring.service.js';
 import { createScoringWorker, INGESTED_CHANNEL } from '../../src/modules/scoring-worker/scoring-worker.js';
-import { fireTriggers } from '../../src/modules/triggers/trigger-firing.js';
+import { fireTriggersLive } from '../../src/modules/triggers/trigger-live.js';
 import { dbName, freshDatabase } from '../lib/db.js';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
@@ -59,7 +59,7 @@ function triggerRow(i: number) {
   return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: 2 + never }, { event_type: b, min_count: 1 }]) };
 }
 if (TRIGGERS > 0) await db.insertInto('triggers').values(Array.from({ length: TRIGGERS }, (_, i) => triggerRow(i))).execute();
-const afterScoring = TRIGGERS > 0 ? fireTriggers : undefined;
+const afterScoring = TRIGGERS > 0 ? fireTriggersLive : undefined;
 await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
 
 /** Inserts `n` events for random leads in one statement (one ingestion commit). */

@@ -131,6 +131,38 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     expect(navigations.filter((u) => !u.includes('#'))).toEqual([]);
   }, 180_000);
 
+  it('shows a trigger firing in the live feed and on the triggers screen as it happens, without reload', async () => {
+    const [first, second] = (await api('GET', '/leads?limit=2')).leads as Array<{ lead_id: string }>;
+    const trigger = await api('POST', '/milestones', { name: 'Browser live milestone', event_type: 'demo_request', score_threshold: 1 });
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+    const feed = page.getByRole('log', { name: 'Live activity' });
+    const fired = (leadId: string) => feed.locator(`li[data-event="trigger_fired"][data-lead="${leadId}"]`);
+    await ingest(first!.lead_id, 'demo_request');
+    await expect.poll(() => fired(first!.lead_id).count(), { timeout: 60_000 }).toBe(1);
+    const text = (await fired(first!.lead_id).textContent()) ?? '';
+    expect(text).toContain('Trigger');
+    expect(text).toContain('“Browser live milestone” (milestone) fired on demo_request');
+    const [stored] = (await api('GET', `/milestones/events?trigger_id=${trigger.trigger_id}`)) as Array<{ score: number; lead_id: string }>;
+    expect(stored?.lead_id).toBe(first!.lead_id);
+    expect(text).toContain(`at score ${stored?.score}: 0 deliveries queued`);
+    await page.getByLabel('Show').selectOption('trigger_fired');
+    expect(await feed.locator('li').count()).toBe(1);
+    await shot(page, '06b-live-feed-trigger');
+    await page.getByLabel('Show').selectOption('');
+
+    // The triggers screen lists the stored firing, then shows the next one as it happens.
+    await page.getByRole('link', { name: 'Triggers', exact: true }).click();
+    const firings = page.getByRole('table', { name: 'Recent firings' });
+    await firings.locator('tr', { hasText: 'Browser live milestone' }).first().waitFor();
+    expect(await firings.locator('tbody tr').count()).toBe(1);
+    await ingest(second!.lead_id, 'demo_request');
+    await expect.poll(() => firings.locator('tbody tr').count(), { timeout: 60_000 }).toBe(2);
+    expect(await firings.locator('tbody tr').first().textContent()).toContain('milestone');
+    await shot(page, '06c-triggers-live-firing');
+    expect(navigations.filter((u) => !u.includes('#'))).toEqual([]);
+  }, 120_000);
+
   it('shows a lead with its chart, and its score moves live', async () => {
     const lead = (await api('GET', '/leads?limit=1')).leads[0];
     await page.evaluate((id) => (location.hash = `#/leads/${encodeURIComponent(id)}`), lead.lead_id);
@@ -195,7 +227,7 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     await api('POST', '/milestones', { name: 'Browser milestone', event_type: 'demo_request', score_threshold: 50, emails: ['sales@example.com'] });
     const screens = [
       ['Triggers', '11-triggers', 'main table >> text=Browser milestone'],
-      ['Campaigns', '12-campaigns', 'main table >> text=spring_launch'],
+      ['Campaigns', '12-campaigns', 'main .chart canvas'],
       ['Deals', '13-deals', 'main table >> text=Closed Won'],
       ['Sessions', '14-sessions', 'main dl'],
     ] as const;
@@ -205,13 +237,30 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
       await page.locator(shown).first().waitFor();
       await shot(page, name);
     }
+    // The campaigns screen (the last but two): the chart follows the metric picked, the table lists every campaign.
+    await page.getByRole('link', { name: 'Campaigns', exact: true }).click();
+    await page.locator('main table >> text=spring_launch').first().waitFor();
+    const chart = page.getByRole('img', { name: /by campaign/ });
+    expect(await chart.getAttribute('aria-label')).toMatch(/^Points by campaign: .*spring_launch/);
+    await page.getByLabel('Chart').selectOption('unique_leads');
+    await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Leads by campaign: /);
   }, 30_000);
 
   it('switches OU and logs out', async () => {
-    await api('POST', '/org-units', { name: 'Second OU' });
-    await page.reload(); // the OU list is read at start; a new OU appears at the next load
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
     await page.getByRole('link', { name: 'Leads' }).click();
     const ou = page.getByLabel('Organization unit');
+    // Created in the header: the switcher lists it at once, with no page load.
+    await page.getByText('New OU', { exact: true }).click();
+    const create = page.getByRole('form', { name: 'Create an OU' });
+    await create.getByLabel('Name of the new OU').fill('Second OU');
+    await create.getByRole('button', { name: 'Create OU' }).click();
+    await create.getByRole('status').filter({ hasText: 'Created Second OU' }).waitFor();
+    await shot(page, '15a-ou-created');
+    expect(await ou.locator('option').allTextContents()).toContain('Second OU (Owner)');
+    expect(navigations.filter((u) => !u.includes('#'))).toEqual([]);
+    await page.getByText('New OU', { exact: true }).click(); // closes the form
     await ou.selectOption({ label: 'Second OU (Owner)' });
     await page.getByRole('heading', { name: 'No leads in this OU yet' }).waitFor();
     expect((await api('GET', '/leads?limit=1')).total).toBe(0); // the activeOu cookie follows the switch
@@ -224,6 +273,12 @@ describe.skipIf(!chromiumPath)('dashboard in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(page, '16-leads-375px');
+    await page.getByText('New OU', { exact: true }).click();
+    const box = await page.getByRole('form', { name: 'Create an OU' }).boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 375, JSON.stringify(box)).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await shot(page, '17-new-ou-375px');
+    await page.getByText('New OU', { exact: true }).click();
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();

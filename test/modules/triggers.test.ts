@@ -3,7 +3,7 @@ import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
 import { createRule, insertEvents, insertLead, putSurge, type EventInput } from '../helpers/scoring-factory.js';
 import { createScoringWorker } from '../../src/modules/scoring-worker/scoring-worker.js';
-import { fireTriggers } from '../../src/modules/triggers/trigger-firing.js';
+import { fireTriggersLive } from '../../src/modules/triggers/trigger-live.js';
 
 const ctx = setupTestApp({ SCORING_WORKER: 'false', DELIVERY_WORKER: 'false', ALLOW_PRIVATE_WEBHOOKS: 'true' });
 
@@ -111,7 +111,7 @@ describe('milestone triggers', () => {
     const worker = createScoringWorker({
       database: ctx.database,
       log: ctx.app.log,
-      afterScoring: fireTriggers,
+      afterScoring: fireTriggersLive,
       beforeCommit: () => {
         if (crash) throw new Error('crash before commit');
       },

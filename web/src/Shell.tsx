@@ -4,11 +4,14 @@ import { messageOf } from './api';
 import { liveState, onLiveState } from './live';
 import type { Session } from './main';
 import { NAV, type Route } from './routes';
+import { NewUnit } from './ui/NewUnit';
 
 interface ShellProps {
   session: Session;
   route: Route;
   onSwitch: (unitId: string) => Promise<void>;
+  /** Creates an OU and refreshes the switcher's list; answers the new OU's name. */
+  onCreateUnit: (name: string) => Promise<string>;
   onLogout: () => Promise<void>;
   children: ComponentChildren;
 }
@@ -24,7 +27,7 @@ function LiveBadge() {
   );
 }
 
-export function Shell({ session, route, onSwitch, onLogout, children }: ShellProps) {
+export function Shell({ session, route, onSwitch, onCreateUnit, onLogout, children }: ShellProps) {
   const [error, setError] = useState('');
   const current = route.name === 'lead' ? 'leads' : route.name;
   const act = (work: () => Promise<void>) => {
@@ -48,6 +51,7 @@ export function Shell({ session, route, onSwitch, onLogout, children }: ShellPro
             ))}
           </select>
         </label>
+        {session.me.role === 'admin' && <NewUnit onCreate={onCreateUnit} />}
         <LiveBadge />
         <span class="who" title={session.organization}>{session.me.email}</span>
         <button type="button" onClick={() => act(onLogout)}>

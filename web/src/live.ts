@@ -10,7 +10,7 @@ export interface FeedItem<K extends LiveName = LiveName> {
 export type LiveState = 'connecting' | 'open' | 'retrying' | 'ended';
 
 /** The event names GET /stream sends (src/live/live-hub.ts); add a name here when the server adds one. */
-const NAMES: LiveName[] = ['event_ingested', 'score_update', 'surge'];
+const NAMES: LiveName[] = ['event_ingested', 'score_update', 'surge', 'trigger_fired'];
 const FEED_SIZE = 200;
 
 let source: EventSource | null = null;

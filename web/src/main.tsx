@@ -73,6 +73,12 @@ function App() {
         connectLive();
         if (route.startsWith('#/leads/')) location.hash = '#/leads';
       }}
+      onCreateUnit={async (name) => {
+        const created = await post<Unit>('/org-units', { name });
+        const { units } = await get<OrgUnits>('/org-units');
+        setSession((old) => (typeof old === 'object' && old !== null ? { ...old, units } : old));
+        return created.name;
+      }}
       onLogout={async () => {
         await post('/auth/logout');
         disconnectLive();

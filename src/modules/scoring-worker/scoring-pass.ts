@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { sqlstateOf } from '../../http/errors.js';
+import type { LiveMessage } from '../../live/live-hub.js';
 import { scoreEvents, type AfterScoring, type BatchResult, type ConfigCache, type EngineHooks } from './scoring.engine.js';
 import type { ClaimedEvent, WorkerRepository } from './scoring-worker.repository.js';
 import { scoringErrorCode } from './scoring-worker.metrics.js';
@@ -37,6 +38,8 @@ export interface PassOutcome {
   claimed: number;
   scored: BatchResult[];
   failed: FailedEvent[];
+  /** What afterScoring answered for the scored batches (trigger firings), to publish after the commit. */
+  live: LiveMessage[];
 }
 
 /** The recovery state of one pass: nothing of it outlives the pass or is shared with another loop. */
@@ -113,11 +116,13 @@ function splitGroups(events: ClaimedEvent[]): ClaimedEvent[][] {
 async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boolean> {
   const attempt = await underSavepoint(state, async () => {
     const result = await scoreEvents(state.repo, events, state.hooks, state.configs);
-    await state.afterScoring?.(state.trx, result);
-    return result;
+    const live = (await state.afterScoring?.(state.trx, result)) ?? [];
+    return { result, live };
   });
   if (attempt.ok) {
-    state.outcome.scored.push(attempt.value);
+    // Kept only now: a group whose savepoint rolled back wrote no firing, so announces none.
+    state.outcome.scored.push(attempt.value.result);
+    state.outcome.live.push(...attempt.value.live);
     return true;
   }
   const groups = splitGroups(events);
@@ -136,7 +141,7 @@ async function scoreGroup(state: PassState, events: ClaimedEvent[]): Promise<boo
 
 /** Scores a claimed batch in the pass's transaction, isolating failing events (see scoreGroup). */
 export async function scoreIsolated(trx: Db, repo: WorkerRepository, events: ClaimedEvent[], hooks: EngineHooks, afterScoring?: AfterScoring): Promise<PassOutcome> {
-  const state: PassState = { trx, repo, hooks, afterScoring, configs: new Map(), savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [] } };
+  const state: PassState = { trx, repo, hooks, afterScoring, configs: new Map(), savepoints: 0, outcome: { claimed: events.length, scored: [], failed: [], live: [] } };
   await scoreGroup(state, events);
   return state.outcome;
 }

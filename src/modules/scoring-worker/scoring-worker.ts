@@ -77,6 +77,7 @@ function reportPass(deps: PassDeps, outcome: PassOutcome): void {
     for (const e of result.events) metrics?.latency.observe(Math.max(0, (now - e.received_at.getTime()) / 1000));
     if (options.live) publishOutcomes(options.live, result);
   }
+  for (const m of outcome.live) options.live?.publish(m.unitId, m.name, m.data);
   for (const f of outcome.failed) {
     metrics?.failures.inc();
     const context = { err: f.err, eventId: f.event.id, unitId: f.event.unit_id, attempts: f.attempts };

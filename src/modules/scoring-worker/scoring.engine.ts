@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { JsonValue, LeadScoresTable } from '../../db/types.js';
+import type { LiveMessage } from '../../live/live-hub.js';
 import { roundHalfAwayFromZero, surgeMultiplier } from '../scoring/surge.js';
 import type { ClaimedEvent, EventScoreRow, UnitConfig, WorkerRepository } from './scoring-worker.repository.js';
 
@@ -36,9 +37,10 @@ export interface EngineHooks {
 
 /**
  * Runs in the scoring transaction after a batch's scores are written (trigger evaluation): what it
- * writes commits with those scores, and a failure fails the batch like a failing score write.
+ * writes commits with those scores, and a failure fails the batch like a failing score write. The
+ * live messages it answers are published once the pass commits, and never when its savepoint rolls back.
  */
-export type AfterScoring = (trx: Db, result: BatchResult) => Promise<unknown>;
+export type AfterScoring = (trx: Db, result: BatchResult) => Promise<readonly LiveMessage[] | void>;
 
 /** OU configurations read once per pass, shared by the groups a failing pass is split into. */
 export type ConfigCache = Map<string, UnitConfig | null>;

@@ -57,7 +57,7 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamDeps) {
     schema: {
       tags: ['Events'],
       operationId: 'stream',
-      summary: 'Server-sent events of one OU: event_ingested, score_update, surge',
+      summary: 'Server-sent events of one OU: event_ingested, score_update, surge, trigger_fired',
       description:
         'Closed by the server, after an `access_ended` event, once the caller may no longer read the OU: ' +
         'credential deleted, member removed from the OU or deleted, token expired, logged out or ended by a password change.',

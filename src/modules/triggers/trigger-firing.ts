@@ -133,21 +133,41 @@ async function prepare(repo: TriggerFiringRepository, candidates: Candidate[]): 
   return { history, last, quiet, firings: [], deliveries: [] };
 }
 
+/** A firing the write kept (its unique key refuses a repeat), with what the live stream tells of it. */
+export interface WrittenFiring extends FiringRow {
+  trigger_name: string;
+  /** Delivery rows queued for it (0 for a `decide`-scope firing or a trigger without actions). */
+  deliveries: number;
+  fired_at: string;
+}
+
+function writtenFirings(ev: Evaluation, triggers: TriggerRow[], ids: string[], firedAt: string): WrittenFiring[] {
+  const written = new Set(ids);
+  const names = new Map(triggers.map((t) => [t.id, t.name]));
+  const queued = new Map<string, number>();
+  for (const d of ev.deliveries) queued.set(d.firing_id, (queued.get(d.firing_id) ?? 0) + 1);
+  return ev.firings
+    .filter((f) => written.has(f.id))
+    .map((f) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: queued.get(f.id) ?? 0, fired_at: firedAt }));
+}
+
 /**
  * Evaluates the OUs' active triggers for the events a scoring batch just scored, inside the batch's
  * transaction (semantics §7): firings and their deliveries commit with the scores that caused them.
  * Set-based: one probe for active triggers per batch; when any listens, three reads and one write.
+ * Answers the firings written (for the live stream, published by the caller after the commit).
  */
-export async function fireTriggers(trx: Db, result: BatchResult): Promise<number> {
-  if (result.outcomes.length === 0) return 0;
+export async function fireTriggers(trx: Db, result: BatchResult): Promise<WrittenFiring[]> {
+  if (result.outcomes.length === 0) return [];
   const repo = createTriggerFiringRepository(trx);
   const units = [...new Map(result.events.map((e) => [e.unit_id, { org_id: e.org_id, unit_id: e.unit_id }])).values()];
   const triggers = await repo.activeTriggers(units);
-  if (triggers.length === 0) return 0;
+  if (triggers.length === 0) return [];
   const candidates = candidatesOf(result, triggers);
-  if (candidates.length === 0) return 0;
+  if (candidates.length === 0) return [];
+  const firedAt = new Date().toISOString();
   const ev = await prepare(repo, candidates);
   for (const c of candidates) evaluate(ev, c);
-  if (ev.firings.length === 0) return 0;
-  return (await repo.writeFirings(ev.firings, ev.deliveries)).length;
+  if (ev.firings.length === 0) return [];
+  return writtenFirings(ev, triggers, await repo.writeFirings(ev.firings, ev.deliveries), firedAt);
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { liveFeed, type FeedItem } from '../live';
+import type { TriggerFired } from '../types';
 import { shortId } from '../ui/bits';
 import { useFrameRender, useLive } from '../ui/hooks';
 
@@ -12,12 +13,20 @@ function describe(item: FeedItem): string {
       return `score ${Number(d.delta) >= 0 ? '+' : ''}${String(d.delta)} → ${String(d.score)}${d.level ? ` (${String(d.level)})` : ''}`;
     case 'surge':
       return `surge ×${String(d.multiplier)} after ${String(d.session_events)} events in the session`;
+    case 'trigger_fired':
+      return firingText(item.data as TriggerFired);
     default:
       return JSON.stringify(d);
   }
 }
 
-const LABEL: Record<string, string> = { event_ingested: 'Event', score_update: 'Score', surge: 'Surge' };
+/** "Demo booked" (milestone) fired on demo_request at score 105: 2 deliveries queued */
+export function firingText(f: TriggerFired): string {
+  const sent = f.delivered ? `${f.deliveries} ${f.deliveries === 1 ? 'delivery' : 'deliveries'} queued` : 'recorded only (decide scope)';
+  return `“${f.trigger_name}” (${f.kind}) fired on ${f.event_type}${f.score === null ? '' : ` at score ${f.score}`}: ${sent}`;
+}
+
+const LABEL: Record<string, string> = { event_ingested: 'Event', score_update: 'Score', surge: 'Surge', trigger_fired: 'Trigger' };
 
 /** What GET /stream sends for the active OU, newest first (the last 200 since this page loaded). */
 export function FeedScreen() {
@@ -28,7 +37,7 @@ export function FeedScreen() {
   return (
     <>
       <h1>Live feed</h1>
-      <p>Events, score changes and surges of this OU as they happen (GET /stream).</p>
+      <p>Events, score changes, surges and trigger firings of this OU as they happen (GET /stream).</p>
       <label class="inline-label">
         Show
         <select value={show} onChange={(e) => setShow((e.target as HTMLSelectElement).value)}>
@@ -36,6 +45,7 @@ export function FeedScreen() {
           <option value="event_ingested">events</option>
           <option value="score_update">score changes</option>
           <option value="surge">surges</option>
+          <option value="trigger_fired">trigger firings</option>
         </select>
       </label>
       {items.length === 0 && <p class="status">Waiting for activity… ingest an event with <code>POST /events</code>.</p>}

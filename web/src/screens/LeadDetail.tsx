@@ -1,5 +1,6 @@
 import { Fragment } from 'preact';
 import { get } from '../api';
+import type { LiveEvents } from '../types';
 import { ErrorNote, Section, Status, when } from '../ui/bits';
 import { useLive, useLoad, useResync } from '../ui/hooks';
 import { ScoreChart, type Point } from '../ui/ScoreChart';
@@ -32,8 +33,8 @@ export function LeadDetail({ leadId }: { leadId: string }) {
   useResync(() => [explain, history, events].forEach((c) => c.reload()));
   useLive((item) => {
     if (item.data.lead_id !== leadId) return;
-    if (item.name === 'score_update' && 'score' in item.data) {
-      const { score, level } = item.data;
+    if (item.name === 'score_update') {
+      const { score, level } = item.data as LiveEvents['score_update'];
       explain.setData((e) => e && { ...e, score, level });
       history.setData((h) => [...(h ?? []), { occurred_at: new Date().toISOString(), score }]);
     }

@@ -2,6 +2,7 @@ import { get, post } from '../api';
 import { CallState, RowsTable, rowsOf } from '../ui/ApiView';
 import { ErrorNote, Section, Status } from '../ui/bits';
 import { useAction, useLoad } from '../ui/hooks';
+import { RecentFirings } from './RecentFirings';
 
 /** Triggers (routes.md "Triggers") and their deliveries with status, attempts and replay. */
 export function TriggersScreen() {
@@ -27,6 +28,9 @@ export function TriggersScreen() {
       </Section>
       <Section title="Sequences" id="sequences">
         <CallState call={sequences} route="GET /sequences">{(d) => <RowsTable rows={rowsOf(d)} />}</CallState>
+      </Section>
+      <Section title="Recent firings" id="firings">
+        <RecentFirings onFired={deliveries.reload} />
       </Section>
       <Section title="Recent deliveries" id="deliveries">
         <ErrorNote message={replay.error} />
