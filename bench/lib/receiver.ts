@@ -10,10 +10,11 @@ export interface Arrival {
 }
 
 /**
- * A local webhook receiver (127.0.0.1, a free port) that answers 200 to every POST and records
- * each one: the X-Leadvibe-Delivery id, the attempt, the arrival time and the JSON body.
+ * A local webhook receiver (127.0.0.1, a free port) that answers 200 to every POST (after
+ * `delayMs`, to keep deliveries in flight) and records each one: the X-Leadvibe-Delivery id, the
+ * attempt, the arrival time and the JSON body.
  */
-export async function startReceiver() {
+export async function startReceiver(o: { delayMs?: number } = {}) {
   const arrivals: Arrival[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -27,7 +28,9 @@ export async function startReceiver() {
         // recorded with an empty payload: a bench counts it, it does not crash on it
       }
       arrivals.push({ deliveryId: String(req.headers['x-leadvibe-delivery'] ?? ''), attempt: Number(req.headers['x-leadvibe-attempt'] ?? 0), arrivedAt, payload });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      if (o.delayMs) setTimeout(answer, o.delayMs);
+      else answer();
     });
   });
   server.keepAliveTimeout = 60_000;
