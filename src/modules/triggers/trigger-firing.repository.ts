@@ -11,11 +11,11 @@ export interface UnitScope {
 }
 /** An active trigger as the scoring worker reads it: the row and its OU's non-default scopes. */
 export type ActiveTrigger = TriggerRow & { unit_scopes: UnitScope[] };
-/** The (trigger, lead) pairs whose latest firing evaluation needs. */
+/** The (trigger, lead) pairs whose latest firing evaluation needs, as three parallel arrays. */
 export interface FiringPairs {
   orgIds: string[];
-  triggerIds: string[];
   leadIds: string[];
+  triggerIds: string[];
 }
 /** Per lead (`unit:lead`) its history; per `trigger:lead` its latest firing. */
 export interface EvaluationContext {
@@ -128,7 +128,9 @@ export function createTriggerFiringRepository(db: Db) {
 
     /**
      * What evaluation reads, in one statement: each probe's events (scored rows only: no raw row of
-     * a normalized pair, no DECAY) and the latest firing of each (trigger, lead) pair asked about.
+     * a normalized pair, no DECAY) and the latest firing of each (trigger, lead) pair asked about:
+     * one probe of `trigger_firings_once` (org, trigger, lead) per pair, so the read does not grow
+     * with the firings of other leads (a filter on arrays of ids let the planner scan the org's firings).
      */
     async context(probes: HistoryProbe[], pairs: FiringPairs): Promise<EvaluationContext> {
       const { rows } = await sql<ContextRow>`
@@ -142,10 +144,13 @@ export function createTriggerFiringRepository(db: Db) {
             and e.event_type = any(p.types) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
         ) e
         union all
-        select 'l', null, lead_id, trigger_id::text, max(event_seq)::float8, null, max(event_at)
-        from trigger_firings
-        where org_id = any(${pairs.orgIds}::uuid[]) and trigger_id = any(${pairs.triggerIds}::uuid[]) and lead_id = any(${pairs.leadIds}::text[])
-        group by trigger_id, lead_id`.execute(db);
+        select 'l', null, q.lead_id, q.trigger_id::text, f.seq, null, f.at
+        from unnest(${pairs.orgIds}::uuid[], ${pairs.leadIds}::text[], ${pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
+        cross join lateral (
+          select max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
+          where f.org_id = q.org_id and f.trigger_id = q.trigger_id and f.lead_id = q.lead_id
+        ) f
+        where f.seq is not null`.execute(db);
       return contextOf(rows);
     },
 

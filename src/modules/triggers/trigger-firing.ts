@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { JsonValue } from '../../db/types.js';
 import type { BatchResult } from '../scoring-worker/scoring.engine.js';
 import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
-import { createTriggerFiringRepository, type ActiveTrigger, type DeliveryRow, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
+import { createTriggerFiringRepository, type ActiveTrigger, type DeliveryRow, type FiringPairs, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
 import { fireKey, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
 
 export function toFiringTrigger(row: TriggerRow): FiringTrigger {
@@ -55,6 +55,23 @@ function probesOf(candidates: Candidate[]): HistoryProbe[] {
     probes.set(leadKey(e), p);
   }
   return [...probes.values()].map(({ from, to, typeSet, ...p }) => ({ ...p, types: [...typeSet], from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+}
+
+/** Each (trigger, lead) pair of the candidates once: whose latest firing evaluation reads. */
+function firingPairsOf(candidates: Candidate[]): FiringPairs {
+  const seen = new Set<string>();
+  const pairs: FiringPairs = { orgIds: [], leadIds: [], triggerIds: [] };
+  for (const c of candidates) {
+    for (const t of c.triggers) {
+      const key = `${t.row.id}:${c.event.lead_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      pairs.orgIds.push(c.event.org_id);
+      pairs.leadIds.push(c.event.lead_id);
+      pairs.triggerIds.push(t.row.id);
+    }
+  }
+  return pairs;
 }
 
 /** What a firing sends: the same JSON for every action of it (docs/deliveries.md). */
@@ -124,13 +141,10 @@ function scopeKeys(candidates: Candidate[], scope: string): Set<string> {
 
 /** Reads what the candidates need (histories and the latest firings, one statement); scopes came with the triggers. */
 async function prepare(repo: TriggerFiringRepository, candidates: Candidate[]): Promise<Evaluation> {
-  const triggerIds = [...new Set(candidates.flatMap((c) => c.triggers.map((t) => t.row.id)))];
-  const leadIds = [...new Set(candidates.map((c) => c.event.lead_id))];
-  const orgIds = [...new Set(candidates.map((c) => c.event.org_id))];
   // `observe` events are stored, never scored: they are no step of a run; `decide` ones fire without delivering.
   const observed = scopeKeys(candidates, 'observe');
   const quiet = scopeKeys(candidates, 'decide');
-  const { history, last } = await repo.context(probesOf(candidates), { orgIds, triggerIds, leadIds });
+  const { history, last } = await repo.context(probesOf(candidates), firingPairsOf(candidates));
   for (const [key, events] of history) {
     const unitId = key.slice(0, key.indexOf(':'));
     history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
