@@ -4,11 +4,18 @@
  * RELIABILITY_EVENTS events as single POST /events and POST /events/batch requests, each event with
  * its own message_id; the server is SIGKILLed RELIABILITY_KILLS times at random moments and
  * restarted on the same database; clients resend what got no answer, with the same message ids.
- * At the end every invariant of checkInvariants() must hold, or the run exits 1.
+ * The OU has a pattern trigger whose webhook is a receiver in this process (answering after
+ * RELIABILITY_RECEIVER_DELAY_MS, 100, so sends are in flight): each kill waits until deliveries
+ * are pending, and after the run every firing must have exactly its delivery rows, every delivery
+ * must have succeeded and reached the receiver at least once (bench/reliability/deliveries.ts).
+ * At the end every invariant of checkInvariants() and checkDeliveries() must hold, or the run exits 1.
  *   RELIABILITY_EVENTS (3000)  RELIABILITY_KILLS (2)  RELIABILITY_CLIENTS (20)  RELIABILITY_LEADS (300)
  *   RELIABILITY_BATCH_SHARE (0.3: share of requests that are batches of 2–50 events)
  */
+import pg from 'pg';
 import { freshDatabase } from '../lib/db.js';
+import { startReceiver } from '../lib/receiver.js';
+import { checkDeliveries, createWebhookTrigger, DELIVERY_ENV, waitForDeliveries, whenDeliveriesOpen } from './deliveries.js';
 import {
   finishRun,
   freePort,
@@ -35,8 +42,12 @@ const DB_NAME = `leadvibe_reliability_crash_${process.pid}`;
 
 const url = await freshDatabase(DB_NAME);
 const port = await freePort();
-let server: ServerProcess = await startServer(url, port);
+const receiver = await startReceiver({ delayMs: Number(process.env.RELIABILITY_RECEIVER_DELAY_MS ?? 100) });
+let server: ServerProcess = await startServer(url, port, DELIVERY_ENV);
 const tenant = await setUpTenant(server.base, 'Crash');
+await createWebhookTrigger(server.base, tenant.token, receiver.url);
+const db = new pg.Client({ connectionString: url });
+await db.connect();
 const answers: Answers = new Map();
 const stats: ClientStats = newStats();
 let next = 0;
@@ -65,16 +76,23 @@ async function client(c: number): Promise<void> {
   }
 }
 
-/** Kills the server when the answered share passes each of KILLS random thresholds, restarting it at once. */
+/** Open deliveries when each kill came. */
+const openAtKills: number[] = [];
+
+/**
+ * Kills the server when the answered share passes each of KILLS random thresholds (and, for at
+ * most 3 s more, deliveries are pending), restarting it at once.
+ */
 async function killer(done: () => boolean): Promise<number[]> {
   const thresholds = Array.from({ length: KILLS }, () => 0.1 + Math.random() * 0.8).sort((a, b) => a - b);
   const downtimes: number[] = [];
   for (const threshold of thresholds) {
     while (!done() && answers.size < threshold * EVENTS) await sleep(Math.random() * 20);
     if (done()) break;
+    openAtKills.push(await whenDeliveriesOpen(db, 3000));
     await server.kill();
     const killedAt = Date.now();
-    server = await startServer(url, port);
+    server = await startServer(url, port, DELIVERY_ENV);
     downtimes.push(Date.now() - killedAt);
   }
   return downtimes;
@@ -89,13 +107,20 @@ const downtimes = await killing;
 const ingestSeconds = (Date.now() - started) / 1000;
 
 const { drainSeconds, result } = await verifyDatabase(url, answers, 180_000);
+const deliveredSeconds = await waitForDeliveries(db, 120_000);
+if (Number.isNaN(deliveredSeconds)) result.lines.push('FAIL deliveries were still open 120 s after the queue drained');
+const deliveries = await checkDeliveries(db, receiver.arrivals, downtimes.length);
 await server.stop();
+await db.end();
+await receiver.close();
 
 await finishRun(DB_NAME, [
   `crash under load: ${EVENTS} events from ${CLIENTS} clients (${Math.round(BATCH_SHARE * 100)} % of requests batches), ${LEADS} leads`,
-  `kills: ${downtimes.length} (restart to ready: ${downtimes.map((d) => `${(d / 1000).toFixed(1)} s`).join(', ') || '-'})`,
+  `kills: ${downtimes.length} (restart to ready: ${downtimes.map((d) => `${(d / 1000).toFixed(1)} s`).join(', ') || '-'}; deliveries open at each kill: ${openAtKills.join(', ') || '-'})`,
   `requests: ${stats.requests}, resent after no answer: ${stats.retries}, answered as duplicates: ${stats.duplicates}, failures: ${stats.failures.length}`,
   `ingest took ${ingestSeconds.toFixed(1)} s; the queue drained ${drainSeconds.toFixed(1)} s after the last answer`,
+  `the outbox emptied ${deliveredSeconds.toFixed(1)} s after the queue drained`,
   ...result.lines,
+  ...deliveries.lines,
   ...stats.failures.slice(0, 5).map((e) => `FAIL ${e}`),
 ], drainSeconds);

@@ -93,6 +93,17 @@ describe('sequence triggers', () => {
     expect(await fired(id, evs(['a', 0], ['b', 1], ['b', 2], ['a', 3], ['b', 4]), 5)).toEqual([1, 4]);
   });
 
+  it('an observe-scope event is no step of a run (its scope is read with the active triggers)', async () => {
+    const put = await call(s, 'PUT', '/settings/event-types/o', { max_processing_scope: 'observe' });
+    expect(put.statusCode, put.body).toBe(200);
+    const id = await create(s, '/sequences', { event_types: ['o', 'b'], fire_mode: 'every', window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
+    expect(await fired(id, evs(['o', 0], ['b', 10]))).toEqual([]);
+    expect(await fired(id, evs(['o', 0], ['b', 10]), 2)).toEqual([]);
+    // The same steps fire once `o` is back in the default scope.
+    expect((await call(s, 'PUT', '/settings/event-types/o', { max_processing_scope: 'activate' })).statusCode).toBe(200);
+    expect(await fired(id, evs(['o', 0], ['b', 10]))).toEqual([1]);
+  });
+
   it('simulates a sequence over history', async () => {
     const id = await create(s, '/sequences', { event_types: ['x', 'y'], window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
     const lead = await insertLead(ctx.database.db, s, 'seq-sim');

@@ -4,6 +4,50 @@ import type { JsonValue, TriggersTable } from '../../db/types.js';
 import type { HistoryEvent, LastFiring } from './trigger-rules.js';
 
 export type TriggerRow = Selectable<TriggersTable>;
+/** An event type of the trigger's OU whose processing scope is not `activate` (`decide` or `observe`). */
+export interface UnitScope {
+  event_type: string;
+  scope: string;
+}
+/** An active trigger as the scoring worker reads it: the row and its OU's non-default scopes. */
+export type ActiveTrigger = TriggerRow & { unit_scopes: UnitScope[] };
+/** The (trigger, lead) pairs whose latest firing evaluation needs, as three parallel arrays. */
+export interface FiringPairs {
+  orgIds: string[];
+  leadIds: string[];
+  triggerIds: string[];
+}
+/** Per lead (`unit:lead`) its history; per `trigger:lead` its latest firing. */
+export interface EvaluationContext {
+  history: Map<string, HistoryEvent[]>;
+  last: Map<string, LastFiring>;
+}
+/** One row of the context statement: a history event (`h`) or a latest firing (`l`, id = trigger id). */
+interface ContextRow {
+  part: 'h' | 'l';
+  unit_id: string | null;
+  lead_id: string;
+  id: string;
+  seq: number;
+  event_type: string | null;
+  at: Date;
+}
+
+function contextOf(rows: ContextRow[]): EvaluationContext {
+  const history = new Map<string, HistoryEvent[]>();
+  const last = new Map<string, LastFiring>();
+  for (const r of rows) {
+    if (r.part === 'l') {
+      last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: new Date(r.at).getTime() });
+      continue;
+    }
+    const key = `${r.unit_id}:${r.lead_id}`;
+    const list = history.get(key) ?? [];
+    list.push({ id: r.id, seq: Number(r.seq), event_type: r.event_type as string, at: new Date(r.at).getTime() });
+    history.set(key, list);
+  }
+  return { history, last };
+}
 export interface UnitKey {
   org_id: string;
   unit_id: string;
@@ -56,42 +100,41 @@ const arrays = (units: UnitKey[]) => ({ orgs: [...new Set(units.map((u) => u.org
 /** The SQL of trigger evaluation in the scoring transaction: a handful of set-based statements per batch. */
 export function createTriggerFiringRepository(db: Db) {
   return {
-    /** Active milestone, sequence and pattern triggers of these OUs (one index probe per OU). */
-    async activeTriggers(units: UnitKey[]): Promise<TriggerRow[]> {
+    /**
+     * Active milestone, sequence and pattern triggers of these OUs (one index probe per OU), each
+     * with its OU's event types whose processing scope is not the default `activate`: the scopes
+     * ride along, so evaluating costs no separate round trip for them.
+     */
+    async activeTriggers(units: UnitKey[]): Promise<ActiveTrigger[]> {
       const { orgs, ids } = arrays(units);
       const rows = await db
-        .selectFrom('triggers')
-        .selectAll()
-        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
-        .where('unit_id', '=', sql<string>`any(${ids}::uuid[])`)
-        .where('kind', 'in', ['milestone', 'sequence', 'pattern'])
-        .where('active', '=', true)
-        .orderBy('created_at')
-        .orderBy('id')
+        .selectFrom('triggers as t')
+        .selectAll('t')
+        .select(
+          sql<UnitScope[]>`coalesce((select json_agg(json_build_object('event_type', s.event_type, 'scope', s.max_processing_scope))
+            from event_type_settings s
+            where s.org_id = t.org_id and s.unit_id = t.unit_id and s.max_processing_scope <> 'activate'), '[]'::json)`.as('unit_scopes'),
+        )
+        .where('t.org_id', '=', sql<string>`any(${orgs}::uuid[])`)
+        .where('t.unit_id', '=', sql<string>`any(${ids}::uuid[])`)
+        .where('t.kind', 'in', ['milestone', 'sequence', 'pattern'])
+        .where('t.active', '=', true)
+        .orderBy('t.created_at')
+        .orderBy('t.id')
         .execute();
       const wanted = new Set(units.map((u) => `${u.org_id}:${u.unit_id}`));
       return rows.filter((r) => wanted.has(`${r.org_id}:${r.unit_id}`));
     },
 
-    /** Event types of these OUs whose processing scope is not the default `activate`. */
-    async scopes(units: UnitKey[], types: string[]): Promise<Array<{ unit_id: string; event_type: string; scope: string }>> {
-      const { orgs, ids } = arrays(units);
-      return db
-        .selectFrom('event_type_settings')
-        .select(['unit_id', 'event_type', 'max_processing_scope as scope'])
-        .where('org_id', '=', sql<string>`any(${orgs}::uuid[])`)
-        .where('unit_id', '=', sql<string>`any(${ids}::uuid[])`)
-        .where('event_type', '=', sql<string>`any(${types}::text[])`)
-        .where('max_processing_scope', '<>', 'activate')
-        .execute();
-    },
-
-    /** Each probe's events (scored rows only: no raw row of a normalized pair, no DECAY), one statement. */
-    async history(probes: HistoryProbe[]): Promise<Map<string, HistoryEvent[]>> {
-      const found = new Map<string, HistoryEvent[]>();
-      if (probes.length === 0) return found;
-      const { rows } = await sql<HistoryEvent & { unit_id: string; lead_id: string; at: Date }>`
-        select p.unit_id::text as unit_id, p.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at as at
+    /**
+     * What evaluation reads, in one statement: each probe's events (scored rows only: no raw row of
+     * a normalized pair, no DECAY) and the latest firing of each (trigger, lead) pair asked about:
+     * one probe of `trigger_firings_once` (org, trigger, lead) per pair, so the read does not grow
+     * with the firings of other leads (a filter on arrays of ids let the planner scan the org's firings).
+     */
+    async context(probes: HistoryProbe[], pairs: FiringPairs): Promise<EvaluationContext> {
+      const { rows } = await sql<ContextRow>`
+        select 'h' as part, p.unit_id::text as unit_id, p.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at as at
         from json_to_recordset(${JSON.stringify(probes)}::json)
           as p(org_id uuid, unit_id uuid, lead_id text, types text[], from_at timestamptz, to_at timestamptz, max_seq bigint)
         cross join lateral (
@@ -99,24 +142,16 @@ export function createTriggerFiringRepository(db: Db) {
           where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
             and e.occurred_at >= p.from_at and e.occurred_at <= p.to_at and e.seq <= p.max_seq
             and e.event_type = any(p.types) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
-        ) e`.execute(db);
-      for (const r of rows) {
-        const key = `${r.unit_id}:${r.lead_id}`;
-        const list = found.get(key) ?? [];
-        list.push({ id: r.id, seq: Number(r.seq), event_type: r.event_type, at: new Date(r.at).getTime() });
-        found.set(key, list);
-      }
-      return found;
-    },
-
-    /** The latest firing of each (trigger, lead) pair asked about. */
-    async lastFirings(orgIds: string[], triggerIds: string[], leadIds: string[]): Promise<Map<string, LastFiring>> {
-      const { rows } = await sql<{ trigger_id: string; lead_id: string; seq: number; at: Date }>`
-        select trigger_id::text as trigger_id, lead_id, max(event_seq)::float8 as seq, max(event_at) as at
-        from trigger_firings
-        where org_id = any(${orgIds}::uuid[]) and trigger_id = any(${triggerIds}::uuid[]) and lead_id = any(${leadIds}::text[])
-        group by trigger_id, lead_id`.execute(db);
-      return new Map(rows.map((r) => [`${r.trigger_id}:${r.lead_id}`, { seq: Number(r.seq), at: new Date(r.at).getTime() }]));
+        ) e
+        union all
+        select 'l', null, q.lead_id, q.trigger_id::text, f.seq, null, f.at
+        from unnest(${pairs.orgIds}::uuid[], ${pairs.leadIds}::text[], ${pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
+        cross join lateral (
+          select max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
+          where f.org_id = q.org_id and f.trigger_id = q.trigger_id and f.lead_id = q.lead_id
+        ) f
+        where f.seq is not null`.execute(db);
+      return contextOf(rows);
     },
 
     /**

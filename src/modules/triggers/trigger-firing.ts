@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { JsonValue } from '../../db/types.js';
 import type { BatchResult } from '../scoring-worker/scoring.engine.js';
 import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
-import { createTriggerFiringRepository, type DeliveryRow, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
+import { createTriggerFiringRepository, type ActiveTrigger, type DeliveryRow, type FiringPairs, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
 import { fireKey, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
 
 export function toFiringTrigger(row: TriggerRow): FiringTrigger {
@@ -14,14 +14,14 @@ export function toFiringTrigger(row: TriggerRow): FiringTrigger {
 interface Candidate {
   event: ClaimedEvent;
   score: number;
-  triggers: Array<{ row: TriggerRow; rule: FiringTrigger }>;
+  triggers: Array<{ row: ActiveTrigger; rule: FiringTrigger }>;
 }
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
 
 /** The scored, non-DECAY events of the batch whose type some active trigger of their OU listens to. */
-function candidatesOf(result: BatchResult, triggers: TriggerRow[]): Candidate[] {
-  const byUnit = new Map<string, Array<{ row: TriggerRow; rule: FiringTrigger; types: Set<string> }>>();
+function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
+  const byUnit = new Map<string, Array<{ row: ActiveTrigger; rule: FiringTrigger; types: Set<string> }>>();
   for (const row of triggers) {
     const rule = toFiringTrigger(row);
     byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule, types: new Set(relevantTypes(rule)) }]);
@@ -55,6 +55,23 @@ function probesOf(candidates: Candidate[]): HistoryProbe[] {
     probes.set(leadKey(e), p);
   }
   return [...probes.values()].map(({ from, to, typeSet, ...p }) => ({ ...p, types: [...typeSet], from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+}
+
+/** Each (trigger, lead) pair of the candidates once: whose latest firing evaluation reads. */
+function firingPairsOf(candidates: Candidate[]): FiringPairs {
+  const seen = new Set<string>();
+  const pairs: FiringPairs = { orgIds: [], leadIds: [], triggerIds: [] };
+  for (const c of candidates) {
+    for (const t of c.triggers) {
+      const key = `${t.row.id}:${c.event.lead_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      pairs.orgIds.push(c.event.org_id);
+      pairs.leadIds.push(c.event.lead_id);
+      pairs.triggerIds.push(t.row.id);
+    }
+  }
+  return pairs;
 }
 
 /** What a firing sends: the same JSON for every action of it (docs/deliveries.md). */
@@ -113,23 +130,25 @@ function evaluate(ev: Evaluation, c: Candidate): void {
   }
 }
 
-/** Reads what the candidates need: scopes, histories, the latest firings. */
+/** The `unit:event_type` keys of the candidates' OUs in one scope (from the scopes read with the triggers). */
+function scopeKeys(candidates: Candidate[], scope: string): Set<string> {
+  const keys = new Set<string>();
+  for (const c of candidates) {
+    for (const { row } of c.triggers) for (const s of row.unit_scopes) if (s.scope === scope) keys.add(`${row.unit_id}:${s.event_type}`);
+  }
+  return keys;
+}
+
+/** Reads what the candidates need (histories and the latest firings, one statement); scopes came with the triggers. */
 async function prepare(repo: TriggerFiringRepository, candidates: Candidate[]): Promise<Evaluation> {
-  const units = [...new Map(candidates.map((c) => [c.event.unit_id, { org_id: c.event.org_id, unit_id: c.event.unit_id }])).values()];
-  const types = [...new Set(candidates.flatMap((c) => c.triggers.flatMap((t) => relevantTypes(t.rule))))];
-  const triggerIds = [...new Set(candidates.flatMap((c) => c.triggers.map((t) => t.row.id)))];
-  const leadIds = [...new Set(candidates.map((c) => c.event.lead_id))];
-  const orgIds = [...new Set(units.map((u) => u.org_id))];
-  const scopes = await repo.scopes(units, types);
   // `observe` events are stored, never scored: they are no step of a run; `decide` ones fire without delivering.
-  const observed = new Set(scopes.filter((s) => s.scope === 'observe').map((s) => `${s.unit_id}:${s.event_type}`));
-  const quiet = new Set(scopes.filter((s) => s.scope === 'decide').map((s) => `${s.unit_id}:${s.event_type}`));
-  const history = await repo.history(probesOf(candidates));
+  const observed = scopeKeys(candidates, 'observe');
+  const quiet = scopeKeys(candidates, 'decide');
+  const { history, last } = await repo.context(probesOf(candidates), firingPairsOf(candidates));
   for (const [key, events] of history) {
     const unitId = key.slice(0, key.indexOf(':'));
     history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
   }
-  const last = await repo.lastFirings(orgIds, triggerIds, leadIds);
   return { history, last, quiet, firings: [], deliveries: [] };
 }
 
@@ -154,7 +173,7 @@ function writtenFirings(ev: Evaluation, triggers: TriggerRow[], ids: string[], f
 /**
  * Evaluates the OUs' active triggers for the events a scoring batch just scored, inside the batch's
  * transaction (semantics §7): firings and their deliveries commit with the scores that caused them.
- * Set-based: one probe for active triggers per batch; when any listens, three reads and one write.
+ * Set-based: one probe for active triggers (with their OUs' scopes) per batch; when any listens, one read and one write.
  * Answers the firings written (for the live stream, published by the caller after the commit).
  */
 export async function fireTriggers(trx: Db, result: BatchResult): Promise<WrittenFiring[]> {

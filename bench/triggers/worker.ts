@@ -1,0 +1,122 @@
+/**
+ * npm run bench:triggers:worker — the scoring worker with 20 active triggers against the same worker
+ * with none, this checkout and another (BENCH_BASE_DIR, e.g. a worktree of main) side by side, in
+ * alternating drains so both see the same machine load (issue 12: "with 20 active triggers the
+ * worker's events/s falls by at most 15 %").
+ * Two databases (one migrated by each checkout), each set up as bench:scoring:direct does (one OU,
+ * BENCH_LEADS leads, 20 rules over 10 types, one inorganic filter) plus 20 triggers that fire often
+ * (a third each milestones, `every` sequences and patterns; email actions, so deliveries accumulate
+ * unsent). Each of BENCH_ROUNDS rounds queues BENCH_CHUNK events per (checkout, triggers on/off) and
+ * drains them with the worker (SCORING_CONCURRENCY passes of SCORING_BATCH_SIZE), in an order that
+ * alternates between rounds. "Off" runs the worker without the afterScoring hook.
+ */
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { provisionScoringDefaults } from '../../src/modules/scoring/scoring.service.js';
+import { createScoringWorker } from '../../src/modules/scoring-worker/scoring-worker.js';
+import { fireTriggers } from '../../src/modules/triggers/trigger-firing.js';
+import { BENCH_ADMIN_URL, dbName, emptyDatabase } from '../lib/db.js';
+import { describeCheckout } from '../lib/processes.js';
+import { fixed, fmt, loadAverage, median, runHeader } from '../lib/stats.js';
+
+const env = process.env;
+const LEADS = Number(env.BENCH_LEADS ?? 10_000);
+const CHUNK = Number(env.BENCH_CHUNK ?? 6000);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
+const CONCURRENCY = Number(env.SCORING_CONCURRENCY ?? 2);
+const BATCH = Number(env.SCORING_BATCH_SIZE ?? 1000);
+const BASE_DIR = env.BENCH_BASE_DIR ? resolve(env.BENCH_BASE_DIR) : '';
+const TYPES = ['page_view', 'email_open', 'email_click', 'form_submit', 'demo_request', 'webinar_join', 'pricing_view', 'signup', 'download', 'video_play'];
+/** A checkout's fireTriggers (its answer, a count or the written firings, is not used here). */
+type Fire = (...args: Parameters<typeof fireTriggers>) => Promise<unknown>;
+
+interface Side {
+  label: string;
+  database: Database;
+  fire: Fire;
+  tenant: { org_id: string; unit_id: string };
+  rates: { off: number[]; on: number[] };
+  firings: number;
+}
+
+/** Trigger i: a milestone, a two-step `every` sequence or a pattern over the event types, in turn. */
+function triggerRow(tenant: Side['tenant'], i: number) {
+  const a = TYPES[i % TYPES.length] as string;
+  const b = TYPES[(i + 3) % TYPES.length] as string;
+  const base = { ...tenant, emails: ['bench@example.com'] };
+  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: 40 + i };
+  if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: [a, b], ordered: true, fire_mode: 'every' as const, window_seconds: 1, window_unit: 'hours' as const };
+  return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: 2 }, { event_type: b, min_count: 1 }]) };
+}
+
+/** A database migrated by `dir`'s migrations, set up as bench:scoring:direct does, with 20 triggers. */
+async function setUp(label: string, dir: string, fire: Fire): Promise<Side> {
+  const u = new URL(BENCH_ADMIN_URL);
+  u.pathname = `/${dbName(`leadvibe_bench_trigger_worker_${label}`)}`;
+  await emptyDatabase(u.pathname.slice(1));
+  const database = await createDatabase({ kind: 'postgres', url: u.toString(), poolSize: CONCURRENCY + 4 });
+  await migrate(database, join(dir, 'migrations'));
+  const db = database.db;
+  const org = await db.insertInto('organizations').values({ name: 'Bench', slug: 'bench', webhook_secret: randomBytes(16).toString('hex') }).returning('id').executeTakeFirstOrThrow();
+  const unit = await db.insertInto('org_units').values({ org_id: org.id, name: 'Default', slug: 'default' }).returning('id').executeTakeFirstOrThrow();
+  const tenant = { org_id: org.id, unit_id: unit.id };
+  await provisionScoringDefaults(db, { orgId: org.id, unitId: unit.id });
+  const ruleset = await db.selectFrom('rulesets').select('id').where('unit_id', '=', unit.id).executeTakeFirstOrThrow();
+  const rule = (t: string, i: number, k: number) => ({ ...tenant, ruleset_id: ruleset.id, event_type: t, weight: (i % 5) + 1 + k * 2, icon: null, start_at: null, end_at: null, created_by: null, updated_by: null });
+  await db.insertInto('scoring_rules').values(TYPES.flatMap((t, i) => [0, 1].map((k) => rule(t, i, k)))).execute();
+  await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
+  await db.insertInto('triggers').values(Array.from({ length: 20 }, (_, i) => triggerRow(tenant, i))).execute();
+  await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
+  return { label, database, fire, tenant, rates: { off: [], on: [] }, firings: 0 };
+}
+
+/** Queues `n` events for random leads in one statement, as ingestion does (migrations/0014). */
+async function ingest(side: Side, n: number): Promise<void> {
+  const { org_id, unit_id } = side.tenant;
+  await sql`with e as (
+      insert into events (org_id, unit_id, lead_id, event_type, channel, occurred_at)
+      select ${org_id}, ${unit_id}, 'lead-' || (1 + floor(random() * ${LEADS}))::int,
+             (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web', now()
+      from generate_series(1, ${n})
+      returning org_id, id, unit_id, lead_id, seq
+    )
+    insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq) select org_id, id, unit_id, lead_id, seq from e`.execute(side.database.db);
+}
+
+const count = async (side: Side, table: 'trigger_firings') =>
+  Number((await side.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+/** Queues CHUNK events and drains them; answers events/s. */
+async function drainChunk(side: Side, on: boolean): Promise<void> {
+  await ingest(side, CHUNK);
+  await sql`analyze events`.execute(side.database.db);
+  const before = await count(side, 'trigger_firings');
+  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
+  const t0 = performance.now();
+  const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
+  side.rates[on ? 'on' : 'off'].push(drained / ((performance.now() - t0) / 1000));
+  side.firings += (await count(side, 'trigger_firings')) - before;
+}
+
+const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH });
+const sides = [await setUp('branch', join(import.meta.dirname, '../..'), fireTriggers)];
+if (BASE_DIR) {
+  const base = (await import(pathToFileURL(join(BASE_DIR, 'src/modules/triggers/trigger-firing.ts')).href)) as { fireTriggers: Fire };
+  sides.unshift(await setUp('base', BASE_DIR, base.fireTriggers));
+}
+const runs = sides.flatMap((side) => [false, true].map((on) => ({ side, on })));
+for (let r = 0; r < ROUNDS; r++) for (const { side, on } of r % 2 ? [...runs].reverse() : runs) await drainChunk(side, on);
+
+const lines = ['', header, `base checkout: ${BASE_DIR ? describeCheckout(BASE_DIR) : '(none)'}`, '', '| checkout | no triggers, events/s | 20 triggers, events/s | ratio per round | median ratio | firings per 1,000 events |', '|---|---|---|---|---:|---:|'];
+for (const s of sides) {
+  const ratios = s.rates.on.map((v, i) => v / (s.rates.off[i] as number));
+  lines.push(`| ${s.label} | ${s.rates.off.map(fmt).join(' · ')} | ${s.rates.on.map(fmt).join(' · ')} | ${ratios.map((x) => fixed(x)).join(' · ')} | **${fixed(median(ratios))}** | ${fmt((s.firings / (CHUNK * ROUNDS)) * 1000)} |`);
+}
+lines.push('', `load average now ${loadAverage()}`, '');
+process.stdout.write(lines.join('\n'));
+for (const s of sides) await s.database.close();
