@@ -10,13 +10,16 @@ import { seedDataset } from '../lib/dataset.js';
 import { appDatabase, dbName } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
 import { fixed, loadAverage, runHeader, timedMedian } from '../lib/stats.js';
+import { ACCOUNT_CASES, accountKey, accountPageSql, type AccountPageRow } from './accounts.js';
 import { LIST_CASES, SEARCH_CASES, SEARCH_SQL } from './cases.js';
 
 const env = process.env;
 const LEADS = Number(env.BENCH_LEADS ?? 100_000);
 const EVENTS = Number(env.BENCH_EVENTS ?? 1_000_000);
 const REPEAT = Number(env.BENCH_REPEAT ?? 15);
-const header = runHeader('npm run bench:leads', { BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_REPEAT: REPEAT });
+/** Which groups of reads to measure: lists, search, accounts (all by default). */
+const ONLY = new Set((env.BENCH_ONLY ?? 'lists,search,accounts').split(','));
+const header = runHeader('npm run bench:leads', { BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_REPEAT: REPEAT, BENCH_ONLY: [...ONLY].join(',') });
 
 const url = await appDatabase(dbName('leadvibe_bench_leads'));
 const server = await startAppServer(url, {}, 'leads');
@@ -48,6 +51,19 @@ async function listCases(): Promise<void> {
   }
 }
 
+type AccountPage = { accounts: Array<Omit<AccountPageRow, 'total' | 'id'> & { account_id: string }>; total: number };
+
+async function accountCases(): Promise<void> {
+  for (const k of ACCOUNT_CASES) {
+    const route = await timed(() => get<AccountPage>(`/accounts?${k.query}`));
+    const hand = await timed(async () => (await clients[0].query<AccountPageRow>(accountPageSql(k), [orgId, unitId])).rows);
+    const total = hand.answer[0]?.total ?? 0;
+    if (route.answer.total !== total) throw new Error(`accounts ${k.name}: total ${route.answer.total} ≠ SQL ${total}`);
+    if (accountKey(route.answer.accounts) !== accountKey(hand.answer)) throw new Error(`accounts ${k.name}: the page differs from the SQL's`);
+    row(`GET /accounts ${k.name}`, `${total} accounts`, route.ms, hand.ms);
+  }
+}
+
 /** The same server's no-database route with the same auth: the fixed cost of any request. */
 async function floor(): Promise<number> {
   const noop = async () => {
@@ -72,8 +88,9 @@ try {
   const seedStart = performance.now();
   await seedDataset(clients[0], { orgId, unitId, leads: LEADS, events: EVENTS });
   console.log(`seeded ${LEADS} leads and ${EVENTS} events in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
-  await listCases();
-  await searchCases();
+  if (ONLY.has('lists')) await listCases();
+  if (ONLY.has('search')) await searchCases();
+  if (ONLY.has('accounts')) await accountCases();
   rows.push(`| no-database request of the same server (POST /bench/noop-auth, same auth) | | ${fixed(await floor())} | | |`);
 } finally {
   await Promise.all(clients.map((c) => c.end()));
