@@ -98,13 +98,24 @@ function latencies(sent: Sent[], from: number, to: number): string {
   return `${v.length} events | ${fixed(median(v), 0)} | ${fixed(p95, 0)} | ${fixed(v[v.length - 1] ?? Number.NaN, 0)}`;
 }
 
-/** Polls until the target has no queued event: the worker replayed its history. */
-async function rescoreDone(): Promise<void> {
+/**
+ * Polls until the target has no queued event (the worker replayed its history); answers how the
+ * queue shrank: each drop of its count is (about) one worker pass over the target.
+ */
+async function rescoreDone(): Promise<{ steps: number; perStep: number; msPerStep: number }> {
+  const drops: Array<{ at: number; n: number }> = [];
+  let last = Number.POSITIVE_INFINITY;
   for (;;) {
     const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from scoring_queue where org_id = $1 and unit_id = $2 and lead_id = 'tgt'`, [orgId, unitId]);
-    if (rows[0]?.n === 0) return;
+    const n = rows[0]?.n ?? 0;
+    if (n < last) drops.push({ at: performance.now(), n: last === Number.POSITIVE_INFINITY ? n : last - n });
+    last = n;
+    if (n === 0) break;
     await sleep(20);
   }
+  const steps = drops.slice(1);
+  const span = steps.length > 0 ? (steps[steps.length - 1] as { at: number }).at - (drops[0] as { at: number }).at : 0;
+  return { steps: steps.length, perStep: median(steps.map((d) => d.n)), msPerStep: steps.length > 0 ? span / steps.length : 0 };
 }
 
 const lines: string[] = [];
@@ -119,7 +130,7 @@ try {
   const mergeStart = performance.now();
   const merged = await post<{ movedEvents: number; rescore: { queued_events: number } }>('/leads/merge', { targetLeadId: 'tgt', sourceLeadIds: ['src'] });
   const mergeEnd = performance.now();
-  await rescoreDone();
+  const passes = await rescoreDone();
   const rescoreEnd = performance.now();
   running = false;
   await other;
@@ -131,7 +142,8 @@ try {
   );
   lines.push(
     `merge: POST /leads/merge ${fixed(mergeEnd - mergeStart, 0)} ms (moved ${merged.movedEvents} events, queued ${merged.rescore.queued_events}); ` +
-      `target rescored by the worker ${fixed((rescoreEnd - mergeEnd) / 1000, 2)} s after the reply (${rows[0]?.n} score rows, total ${rows[0]?.total})`,
+      `target rescored by the worker ${fixed((rescoreEnd - mergeEnd) / 1000, 2)} s after the reply (${rows[0]?.n} score rows, total ${rows[0]?.total}; ` +
+      `the target's queue shrank in ${passes.steps} steps of ~${fixed(passes.perStep, 0)} events, one per ${fixed(passes.msPerStep, 0)} ms)`,
     '',
     '| other lead, event → score | events | p50 ms | p95 ms | max ms |',
     '|---|---:|---:|---:|---:|',
