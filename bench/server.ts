@@ -4,6 +4,7 @@
  * touching the database, registered only here:
  *   POST /bench/noop-auth  same auth as POST /events (Basic, Operator in the active OU)
  *   POST /bench/noop       no auth at all: Fastify answering a JSON POST
+ *   GET /bench/select1-auth  same auth, one `select 1` through the app's pool: any read's fixed cost
  * Signs up one organization, gives its OU a few scoring rules and an inorganic filter (a user's
  * OU scores something), then sends {port, authorization, orgId, unitId} over IPC.
  * Knobs: BENCH_SCORING (default true), BENCH_LOG_LEVEL, BENCH_POOL, BENCH_RULES=0 (defaults only),
@@ -16,6 +17,7 @@ import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 
 const appDir = resolve(process.env.BENCH_SERVER_DIR || join(import.meta.dirname, '..'));
 const load = <T>(path: string) => import(pathToFileURL(join(appDir, path)).href) as Promise<T>;
@@ -42,6 +44,10 @@ const app = await buildApp({ config, database });
 const accepted = { message: 'event ingested', metadata: { event_id: '00000000-0000-0000-0000-000000000000', lead_id: 'x', lead_created: false } };
 app.post('/bench/noop-auth', { config: { access: access.ou('Operator') } }, async (_request, reply) => reply.code(202).send(accepted));
 app.post('/bench/noop', { config: { access: access.public } }, async (_request, reply) => reply.code(202).send(accepted));
+app.get('/bench/select1-auth', { config: { access: access.ou('Viewer') } }, async () => {
+  const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db);
+  return rows;
+});
 await app.ready();
 
 /** The scoring a user sets up: weights for the bench's event types and a burst filter on page views. */

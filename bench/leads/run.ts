@@ -9,14 +9,18 @@ import pg from 'pg';
 import { seedDataset } from '../lib/dataset.js';
 import { appDatabase, dbName } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
-import { fixed, loadAverage, runHeader, timedMedian } from '../lib/stats.js';
+import { fixed, loadAverage, median, pairedMedians, runHeader, timedMedian } from '../lib/stats.js';
+import { ACCOUNT_CASES, accountKey, accountPageSql, type AccountPageRow } from './accounts.js';
 import { LIST_CASES, SEARCH_CASES, SEARCH_SQL } from './cases.js';
+import { explainTimes, runStatement, searchStatements } from './search.js';
 
 const env = process.env;
 const LEADS = Number(env.BENCH_LEADS ?? 100_000);
 const EVENTS = Number(env.BENCH_EVENTS ?? 1_000_000);
 const REPEAT = Number(env.BENCH_REPEAT ?? 15);
-const header = runHeader('npm run bench:leads', { BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_REPEAT: REPEAT });
+/** Which groups of reads to measure: lists, search, accounts (all by default). */
+const ONLY = new Set((env.BENCH_ONLY ?? 'lists,search,accounts').split(','));
+const header = runHeader('npm run bench:leads', { BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_REPEAT: REPEAT, BENCH_ONLY: [...ONLY].join(',') });
 
 const url = await appDatabase(dbName('leadvibe_bench_leads'));
 const server = await startAppServer(url, {}, 'leads');
@@ -48,6 +52,19 @@ async function listCases(): Promise<void> {
   }
 }
 
+type AccountPage = { accounts: Array<Omit<AccountPageRow, 'total' | 'id'> & { account_id: string }>; total: number };
+
+async function accountCases(): Promise<void> {
+  for (const k of ACCOUNT_CASES) {
+    const route = await timed(() => get<AccountPage>(`/accounts?${k.query}`));
+    const hand = await timed(async () => (await clients[0].query<AccountPageRow>(accountPageSql(k), [orgId, unitId])).rows);
+    const total = hand.answer[0]?.total ?? 0;
+    if (route.answer.total !== total) throw new Error(`accounts ${k.name}: total ${route.answer.total} ≠ SQL ${total}`);
+    if (accountKey(route.answer.accounts) !== accountKey(hand.answer)) throw new Error(`accounts ${k.name}: the page differs from the SQL's`);
+    row(`GET /accounts ${k.name}`, `${total} accounts`, route.ms, hand.ms);
+  }
+}
+
 /** The same server's no-database route with the same auth: the fixed cost of any request. */
 async function floor(): Promise<number> {
   const noop = async () => {
@@ -58,12 +75,36 @@ async function floor(): Promise<number> {
   return (await timed(noop)).ms;
 }
 
+/** The same server's GET running `select 1` on its pool: any read's fixed cost with one round trip. */
+async function selectOne(): Promise<number> {
+  return (await timed(() => get<unknown>('/bench/select1-auth'))).ms;
+}
+
 async function searchCases(): Promise<void> {
   for (const c of SEARCH_CASES) {
-    const route = await timed(() => get<Array<{ id: string }>>(`/leads/search?q=${encodeURIComponent(c.q)}`));
-    const hand = await timed(async () => (await clients[0].query(SEARCH_SQL, [orgId, unitId, c.q])).rows.map((r) => r.id as string));
+    // Interleaved: a millisecond read meets the machine's load swings, so both sides meet the same ones.
+    const { a: route, b: hand } = await pairedMedians(
+      () => get<Array<{ id: string }>>(`/leads/search?q=${encodeURIComponent(c.q)}`),
+      async () => (await clients[0].query(SEARCH_SQL, [orgId, unitId, c.q])).rows.map((r) => r.id as string),
+      REPEAT,
+    );
     if (route.answer.map((h) => h.id).join() !== hand.answer.join()) throw new Error(`${c.name}: hits differ from the SQL's`);
     row(`GET /leads/${c.name}`, `${hand.answer.length} hits`, route.ms, hand.ms);
+    await searchBreakdown(c.name, c.q);
+  }
+}
+
+const breakdown: string[] = [];
+
+/** The route's statement and the hand query from this process: unprepared, prepared, and EXPLAIN's planning/execution. */
+async function searchBreakdown(name: string, q: string): Promise<void> {
+  for (const s of searchStatements(orgId, unitId, q)) {
+    const unprepared = await timed(() => runStatement(clients[0], s, false));
+    const prepared = await timed(() => runStatement(clients[0], s, true));
+    const explained: Array<{ planning: number; execution: number }> = [];
+    for (let i = 0; i < REPEAT; i++) explained.push(await explainTimes(clients[0], s));
+    const ms = (k: 'planning' | 'execution') => fixed(median(explained.map((e) => e[k])));
+    breakdown.push(`| ${name} | ${s.label} | ${fixed(unprepared.ms)} | ${fixed(prepared.ms)} | ${ms('planning')} | ${ms('execution')} |`);
   }
 }
 
@@ -72,12 +113,17 @@ try {
   const seedStart = performance.now();
   await seedDataset(clients[0], { orgId, unitId, leads: LEADS, events: EVENTS });
   console.log(`seeded ${LEADS} leads and ${EVENTS} events in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
-  await listCases();
-  await searchCases();
+  if (ONLY.has('lists')) await listCases();
+  if (ONLY.has('search')) await searchCases();
+  if (ONLY.has('accounts')) await accountCases();
   rows.push(`| no-database request of the same server (POST /bench/noop-auth, same auth) | | ${fixed(await floor())} | | |`);
+  rows.push(`| one \`select 1\` through the same server's pool (GET /bench/select1-auth, same auth) | | ${fixed(await selectOne())} | | |`);
 } finally {
   await Promise.all(clients.map((c) => c.end()));
   await server.stop();
   removeLogs(server.logFile);
 }
-console.log(['', header, '| read | answer | route ms | SQL ms | ratio |', '|---|---:|---:|---:|---:|', ...rows, '', `load average after: ${loadAverage()}`].join('\n'));
+const searchTable = breakdown.length
+  ? ['', '| search | statement | from bench ms | prepared ms | planning ms | execution ms |', '|---|---|---:|---:|---:|---:|', ...breakdown]
+  : [];
+console.log(['', header, '| read | answer | route ms | SQL ms | ratio |', '|---|---:|---:|---:|---:|', ...rows, ...searchTable, '', `load average after: ${loadAverage()}`].join('\n'));

@@ -7,19 +7,28 @@ export interface DatasetSize {
   events: number;
 }
 
+/** Accounts of the dataset: `acct-<k>` (k < ACCOUNTS); the leads link to the first LINKED_ACCOUNTS of them. */
+export const ACCOUNTS = 3200;
+const LINKED_ACCOUNTS = 3000;
+
 /**
  * A read benchmark's OU, written with SQL (generate_series), then VACUUM ANALYZE: `leads` leads
- * `lead-<g>` with metadata (plan, employees, country, company.size), an account (`acct-<g % 5000>`)
- * and an email alias `lead-<g>@bench.io`; their primary score, scoring state (last event time and
- * type) and `events` events spread over them across 90 days (types, channel, metadata.source).
+ * `lead-<g>` with metadata (plan, employees, country, company.size, owner_name) and an email alias
+ * `lead-<g>@bench.io`; four in five of them linked to one of 3,000 accounts (`acct-<(g / 5) % 3000>`,
+ * ~27 leads each; 200 more accounts have none), as the ABM feature stores them; their primary
+ * score (0..159; a linked lead's capped by its account's number, so that accounts' top scores
+ * spread over the three account levels), scoring state (last event time and type) and `events` events spread over them across 90
+ * days (types, channel, metadata.source). ABM is on, with account levels Low/Medium/High, and a few
+ * of the last day's events have a surged score row (an account's `surging`).
  */
 export async function seedDataset(client: pg.Client, d: DatasetSize): Promise<void> {
   const { rows } = await client.query<{ id: string }>('select id from rulesets where unit_id = $1 and is_primary', [d.unitId]);
   const unit = [d.orgId, d.unitId, d.leads];
+  await seedAccounts(client, d);
   await client.query(
     `insert into leads (org_id, unit_id, id, account_id, metadata, created_at)
-     select $1, $2, 'lead-' || g, 'acct-' || (g % 5000),
-            jsonb_build_object('plan', (array['free','pro','enterprise','trial'])[1 + g % 4],
+     select $1, $2, 'lead-' || g, case when g % 5 <> 0 then 'acct-' || ((g / 5) % ${LINKED_ACCOUNTS}) end,
+            jsonb_build_object('owner_name', 'Owner ' || (g % 97), 'plan', (array['free','pro','enterprise','trial'])[1 + g % 4],
                                'employees', (g * 7919) % 5000,
                                'country', (array['US','DE','FR','GB','NL','SE','ES','IT','CA','AU'])[1 + (g / 7) % 10],
                                'company', jsonb_build_object('size', (array['small','medium','large'])[1 + (g / 3) % 3])),
@@ -34,7 +43,10 @@ export async function seedDataset(client: pg.Client, d: DatasetSize): Promise<vo
   );
   await client.query(
     `insert into lead_scores (org_id, unit_id, lead_id, ruleset_id, total_score, last_event_at)
-     select $1, $2, 'lead-' || g, $4, (g * 31) % 160, now() - make_interval(hours => g % 2000)
+     select $1, $2, 'lead-' || g, $4,
+            -- a linked lead's score is capped by its account (30..159), so accounts spread over the levels
+            case when g % 5 <> 0 then least((g * 31) % 160, 30 + ((g / 5) % ${LINKED_ACCOUNTS}) % 130) else (g * 31) % 160 end,
+            now() - make_interval(hours => g % 2000)
        from generate_series(1, $3::int) g`,
     [...unit, rows[0]?.id],
   );
@@ -56,7 +68,38 @@ export async function seedDataset(client: pg.Client, d: DatasetSize): Promise<vo
        from generate_series(1, $4::int) g`,
     [...unit, d.events],
   );
+  await seedSurges(client, d, rows[0]?.id);
   await client.query('vacuum analyze');
+}
+
+/** ABM on, account levels, and ACCOUNTS accounts with a domain, a name and metadata, created over a year. */
+async function seedAccounts(client: pg.Client, d: DatasetSize): Promise<void> {
+  await client.query('update organizations set abm_enabled = true where id = $1', [d.orgId]);
+  await client.query(
+    `insert into levels (org_id, unit_id, kind, name, min_score, max_score)
+     values ($1, $2, 'account', 'Low', 0, 49), ($1, $2, 'account', 'Medium', 50, 119), ($1, $2, 'account', 'High', 120, 1000000)`,
+    [d.orgId, d.unitId],
+  );
+  await client.query(
+    `insert into accounts (org_id, unit_id, id, domain, name, metadata, created_at)
+     select $1, $2, 'acct-' || k, 'company' || k || '.example', 'Company ' || k,
+            jsonb_build_object('industry', (array['saas','retail','finance','health'])[1 + k % 4]),
+            now() - make_interval(days => k % 365)
+       from generate_series(0, $3::int - 1) k`,
+    [d.orgId, d.unitId, ACCOUNTS],
+  );
+}
+
+/** A surged primary score row for one in 40 of the events of the last 20 hours. */
+async function seedSurges(client: pg.Client, d: DatasetSize, rulesetId: string | undefined): Promise<void> {
+  await client.query(
+    `insert into event_scores (event_id, ruleset_id, org_id, unit_id, lead_id, event_type, base, multiplier, delta,
+                               score_before, score_after, surged, occurred_at)
+     select e.id, $3, e.org_id, e.unit_id, e.lead_id, e.event_type, 1, 2, 2, 0, 2, true, e.occurred_at
+       from events e
+      where e.org_id = $1 and e.unit_id = $2 and e.occurred_at >= now() - interval '20 hours' and e.seq % 40 = 0`,
+    [d.orgId, d.unitId, rulesetId],
+  );
 }
 
 /** The lead read model (leads ⋈ primary score ⋈ scoring state) of OU ($1 org, $2 OU), as a hand-written query. */

@@ -22,6 +22,29 @@ export async function timedMedian<T>(fn: () => Promise<T>, repeat: number): Prom
   return { ms: median(times), answer };
 }
 
+/**
+ * timedMedian of two functions with their calls interleaved (a, b, a, b, …), so that both meet the
+ * same moments of a machine whose load changes from second to second.
+ */
+export async function pairedMedians<A, B>(a: () => Promise<A>, b: () => Promise<B>, repeat: number) {
+  for (let i = 0; i < 2; i++) {
+    await a();
+    await b();
+  }
+  const times: [number[], number[]] = [[], []];
+  let answers!: [A, B];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    const x = await a();
+    const t1 = performance.now();
+    const y = await b();
+    times[0].push(t1 - t0);
+    times[1].push(performance.now() - t1);
+    answers = [x, y];
+  }
+  return { a: { ms: median(times[0]), answer: answers[0] }, b: { ms: median(times[1]), answer: answers[1] } };
+}
+
 export const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 export const fixed = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 

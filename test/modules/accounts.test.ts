@@ -99,6 +99,25 @@ describe('GET /accounts', () => {
     expectError(await call(other, 'GET', `/accounts/${acme}`), 404, 'not_found');
   });
 
+  it('counts surviving leads only and takes top_score from scored leads (unscored count, merged do not)', async () => {
+    const s = await signup(ctx.app);
+    await abmOn(s);
+    await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
+    const acme = await account(s, 'acme.io', 'Acme');
+    const quiet = await account(s, 'quiet.io', 'Quiet');
+    await scoredLead(s, 'keep', acme, 1);
+    await scoredLead(s, 'gone', acme, 2);
+    await scoredLead(s, 'silent', quiet, 0);
+    await ctx.app.scoringWorker.drain();
+    const before = await ok(s, 'GET', '/accounts', undefined, 200);
+    expect(before.accounts.map((a: any) => [a.name, a.top_score, a.leads_count])).toEqual([['Acme', 20, 2], ['Quiet', null, 1]]);
+    // Merging `gone` into a lead of no account leaves Acme one surviving lead, scored 10.
+    await scoredLead(s, 'elsewhere', null, 0);
+    await ok(s, 'POST', '/leads/merge', { targetLeadId: 'elsewhere', sourceLeadIds: ['gone'] }, 200);
+    const after = await ok(s, 'GET', '/accounts', undefined, 200);
+    expect(after.accounts.map((a: any) => [a.name, a.top_score, a.leads_count])).toEqual([['Acme', 10, 1], ['Quiet', null, 1]]);
+  });
+
   it('answers detail, lead account, account properties and account scores from account rules', async () => {
     const s = await signup(ctx.app);
     await abmOn(s);
