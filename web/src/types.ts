@@ -69,25 +69,5 @@ export interface SegmentRule {
   value: string | null;
   event_type: string | null;
 }
-/** src/live/live-hub.ts LiveEventMap */
-export interface LiveEvents {
-  event_ingested: { event_id: string; lead_id: string; event_type: string; channel: string; occurred_at: string };
-  score_update: { lead_id: string; ruleset_id: string; delta: number; score: number; level: string | null };
-  surge: { lead_id: string; event_id: string; ruleset_id: string; multiplier: number; session_events: number };
-  trigger_fired: TriggerFired;
-}
-/** src/live/live-hub.ts TriggerFired (docs/triggers.md "Live") */
-export interface TriggerFired {
-  firing_id: string;
-  trigger_id: string;
-  trigger_name: string;
-  kind: 'milestone' | 'sequence' | 'pattern';
-  lead_id: string;
-  event_id: string;
-  event_type: string;
-  score: number | null;
-  delivered: boolean;
-  deliveries: number;
-  occurred_at: string;
-  fired_at: string;
-}
+/** The live stream's messages: one definition, the server's (src/live/live-events.ts). */
+export type { LiveEventMap as LiveEvents, TriggerFired } from '../../src/live/live-events';
