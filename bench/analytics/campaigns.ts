@@ -10,7 +10,7 @@ import pg from 'pg';
 import { appDatabase, dbName } from '../lib/db.js';
 import { startAppServer } from '../lib/processes.js';
 import { fixed, median, runHeader } from '../lib/stats.js';
-import { CAMPAIGN_LEADS_SQL, CAMPAIGNS_SQL } from './reference.js';
+import { ATTRIBUTION_SQL, CAMPAIGN_LEADS_FULL_SQL, CAMPAIGN_LEADS_SQL, CAMPAIGNS_SQL } from './reference.js';
 import { seedAnalytics } from './seed.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -41,14 +41,28 @@ function apiCaller(port: number, authorization: string) {
   };
 }
 
-/** The API's rows and the reference's rows must be the same answer (timestamps as ISO, numbers as numbers). */
+/** The API's rows and the reference's rows must be the same answer (any key order, timestamps as ISO, numbers as numbers). */
 function sameCampaigns(api: Array<Record<string, unknown>>, ref: Array<Record<string, unknown>>): void {
   const norm = (r: Record<string, unknown>) =>
-    JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+    JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
   if (api.length !== ref.length) throw new Error(`row counts differ: api ${api.length}, sql ${ref.length}`);
   api.forEach((row, i) => {
     if (norm(row) !== norm(ref[i] as Record<string, unknown>)) throw new Error(`row ${i} differs:\n api ${norm(row)}\n sql ${norm(ref[i] as Record<string, unknown>)}`);
   });
+}
+
+/** GET /deals/attribution-insights against ATTRIBUTION_SQL: same answer checked, then both medians. */
+async function attribution(api: ReturnType<typeof apiCaller>, client: pg.Client, orgId: string, unitId: string): Promise<string> {
+  const path = '/deals/attribution-insights';
+  const a = await api(path);
+  const ref = (await client.query(ATTRIBUTION_SQL, [orgId, unitId])).rows[0] as { closed_won_deals: number; averages: Record<string, number> | null; top_event_types: unknown[] | null };
+  const avg = (m: string) => (ref.averages?.[m] === undefined ? null : Number(ref.averages[m]));
+  const expected = { closed_won_deals: ref.closed_won_deals, avg_score_at_mql: avg('mql'), avg_score_at_sql: avg('sql'), avg_score_at_opportunity: avg('opportunity'), avg_score_at_close: avg('close'), top_event_types: ref.top_event_types ?? [] };
+  if (JSON.stringify(a) !== JSON.stringify(expected)) throw new Error(`attribution answers differ:\n api ${JSON.stringify(a)}\n sql ${JSON.stringify(expected)}`);
+  const contacts = (await client.query(`select count(distinct lead_id)::int as n from deal_contacts where org_id = $1`, [orgId])).rows[0].n as number;
+  const apiMs = await medianMs(() => api(path));
+  const sqlMs = await medianMs(() => client.query(ATTRIBUTION_SQL, [orgId, unitId]));
+  return `attribution insights (${ref.closed_won_deals} closed-won deals; ${contacts} explicit contacts in all deals): API ${fixed(apiMs, 1)} ms · SQL ${fixed(sqlMs, 1)} ms · ratio ${fixed(apiMs / sqlMs)}`;
 }
 
 const url = await appDatabase(dbName('leadvibe_bench_analytics'));
@@ -74,12 +88,17 @@ try {
   const start = since(90);
   const top = ((await api(`/analytics/campaigns?start_date=${start.toISOString()}`)).campaigns as Array<{ name: string }>)[0]?.name ?? 'campaign-0';
   const drill = `/analytics/campaigns/${encodeURIComponent(top)}/leads?start_date=${start.toISOString()}`;
-  const apiLeads = ((await api(drill)).leads as Array<{ lead_id: string }>).map((l) => l.lead_id);
-  const refLeads = (await client.query(CAMPAIGN_LEADS_SQL, [orgId, unitId, top, start])).rows.map((r: { lead_id: string }) => r.lead_id);
-  if (JSON.stringify(apiLeads) !== JSON.stringify(refLeads)) throw new Error('drilldown lead lists differ');
+  const apiLeads = (await api(drill)).leads as Array<Record<string, unknown>>;
+  const drillArgs = [orgId, unitId, top, start];
+  const full = (await client.query(CAMPAIGN_LEADS_FULL_SQL, drillArgs)).rows as Array<Record<string, unknown>>;
+  sameCampaigns(apiLeads.map(({ account_name: _n, ...rest }) => rest), full);
+  const ids = (await client.query(CAMPAIGN_LEADS_SQL, drillArgs)).rows.map((r: { lead_id: string }) => r.lead_id);
+  if (JSON.stringify(apiLeads.map((l) => l.lead_id)) !== JSON.stringify(ids)) throw new Error('drilldown lead lists differ');
   const apiMs = await medianMs(() => api(drill));
-  const sqlMs = await medianMs(() => client.query(CAMPAIGN_LEADS_SQL, [orgId, unitId, top, start]));
-  report.push(`drilldown of ${top} 90d (${apiLeads.length} leads; SQL: ids and touch times only): API ${fixed(apiMs, 1)} ms · SQL ${fixed(sqlMs, 1)} ms · ratio ${fixed(apiMs / sqlMs)}`);
+  const fullMs = await medianMs(() => client.query(CAMPAIGN_LEADS_FULL_SQL, drillArgs));
+  const idsMs = await medianMs(() => client.query(CAMPAIGN_LEADS_SQL, drillArgs));
+  report.push(`drilldown of ${top} 90d (${apiLeads.length} leads): API ${fixed(apiMs, 1)} ms · SQL, whole answer ${fixed(fullMs, 1)} ms · ratio ${fixed(apiMs / fullMs)} · SQL, ids and touch times only ${fixed(idsMs, 1)} ms · ratio ${fixed(apiMs / idsMs)}`);
+  report.push(await attribution(api, client, orgId, unitId));
   await client.end();
   console.log(report.join('\n'));
 } finally {

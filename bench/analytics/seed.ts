@@ -30,6 +30,31 @@ async function seedAccountsAndScores(c: pg.Client, orgId: string, unitId: string
        from generate_series(1, $3::int * 3 / 2) g`,
     [orgId, unitId, size.accounts],
   );
+  await seedDealContactsAndMilestones(c, orgId, unitId, size);
+}
+
+/**
+ * One explicit contact per deal (any lead, usually outside the account), and the scores of every
+ * contact (explicit + the account's leads) at each milestone up to the deal's, rising from MQL to
+ * close, as the deals module records them on stage entry (docs/deals.md).
+ */
+async function seedDealContactsAndMilestones(c: pg.Client, orgId: string, unitId: string, size: SeedSize) {
+  await c.query(
+    `insert into deal_contacts (org_id, unit_id, deal_id, lead_id)
+     select $1, $2, d.id, ${leadSql('1 + abs(hashtext(d.id::text)) % $3')} from deals d where d.org_id = $1 and d.unit_id = $2`,
+    [orgId, unitId, size.leads],
+  );
+  await c.query(
+    `insert into deal_milestone_scores (org_id, unit_id, deal_id, lead_id, milestone, score)
+     select $1, $2, k.deal_id, k.lead_id, m.milestone, m.base + abs(hashtext(k.lead_id || m.milestone)) % 30
+       from (select d.id as deal_id, d.milestone, x.lead_id from deals d
+               cross join lateral (select lead_id from deal_contacts dc where dc.org_id = $1 and dc.deal_id = d.id
+                                   union select l.id from leads l where l.org_id = $1 and l.unit_id = $2 and l.account_id = d.account_id) x
+              where d.org_id = $1 and d.unit_id = $2 and d.milestone is not null) k
+       join (values ('mql', 10, 1), ('sql', 30, 2), ('opportunity', 50, 3), ('close', 70, 4)) m(milestone, base, rank)
+         on m.rank <= case k.milestone when 'mql' then 1 when 'sql' then 2 when 'opportunity' then 3 else 4 end`,
+    [orgId, unitId],
+  );
 }
 
 /**

@@ -134,7 +134,10 @@ export function createAnalyticsRepository(db: Db) {
                ${score}::int as score, ${levelOfScore(t, score)} as level, l.account_id,
                d.stage as deal_stage, d.amount as deal_amount, tc.first_touch_at, tc.last_touch_at
           from touches tc
-          join leads l on l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.id = tc.lead_id
+          -- One key probe per listed lead (LIMIT 1: a lead id is unique in its OU): a plain join
+          -- let the planner hash the OU's whole lead table for 500 rows.
+          cross join lateral (
+            select * from leads l where l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.id = tc.lead_id limit 1) l
           ${primaryScoreJoin(t, 'l.id')}
           left join lateral (
             select d.stage, d.amount from deals d
