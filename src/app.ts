@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { runWithApp } from './lifecycle/background.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
+import { createPasswordHasher } from './auth/secrets.js';
 import { registerErrorHandlers, sendFrameworkError } from './http/errors.js';
 import { MAX_JSON_DEPTH, registerStorableCheck } from './http/storable.js';
 import { createMetrics } from './http/metrics.js';
@@ -200,10 +201,13 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
       await revocations.close();
     },
   });
-  const orgService = createOrgService({ db, unitDefaults, revocations });
+  const passwords = createPasswordHasher(config.passwordHashCost);
+  if (config.passwordHashCost === 'low') app.log.warn('PASSWORD_HASH_COST=low: password hashes are cheap to crack; for test suites only');
+  const orgService = createOrgService({ db, unitDefaults, revocations, passwords });
   const authService = createAuthService({
     db,
     revocations,
+    passwords,
     sign: (payload) => app.jwt.sign(payload),
     onError: (err, message) => app.log.error({ err }, message),
   });

@@ -63,6 +63,7 @@ const envSchema = z.object({
   RATE_LIMIT_RPS: z.coerce.number().positive().default(100),
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
   AUTH_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(30),
+  PASSWORD_HASH_COST: z.enum(['standard', 'low']).default('standard'),
   TRUST_PROXY: trustProxy.default(false),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   COOKIE_SECURE: bool.default(false),
@@ -121,6 +122,8 @@ export type Config = Readonly<{
   }>;
   /** Attempts a minute per client address on POST /auth/login and /auth/signup, whatever the rate-limit mode. */
   authRateLimitPerMin: number;
+  /** scrypt cost of new password hashes: `standard` (OWASP's minimum); `low` for test suites only (src/auth/secrets.ts). */
+  passwordHashCost: 'standard' | 'low';
   /** Fastify's `trustProxy`: whose X-Forwarded-For names the client address (default: nobody's). */
   trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
@@ -201,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       burst: e.RATE_LIMIT_BURST,
     }),
     authRateLimitPerMin: e.AUTH_RATE_LIMIT_PER_MIN,
+    passwordHashCost: e.PASSWORD_HASH_COST,
     trustProxy: e.TRUST_PROXY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     cookieSecure: e.COOKIE_SECURE,

@@ -1,12 +1,17 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
- * OWASP Password Storage Cheat Sheet's scrypt minimum, in its low-memory form (N=2^14, r=8, p=5 costs
- * as much CPU as N=2^17, r=8, p=1 but needs 16 MiB per hash instead of 128 MiB, so a burst of logins
- * cannot exhaust memory). Stored hashes carry their parameters, so older ones still verify.
+ * scrypt parameters by PASSWORD_HASH_COST. `standard`: the OWASP Password Storage Cheat Sheet's
+ * minimum, in its low-memory form (N=2^14, r=8, p=5 costs as much CPU as N=2^17, r=8, p=1 but needs
+ * 16 MiB per hash instead of 128 MiB, so a burst of logins cannot exhaust memory). `low` (N=2^10,
+ * p=1, ~1/80 of the CPU) exists for test suites, which sign up hundreds of organizations: never for
+ * a server with real users. Stored hashes carry their parameters, so older ones still verify.
  */
-const SCRYPT = { N: 2 ** 14, r: 8, p: 5, keylen: 64 } as const;
-/** Largest parameters a stored hash may name: beyond them it is refused, not computed. */
+export const PASSWORD_HASH_COSTS = {
+  standard: { N: 2 ** 14, r: 8, p: 5, keylen: 64 },
+  low: { N: 2 ** 10, r: 8, p: 1, keylen: 64 },
+} as const;
+export type PasswordHashCost = keyof typeof PASSWORD_HASH_COSTS;
 const MAX_N = 2 ** 20;
 const MAX_R_TIMES_P = 64;
 
@@ -37,27 +42,36 @@ function parseStoredHash(stored: string): StoredHash | null {
 }
 
 /** Passwords: salted scrypt, stored as `scrypt$N$r$p$salt$hash` so parameters can change later. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+export function createPasswordHasher(cost: PasswordHashCost = 'standard') {
+  const params = PASSWORD_HASH_COSTS[cost];
+  async function hash(password: string): Promise<string> {
+    const salt = randomBytes(16);
+    const key = await scryptAsync(password, salt, params.keylen, { N: params.N, r: params.r, p: params.p });
+    return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  }
+  let dummy: Promise<string> | null = null;
+  return {
+    hash,
+    async verify(password: string, stored: string): Promise<boolean> {
+      const parsed = parseStoredHash(stored);
+      if (!parsed || parsed.hash.length === 0) return false;
+      const key = await scryptAsync(password, parsed.salt, parsed.hash.length, { N: parsed.N, r: parsed.r, p: parsed.p });
+      return timingSafeEqual(key, parsed.hash);
+    },
+    /** Whether a stored hash was made with other parameters than these, so a login should re-hash it. */
+    needsRehash(stored: string): boolean {
+      const parsed = parseStoredHash(stored);
+      return !parsed || parsed.N !== params.N || parsed.r !== params.r || parsed.p !== params.p || parsed.hash.length !== params.keylen;
+    },
+    /** A hash that costs as much as a real check, so unknown emails take as long as wrong passwords. */
+    dummyHash(): Promise<string> {
+      dummy ??= hash(randomBytes(12).toString('hex'));
+      return dummy;
+    },
+  };
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const parsed = parseStoredHash(stored);
-  if (!parsed || parsed.hash.length === 0) return false;
-  const key = await scryptAsync(password, parsed.salt, parsed.hash.length, { N: parsed.N, r: parsed.r, p: parsed.p });
-  return timingSafeEqual(key, parsed.hash);
-}
-
-/** Whether a stored hash was made with other parameters than today's, so a login should re-hash it. */
-export function needsRehash(stored: string): boolean {
-  const parsed = parseStoredHash(stored);
-  return !parsed || parsed.N !== SCRYPT.N || parsed.r !== SCRYPT.r || parsed.p !== SCRYPT.p || parsed.hash.length !== SCRYPT.keylen;
-}
-
-/** A hash that costs as much as a real check, so unknown emails take as long as wrong passwords. */
-export const DUMMY_PASSWORD_HASH = await hashPassword(randomBytes(12).toString('hex'));
+export type PasswordHasher = ReturnType<typeof createPasswordHasher>;
 
 /**
  * API secrets are 32 random bytes, so a fast SHA-256 is as safe as a slow hash and keeps Basic auth

@@ -15,6 +15,8 @@ export const TEST_ENV = {
   RATE_LIMIT_MODE: 'observe',
   // Test files sign up hundreds of organizations from one address; the limit has tests of its own.
   AUTH_RATE_LIMIT_PER_MIN: '1000000',
+  // Suites sign up hundreds of organizations; auth-sessions.test.ts checks the standard cost.
+  PASSWORD_HASH_COST: 'low',
 } as const;
 
 export interface TestDatabase {

@@ -1,9 +1,12 @@
 import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../helpers/app.js';
+import { createPasswordHasher } from '../../src/auth/secrets.js';
+import { loadConfig } from '../../src/config.js';
+import { setupTestApp, TEST_ENV } from '../helpers/app.js';
 import { addMember, assign, bearer, expectError, signup, type Session } from '../helpers/factories.js';
 
-const ctx = setupTestApp();
+// The cost users run (TEST_ENV lowers it for the other files): this file checks it.
+const ctx = setupTestApp({ PASSWORD_HASH_COST: 'standard' });
 
 async function login(email: string, password: string): Promise<Record<string, string>> {
   const res = await ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
@@ -107,6 +110,22 @@ describe('password hashes', () => {
     const owasp = [[2 ** 17, 8, 1], [2 ** 16, 8, 2], [2 ** 15, 8, 3], [2 ** 14, 8, 5], [2 ** 13, 8, 10]];
     expect(owasp).toContainEqual([Number(n), Number(r), Number(p)]);
     expect(row.password_hash).not.toContain(s.password);
+  });
+
+  it('PASSWORD_HASH_COST: standard by default, low on request (test suites), anything else refused', () => {
+    const base = { ...TEST_ENV, PASSWORD_HASH_COST: undefined };
+    expect(loadConfig(base).passwordHashCost).toBe('standard');
+    expect(loadConfig({ ...base, PASSWORD_HASH_COST: 'low' }).passwordHashCost).toBe('low');
+    expect(() => loadConfig({ ...base, PASSWORD_HASH_COST: 'none' })).toThrow();
+  });
+
+  it('a server at the low cost hashes at N=1024, p=1 and re-hashes a standard hash at login', async () => {
+    const low = createPasswordHasher('low');
+    expect(await low.hash('pw')).toMatch(/^scrypt\$1024\$8\$1\$/);
+    const standard = await createPasswordHasher('standard').hash('pw');
+    expect(await low.verify('pw', standard)).toBe(true);
+    expect(low.needsRehash(standard)).toBe(true);
+    expect(low.needsRehash(await low.hash('pw'))).toBe(false);
   });
 
   it('still accepts a hash made with the old parameters (N=16384, r=8, p=1) and upgrades it at login', async () => {

@@ -1,7 +1,7 @@
 import type { AuthContext } from '../../auth/access.js';
 import { createAuthRepository } from '../../auth/auth.repository.js';
 import type { RevocationBus } from '../../auth/revocations.js';
-import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../auth/secrets.js';
+import type { PasswordHasher } from '../../auth/secrets.js';
 import { TOKEN_TTL_SECONDS, newSessionPayload } from '../../auth/sessions.js';
 import type { Db } from '../../db/database.js';
 import { createOrgRepository, type Member } from '../org/org.repository.js';
@@ -9,6 +9,7 @@ import { createOrgRepository, type Member } from '../org/org.repository.js';
 export interface AuthServiceDeps {
   db: Db;
   revocations: RevocationBus;
+  passwords: PasswordHasher;
   /** Signs a token payload (adds `iat` and `exp`). */
   sign: (payload: ReturnType<typeof newSessionPayload>) => string;
   onError: (err: unknown, message: string) => void;
@@ -22,9 +23,9 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   /** Hashes made with older scrypt parameters are upgraded at the first login that proves the password. */
   async function upgradeHash(member: Member, password: string): Promise<void> {
-    if (!needsRehash(member.password_hash)) return;
+    if (!deps.passwords.needsRehash(member.password_hash)) return;
     try {
-      await orgRepo.replacePasswordHash(member.org_id, member.id, member.password_hash, await hashPassword(password));
+      await orgRepo.replacePasswordHash(member.org_id, member.id, member.password_hash, await deps.passwords.hash(password));
     } catch (err) {
       deps.onError(err, 'could not upgrade a password hash');
     }
@@ -34,7 +35,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     /** Unknown emails cost a full hash too, so timing does not tell which emails exist. */
     async checkPassword(email: string, password: string): Promise<PasswordCheck> {
       const member = await orgRepo.findMemberForLogin(email);
-      const ok = await verifyPassword(password, member?.password_hash ?? DUMMY_PASSWORD_HASH);
+      const ok = await deps.passwords.verify(password, member?.password_hash ?? (await deps.passwords.dummyHash()));
       if (!member || !ok) return { ok: false, member };
       await upgradeHash(member, password);
       return { ok: true, member };

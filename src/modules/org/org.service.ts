@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { roleAtLeast, type AuthContext, type OuRole } from '../../auth/access.js';
 import type { RevocationBus } from '../../auth/revocations.js';
-import { hashPassword } from '../../auth/secrets.js';
+import type { PasswordHasher } from '../../auth/secrets.js';
 import type { Db } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError, conflict, forbidden, notFound } from '../../http/errors.js';
@@ -41,7 +41,7 @@ export interface SignupInput {
   password: string;
 }
 
-export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; revocations: RevocationBus }) {
+export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; revocations: RevocationBus; passwords: PasswordHasher }) {
   const { db, unitDefaults } = deps;
   const repo = createOrgRepository(db);
 
@@ -78,7 +78,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; rev
 
   return {
     async signup(input: SignupInput) {
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await deps.passwords.hash(input.password);
       return db.transaction().execute(async (trx) => {
         const txRepo = createOrgRepository(trx);
         const organization = await txRepo.createOrganization({
@@ -145,7 +145,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; rev
           email: input.email,
           first_name: input.first_name,
           last_name: input.last_name,
-          password_hash: await hashPassword(input.password),
+          password_hash: await deps.passwords.hash(input.password),
           role: input.role,
         })
         .catch((error: unknown) => {
@@ -166,7 +166,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; rev
       }
       const { password, ...fields } = input;
       const values = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-      if (password !== undefined) values.password_hash = await hashPassword(password);
+      if (password !== undefined) values.password_hash = await deps.passwords.hash(password);
       // A new password ends every token of the member (semantics §1), whoever changed it.
       const updated = await repo.updateMember(auth.orgId, memberId, values, password !== undefined).catch((error: unknown) => {
         if (isUniqueViolation(error, 'members_email')) throw conflict('a member with this email already exists');
