@@ -19,8 +19,12 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 
-const appDir = resolve(process.env.BENCH_SERVER_DIR || join(import.meta.dirname, '..'));
-const load = <T>(path: string) => import(pathToFileURL(join(appDir, path)).href) as Promise<T>;
+// startAppServer runs this file compiled, against the app compiled into BENCH_APP_DIR/dist; under
+// tsx (npx tsx bench/server.ts) it loads the app's TypeScript.
+const compiled = import.meta.url.endsWith('.js');
+const appDir = resolve(process.env.BENCH_APP_DIR || process.env.BENCH_SERVER_DIR || join(import.meta.dirname, '..'));
+const load = <T>(path: string) =>
+  import(pathToFileURL(join(appDir, compiled ? path.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js') : path)).href) as Promise<T>;
 const { access } = await load<typeof import('../src/auth/access.js')>('src/auth/access.ts');
 const { buildApp } = await load<typeof import('../src/app.js')>('src/app.ts');
 const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import jwt from '@fastify/jwt';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAccessCheck } from './auth/access-check.js';
 import type { Access } from './auth/access.js';
@@ -121,6 +121,19 @@ const OPENAPI_INFO = {
 };
 
 /**
+ * One log line per request, at its end, with what Fastify's `incoming request` line had (method,
+ * url, host, remote address) beside the status and time (docs/decisions.md).
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
+/**
  * Fastify 5 ignores a bare hop count (it cannot validate the peer); TRUST_PROXY=n keeps the usual
  * meaning, trusting the n nearest hops, which is only safe when the proxies are the sole way in —
  * the same caveat as `true`, which trusts every hop.
@@ -139,6 +152,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     },
+    logController: new OneLinePerRequest(),
     bodyLimit: config.bodyLimitBytes,
     // Event types and client-chosen lead ids (up to 128 chars) travel in paths.
     routerOptions: { maxParamLength: 512 },

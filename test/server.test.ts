@@ -1,13 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** The README's start command, as a real process: starts on PGlite, keeps data, stops on SIGTERM. */
+/**
+ * The README's start command, as a real process (`npm start`: build dist/, then `node
+ * dist/server.js`): starts on PGlite, keeps data, stops on SIGTERM.
+ */
 const dataDir = mkdtempSync(join(tmpdir(), 'leadvibe-server-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build-server.mjs']);
+});
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -21,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 async function start(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['dist/server.js'], {
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: 'server-test-secret-0123456789' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -41,7 +47,7 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-describe('src/server.ts', () => {
+describe('npm start (dist/server.js)', () => {
   it('serves on the embedded database, keeps data across restarts and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const first = await start(port);

@@ -1,4 +1,5 @@
 import autocannon, { type Result } from 'autocannon';
+import { paced } from './paced.js';
 
 /** Event types of the generated load, in proportion (the bench server has rules for them). */
 const TYPES = ['page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'email_open', 'email_open', 'pricing_view', 'form_submit'];
@@ -35,8 +36,13 @@ export interface LoadOptions {
   rate?: number;
 }
 
-/** autocannon against one route of a bench server. */
+/**
+ * As fast as `connections` go (autocannon), or at a fixed `rate` with Poisson arrivals (paced.ts).
+ * BENCH_ARRIVALS=autocannon gives the fixed rate to autocannon instead: each second's quota sent as
+ * a burst at the start of the second (the figures before 2026-12-01 evening were taken so).
+ */
 export function load(o: LoadOptions): Promise<Result> {
+  if (o.rate && process.env.BENCH_ARRIVALS !== 'autocannon') return paced({ ...o, rate: o.rate });
   const headers = { authorization: o.authorization, 'content-type': 'application/json' };
   return autocannon({
     url: `http://127.0.0.1:${o.port}`,

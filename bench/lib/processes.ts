@@ -1,7 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { buildServer } from '../../scripts/build-server.mjs';
 
 /** Where the bench servers' logs go (their stdout, as `npm start > file` would). */
 export const BENCH_TMP = join(tmpdir(), 'leadvibe-bench');
@@ -16,7 +18,7 @@ export interface BenchProcess<Ready> {
 }
 
 /**
- * Starts `script` in its own Node process (tsx loader, as `npm start`). The process tells it is
+ * Starts `script` in its own Node process (a .ts one under the tsx loader). The process tells it is
  * ready with one IPC message; its stdout (the app's pino log) goes to a file, so the log costs what
  * it costs a user who redirects it, and the bench's own process is not the one reading it.
  */
@@ -25,7 +27,7 @@ export async function startProcess<Ready>(script: string, env: Record<string, st
   const logFile = join(BENCH_TMP, `${label}.log`);
   const log = openSync(logFile, 'w');
   // BENCH_CPU_PROF is handled inside bench/server.ts (profile of the measured window only).
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child: ChildProcess = spawn(process.execPath, script.endsWith('.ts') ? ['--import', 'tsx', script] : [script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', log, 'inherit', 'ipc'],
   });
@@ -66,14 +68,30 @@ export interface AppReady {
   unitId: string;
 }
 
+const REPO = resolve(import.meta.dirname, '../..');
+let harness: Promise<string> | null = null;
+
+/** bench/server.ts as plain JavaScript (dist-bench/server.js), built once per bench process. */
+function compiledHarness(): Promise<string> {
+  harness ??= build({
+    entryPoints: [join(REPO, 'bench/server.ts')], outfile: join(REPO, 'dist-bench/server.js'),
+    format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+  }).then(() => join(REPO, 'dist-bench/server.js'));
+  return harness;
+}
+
 /**
  * The real app (bench/server.ts) on database `url`, configured as `npm start` is by default:
  * scoring worker on, LOG_LEVEL info, pool of 10 (BENCH_SCORING=false turns the worker off,
  * BENCH_LOG_LEVEL sets the log level; the app's own variables, e.g. SCORING_BATCH_SIZE, pass through).
+ * Run as `npm start` runs it: the checkout's src/ compiled to its dist/ (scripts/build-server.mjs)
+ * and the harness compiled too, so no TypeScript loader is in the process (its memory counts in
+ * the reported RSS). BENCH_SERVER_DIR (in env or inherited) runs another checkout's app.
  */
-export function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
-  // BENCH_SERVER_DIR (in env or inherited) makes bench/server.ts run another checkout's app.
-  return startProcess<AppReady>('bench/server.ts', { ...env, BENCH_DB_URL: url }, label);
+export async function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
+  const appDir = resolve((env.BENCH_SERVER_DIR ?? process.env.BENCH_SERVER_DIR) || REPO);
+  await buildServer(appDir);
+  return startProcess<AppReady>(await compiledHarness(), { ...env, BENCH_DB_URL: url, BENCH_APP_DIR: appDir }, label);
 }
 
 /** The checkout a server runs (BENCH_SERVER_DIR), for reports: its path and commit. */

@@ -4,7 +4,7 @@
  * HTTP, clients that retry what got no answer with the same message ids, and the end-of-run
  * checks that read the database directly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -52,8 +52,11 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
+// The server as `npm start` runs it: compiled once per run (scripts/build-server.mjs).
+execFileSync(process.execPath, ['scripts/build-server.mjs']);
+
 export async function startServer(url: string, port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['dist/server.js'], {
     env: {
       ...process.env,
       DATABASE_URL: url,

@@ -8,15 +8,24 @@ import type { AuditLogsTable } from '../db/types.js';
 /** An audit row as recorded; `created_at` is when the request was answered, not when its buffered row reached the table. */
 export type AuditEntry = Omit<Selectable<AuditLogsTable>, 'id'>;
 
-/** One prepared statement whatever the batch size (a VALUES list would be re-planned per size). */
+/**
+ * One prepared statement whatever the batch size (a VALUES list would be re-planned per size). A
+ * row of an organization deleted since its request is dropped; one of an OU deleted since is kept
+ * at organization level (migrations/0067: probes, not foreign keys, so one such row cannot fail the
+ * batch).
+ */
 function insertAuditRows(db: Db, rows: AuditEntry[]) {
   const col = <K extends keyof AuditEntry>(key: K) => rows.map((r) => r[key]);
   return sql`${sql.raw(preparedStatement('audit_insert'))}
     insert into audit_logs (org_id, unit_id, member_id, user_email, method, path, status, latency_ms, ip, request_id, created_at)
-    select * from unnest(${col('org_id')}::uuid[], ${col('unit_id')}::uuid[], ${col('member_id')}::uuid[],
-                         ${col('user_email')}::text[], ${col('method')}::text[], ${col('path')}::text[],
-                         ${col('status')}::int[], ${col('latency_ms')}::int[], ${col('ip')}::text[],
-                         ${col('request_id')}::text[], ${col('created_at')}::timestamptz[])`.execute(db);
+    select x.org_id, u.id, x.member_id, x.user_email, x.method, x.path, x.status, x.latency_ms, x.ip, x.request_id, x.created_at
+    from unnest(${col('org_id')}::uuid[], ${col('unit_id')}::uuid[], ${col('member_id')}::uuid[],
+                ${col('user_email')}::text[], ${col('method')}::text[], ${col('path')}::text[],
+                ${col('status')}::int[], ${col('latency_ms')}::int[], ${col('ip')}::text[],
+                ${col('request_id')}::text[], ${col('created_at')}::timestamptz[])
+      as x(org_id, unit_id, member_id, user_email, method, path, status, latency_ms, ip, request_id, created_at)
+    left join org_units u on u.id = x.unit_id and u.org_id = x.org_id
+    where exists (select 1 from organizations o where o.id = x.org_id)`.execute(db);
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

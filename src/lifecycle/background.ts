@@ -52,3 +52,28 @@ export function everyInterval(
     runNow: tick,
   };
 }
+
+/**
+ * Idle waits of a background loop that wake() ends early (a NOTIFY, new work queued, stop()):
+ * a loop that found nothing to do waits `idle(pollMs)`, and whoever makes work calls wake().
+ */
+export function createWakeup() {
+  let waiters: Array<() => void> = [];
+  return {
+    wake(): void {
+      const current = waiters;
+      waiters = [];
+      for (const resolve of current) resolve();
+    },
+    idle(ms: number): Promise<void> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        waiters.push(done);
+      });
+    },
+  };
+}

@@ -34,6 +34,26 @@ describe('GET /admin/audit-logs', () => {
     expect(dump).not.toContain(secret.client_secret);
   });
 
+  it('keeps a buffered row whose OU was deleted meanwhile at organization level; an organization takes its rows with it', async () => {
+    const s = await signup(ctx.app);
+    const other = await signup(ctx.app);
+    const count = async (orgId: string) =>
+      (await sql<{ all: number; org_level: number }>`
+        select count(*)::int as all, count(*) filter (where unit_id is null)::int as org_level from audit_logs where org_id = ${orgId}`.execute(ctx.database.db)).rows[0];
+    await ctx.app.inject({ method: 'POST', url: '/secrets', headers: s.headers, payload: { name: 'k' } });
+    await ctx.app.inject({ method: 'POST', url: '/secrets', headers: other.headers, payload: { name: 'k' } });
+    const before = await count(s.orgId);
+    // The OU goes while its request's row is still buffered: the batch (with the other org's row) is written.
+    await ctx.database.db.deleteFrom('org_units').where('id', '=', s.unitId).execute();
+    await auditOf(other.headers);
+    const after = await count(s.orgId);
+    expect(after?.all).toBeGreaterThan(before?.all ?? 0);
+    expect(after?.org_level).toBe(after?.all);
+    expect((await auditOf(other.headers)).items.map((e) => e.path)).toContain('/secrets');
+    await ctx.database.db.deleteFrom('organizations').where('id', '=', s.orgId).execute();
+    expect(await count(s.orgId)).toEqual({ all: 0, org_level: 0 });
+  });
+
   it('filters by method, status range, email and search; sorts and pages', async () => {
     const s = await signup(ctx.app);
     for (const name of ['a', 'b', 'c']) await ctx.app.inject({ method: 'POST', url: '/secrets', headers: s.headers, payload: { name } });

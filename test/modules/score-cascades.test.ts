@@ -52,6 +52,25 @@ describe('score rows follow the events and rule sets they belong to', () => {
     expect(await rowsOf(s, 'scoring_queue', pending)).toBe(0);
   });
 
+  it('deleting leads removes their lead_scores and lead_scoring_state rows (0067), and only theirs', async () => {
+    const s = await signup(ctx.app);
+    await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
+    const gone = await scoredLead(s, 2);
+    const kept = await scoredLead(s, 1);
+    const rowsOfLead = async (lead: string) =>
+      (await sql<{ scores: number; states: number }>`
+        select (select count(*)::int from lead_scores where org_id = ${s.orgId} and lead_id = ${lead}) as scores,
+               (select count(*)::int from lead_scoring_state where org_id = ${s.orgId} and lead_id = ${lead}) as states`.execute(ctx.database.db)).rows[0];
+    expect(await rowsOfLead(gone.lead)).toMatchObject({ states: 1 });
+    expect((await rowsOfLead(gone.lead))?.scores).toBeGreaterThan(0);
+    await ctx.database.db.deleteFrom('leads').where('org_id', '=', s.orgId).where('id', '=', gone.lead).execute();
+    expect(await rowsOfLead(gone.lead)).toEqual({ scores: 0, states: 0 });
+    expect(await rowsOfLead(kept.lead)).toMatchObject({ states: 1 });
+    // An organization's delete cascades through its OUs and leads to the same rows.
+    await ctx.database.db.deleteFrom('organizations').where('id', '=', s.orgId).execute();
+    expect(await rowsOfLead(kept.lead)).toEqual({ scores: 0, states: 0 });
+  });
+
   it('deleting a rule set removes its event scores only', async () => {
     const s = await signup(ctx.app);
     const primary = await primaryRulesetId(ctx.app, s);

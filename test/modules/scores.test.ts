@@ -101,6 +101,24 @@ describe('lead scores', () => {
     expectError(await get(s, '/score-history?lead_id=nobody'), 404);
     expectError(await get(s, '/score-history'), 400, 'validation_failed');
   });
+
+  it('GET /score-history: a bare end date is the whole day, start and end take both formats, garbage is a 400', async () => {
+    const s = await signup(ctx.app);
+    await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
+    const lead = await insertLead(ctx.database.db, s, 'lead-days');
+    await insertEvents(ctx.database.db, s, lead, [
+      { type: 'page_view', at: '2026-03-01T00:00:00.000Z' },
+      { type: 'page_view', at: '2026-03-01T23:59:59.999Z' },
+      { type: 'page_view', at: '2026-03-02T00:00:00.000Z' },
+    ]);
+    await ctx.app.scoringWorker.drain();
+    const times = async (query: string) =>
+      (await get(s, `/score-history?lead_id=${lead}&${query}`)).json().map((h: { occurred_at: string }) => h.occurred_at);
+    expect(await times('end=2026-03-01')).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-01T23:59:59.999Z']);
+    expect(await times('start=2026-03-02')).toEqual(['2026-03-02T00:00:00.000Z']);
+    expect(await times('start=2026-03-01T12:00:00Z&end=2026-03-02T00:00:00Z')).toEqual(['2026-03-01T23:59:59.999Z', '2026-03-02T00:00:00.000Z']);
+    expectError(await get(s, `/score-history?lead_id=${lead}&end=yesterday`), 400, 'validation_failed');
+  });
 });
 
 describe('explanations', () => {

@@ -71,3 +71,5 @@ export interface SegmentRule {
 }
 /** The live stream's messages: one definition, the server's (src/live/live-events.ts). */
 export type { LiveEventMap as LiveEvents, TriggerFired } from '../../src/live/live-events';
+/** A row of GET /analytics/campaigns: the server's response schema (src/modules/analytics). */
+export type { CampaignRow } from '../../src/modules/analytics/analytics.schemas';

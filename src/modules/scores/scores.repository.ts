@@ -1,4 +1,5 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
+import { windowSql, type DateWindow } from '../../http/date-window.js';
 import type { Db } from '../../db/database.js';
 import type { Tenant } from '../../auth/tenant.js';
 
@@ -143,7 +144,7 @@ export function createScoresRepository(db: Db) {
       return row?.name ?? null;
     },
 
-    history(t: Tenant, leadId: string, rulesetId: string | undefined, start: Date | undefined, end: Date | undefined) {
+    history(t: Tenant, leadId: string, rulesetId: string | undefined, window: DateWindow) {
       return db
         .selectFrom('score_history')
         .select(['lead_id', 'ruleset_id', 'event_id', 'score', 'delta', 'occurred_at', 'created_at'])
@@ -151,8 +152,7 @@ export function createScoresRepository(db: Db) {
         .where('unit_id', '=', t.unitId)
         .where('lead_id', '=', leadId)
         .$if(rulesetId !== undefined, (q) => q.where('ruleset_id', '=', rulesetId as string))
-        .$if(start !== undefined, (q) => q.where('occurred_at', '>=', start as Date))
-        .$if(end !== undefined, (q) => q.where('occurred_at', '<=', end as Date))
+        .where(windowSql('occurred_at', window))
         .orderBy('occurred_at')
         .orderBy('id')
         .limit(10_000)

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../auth/access.js';
+import { toWindow } from '../../http/date-window.js';
 import { errorResponses } from '../../http/responses.js';
 import { eventExplainSchema, eventIdParams, gainItem, gainsQuery, historyItem, historyQuery, topLeadItem, topLeadsQuery } from './scores.schemas.js';
 import type { ScoresService } from './scores.service.js';
@@ -25,7 +26,10 @@ export async function scoresRoutes(app: FastifyInstance, deps: { scores: ScoresS
       querystring: historyQuery,
       response: { 200: z.array(historyItem), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => service.history(tenantOf(request.auth), request.query),
+    handler: async (request) => {
+      const { lead_id, ruleset_id, start, end } = request.query;
+      return service.history(tenantOf(request.auth), { lead_id, ruleset_id, window: toWindow(start, end) });
+    },
   });
 
   r.get('/events/:eventID/explain', {

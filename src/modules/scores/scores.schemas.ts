@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { endInput, startInput } from '../../http/date-window.js';
 import { limitParam, pageQuery } from '../../http/pagination.js';
-import { dateTimeInput } from '../scoring/scoring.schemas.js';
 
 const iso = z.string();
 const level = z.string().nullable();
@@ -43,20 +43,8 @@ export const batchScoreItem = z.object({ lead_id: z.string(), score: z.number().
 export const historyQuery = z.object({
   lead_id: z.string().min(1).max(128),
   ruleset_id: z.string().uuid().optional(),
-  start: dateTimeInput.optional(),
-  end: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const parsed = dateTimeInput.safeParse(v);
-      if (!parsed.success) {
-        ctx.addIssue({ code: 'custom', message: 'expected YYYY-MM-DD or an RFC3339 timestamp' });
-        return z.NEVER;
-      }
-      // A bare end date means the end of that day (semantics §0).
-      return /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(parsed.data.getTime() + 86_400_000 - 1) : parsed.data;
-    }),
+  start: startInput,
+  end: endInput,
 });
 export const historyItem = z
   .object({ lead_id: z.string(), ruleset_id: z.string(), event_id: z.string().nullable(), score: z.number().int(), delta: z.number().int(), occurred_at: iso })

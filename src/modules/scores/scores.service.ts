@@ -1,3 +1,4 @@
+import type { DateWindow } from '../../http/date-window.js';
 import type { Db } from '../../db/database.js';
 import { notFound } from '../../http/errors.js';
 import { roundHalfAwayFromZero } from '../scoring/surge.js';
@@ -96,10 +97,10 @@ export function createScoresService(deps: { db: Db; leads: Pick<LeadsService, 'r
       });
     },
 
-    async history(t: Tenant, q: { lead_id: string; ruleset_id?: string; start?: Date; end?: Date }) {
+    async history(t: Tenant, q: { lead_id: string; ruleset_id?: string; window: DateWindow }) {
       await requireLead(t, q.lead_id);
       if (q.ruleset_id) await rulesetOrThrow(t, q.ruleset_id);
-      const rows = await repo.history(t, q.lead_id, q.ruleset_id, q.start, q.end);
+      const rows = await repo.history(t, q.lead_id, q.ruleset_id, q.window);
       return rows.map((r) => ({
         lead_id: r.lead_id,
         ruleset_id: r.ruleset_id,

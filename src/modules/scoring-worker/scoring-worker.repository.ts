@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import { tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
-import type { SurgeBand, SurgePolicy } from '../scoring/surge.js';
+import type { SurgePolicy } from '../scoring/surge.js';
 import { STANDARD_POLICY } from '../scoring/surge.js';
 
 export interface ClaimedEvent {
@@ -87,6 +87,18 @@ export interface UnitConfig {
   levels: Array<{ name: string; min_score: number; max_score: number }>;
   surge: SurgePolicy;
   observeTypes: Set<string>;
+}
+
+/** unitConfig()'s row: each list as JSON (timestamps as text). */
+interface UnitConfigRow {
+  org_id: string;
+  allow_negative_scores: boolean;
+  rulesets: UnitConfig['rulesets'];
+  rules: Array<Omit<UnitConfig['rules'][number], 'start_at' | 'end_at'> & { start_at: string | null; end_at: string | null }>;
+  filters: UnitConfig['filters'];
+  levels: UnitConfig['levels'];
+  surge: SurgePolicy | null;
+  observe_types: string[];
 }
 
 /** Statement 1 of claim(): the leads this pass holds, with their quotas. */
@@ -236,40 +248,41 @@ export function createWorkerRepository(db: Db) {
       return { events: await backlogOf(db, held), cursor: { org_id: last.org_id, unit_id: last.unit_id } };
     },
 
+    /**
+     * The OU's scoring configuration in one statement (one round trip per OU and pass, where seven
+     * reads were 1.7 % of the database time under load; bench/README.md, issue 11).
+     */
     async unitConfig(unitId: string): Promise<UnitConfig | null> {
-      const unit = await db
-        .selectFrom('org_units as u')
-        .innerJoin('organizations as o', 'o.id', 'u.org_id')
-        .select(['u.org_id', 'o.allow_negative_scores'])
-        .where('u.id', '=', unitId)
-        .executeTakeFirst();
-      if (!unit) return null;
-      const orgId = unit.org_id;
-      const [rulesets, rules, filters, levels, surge, settings] = await Promise.all([
-        db.selectFrom('rulesets').select(['id', 'name', 'is_primary']).where('org_id', '=', orgId).where('unit_id', '=', unitId).orderBy('created_at').orderBy('id').execute(),
-        db
-          .selectFrom('scoring_rules')
-          .select(['id', 'ruleset_id', 'event_type', 'weight', 'active', 'start_at', 'end_at'])
-          .where('org_id', '=', orgId).where('unit_id', '=', unitId)
-          .orderBy('created_at')
-          .orderBy('id')
-          .execute(),
-        db.selectFrom('inorganic_filters').select(['event_type', 'count_threshold', 'time_window_ms', 'group_events']).where('org_id', '=', orgId).where('unit_id', '=', unitId).execute(),
-        db.selectFrom('levels').select(['name', 'min_score', 'max_score']).where('org_id', '=', orgId).where('unit_id', '=', unitId).where('kind', '=', 'engagement').orderBy('min_score').execute(),
-        db.selectFrom('surge_policies').selectAll().where('org_id', '=', orgId).where('unit_id', '=', unitId).executeTakeFirst(),
-        db.selectFrom('event_type_settings').select('event_type').where('org_id', '=', orgId).where('unit_id', '=', unitId).where('max_processing_scope', '=', 'observe').execute(),
-      ]);
+      const { rows } = await sql<UnitConfigRow>`${sql.raw(preparedStatement('score_unit_config'))}
+        select u.org_id, o.allow_negative_scores,
+          (select coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'is_primary', r.is_primary) order by r.created_at, r.id), '[]')
+             from rulesets r where r.org_id = u.org_id and r.unit_id = u.id) as rulesets,
+          (select coalesce(json_agg(json_build_object('id', x.id, 'ruleset_id', x.ruleset_id, 'event_type', x.event_type, 'weight', x.weight,
+                    'active', x.active, 'start_at', x.start_at, 'end_at', x.end_at) order by x.created_at, x.id), '[]')
+             from scoring_rules x where x.org_id = u.org_id and x.unit_id = u.id) as rules,
+          (select coalesce(json_agg(json_build_object('event_type', f.event_type, 'count_threshold', f.count_threshold,
+                    'time_window_ms', f.time_window_ms, 'group_events', f.group_events)), '[]')
+             from inorganic_filters f where f.org_id = u.org_id and f.unit_id = u.id) as filters,
+          (select coalesce(json_agg(json_build_object('name', l.name, 'min_score', l.min_score, 'max_score', l.max_score) order by l.min_score), '[]')
+             from levels l where l.org_id = u.org_id and l.unit_id = u.id and l.kind = 'engagement') as levels,
+          (select json_build_object('mode', p.mode, 'bands', p.bands, 'idle_reset_seconds', p.idle_reset_seconds, 'multiplier_cap', p.multiplier_cap)
+             from surge_policies p where p.org_id = u.org_id and p.unit_id = u.id) as surge,
+          (select coalesce(json_agg(t.event_type), '[]')
+             from event_type_settings t where t.org_id = u.org_id and t.unit_id = u.id and t.max_processing_scope = 'observe') as observe_types
+        from org_units u join organizations o on o.id = u.org_id
+        where u.id = ${unitId}`.execute(db);
+      const row = rows[0];
+      if (!row) return null;
+      const date = (v: string | null) => (v === null ? null : new Date(v));
       return {
-        orgId: unit.org_id,
-        allowNegative: unit.allow_negative_scores,
-        rulesets,
-        rules,
-        filters,
-        levels,
-        surge: surge
-          ? { mode: surge.mode, bands: surge.bands as unknown as SurgeBand[], idle_reset_seconds: surge.idle_reset_seconds, multiplier_cap: surge.multiplier_cap }
-          : STANDARD_POLICY,
-        observeTypes: new Set(settings.map((s) => s.event_type)),
+        orgId: row.org_id,
+        allowNegative: row.allow_negative_scores,
+        rulesets: row.rulesets,
+        rules: row.rules.map((r) => ({ ...r, start_at: date(r.start_at), end_at: date(r.end_at) })),
+        filters: row.filters,
+        levels: row.levels,
+        surge: row.surge ?? STANDARD_POLICY,
+        observeTypes: new Set(row.observe_types),
       };
     },
 

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database, Db } from '../../db/database.js';
 import type { LiveHub } from '../../live/live-hub.js';
-import { everyInterval } from '../../lifecycle/background.js';
+import { createWakeup, everyInterval } from '../../lifecycle/background.js';
 import { runDecayPass } from './decay.js';
 import type { AfterScoring, BatchResult, EngineHooks } from './scoring.engine.js';
 import { scoreIsolated, type PassOutcome } from './scoring-pass.js';
@@ -141,28 +141,6 @@ function createPassRunner(deps: PassDeps) {
     sizer.observe(outcome.claimed, performance.now() - started);
     reportPass(deps, outcome);
     return scoredCount(outcome) + outcome.failed.length;
-  };
-}
-
-/** Idle waits that wake() ends early (a NOTIFY, a decay pass that queued events, stop()). */
-function createWakeup() {
-  let waiters: Array<() => void> = [];
-  return {
-    wake(): void {
-      const current = waiters;
-      waiters = [];
-      for (const resolve of current) resolve();
-    },
-    idle(ms: number): Promise<void> {
-      return new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        waiters.push(done);
-      });
-    },
   };
 }
 

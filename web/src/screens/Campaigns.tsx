@@ -4,18 +4,7 @@ import { CallState, RowsTable, rowsOf } from '../ui/ApiView';
 import { BarChart } from '../ui/BarChart';
 import { Section } from '../ui/bits';
 import { useLoad } from '../ui/hooks';
-
-/** A row of GET /analytics/campaigns (src/modules/analytics campaignRow). */
-interface Campaign {
-  name: string;
-  total_events: number;
-  unique_leads: number;
-  mql_count: number;
-  total_points: number;
-  deals_count: number;
-  pipeline_value: number;
-  closed_won_value: number;
-}
+import type { CampaignRow as Campaign } from '../types';
 
 const METRICS = [
   ['total_points', 'Points'],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../../../db/database.js';
+import { createWakeup } from '../../../lifecycle/background.js';
 import { DELIVERIES_CHANNEL } from '../trigger-firing.repository.js';
 import { skipped, type ChannelRegistry, type DeliveryChannel, type SendResult } from './channels.js';
 import { createDeliveriesRepository, type AttemptRecord, type ClaimCursor, type DeliveryRecord } from './deliveries.repository.js';
@@ -77,28 +78,6 @@ function createBatchRunner(o: DeliverySenderOptions, metrics: DeliveryMetrics | 
     cursor = { org_id: last.org_id, unit_id: last.unit_id };
     await Promise.all(claimed.map((d) => deliverOne(o, metrics, d, token).catch((err: unknown) => o.log.error({ err, deliveryId: d.id }, 'recording a delivery attempt failed'))));
     return claimed.length;
-  };
-}
-
-/** Idle waits that wake() ends early (a NOTIFY, a finished send, stop()). */
-function createWakeup() {
-  let waiters: Array<() => void> = [];
-  return {
-    wake(): void {
-      const current = waiters;
-      waiters = [];
-      for (const resolve of current) resolve();
-    },
-    idle(ms: number): Promise<void> {
-      return new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        waiters.push(done);
-      });
-    },
   };
 }
 
