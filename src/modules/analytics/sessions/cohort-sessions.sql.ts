@@ -8,6 +8,8 @@ const PAGE = sql`coalesce(nullif(e.metadata->>'url', ''), nullif(e.metadata->>'p
  * The same sessions as `sessionCtes` (semantics §9), built for cohort statements (insights and
  * contacts pages, whose journeys can be most of the table) with as little work per event as
  * possible:
+ * - `cand` is materialized: computed once even where the planner has no statistics (PGlite never
+ *   analyzes on its own; un-materialized, it was re-run under a nested loop once per journey event);
  * - `b`: every web event of the candidates, read in journey order through events_web_journey
  *   (migrations/0065: no sort), with its neighbours' times, its position and whether it converts
  *   (the OU's conversion types, read once) in one window pass;
