@@ -11,6 +11,7 @@ import { createCredentialCache } from './auth/credential-cache.js';
 import { createRevocationBus } from './auth/revocations.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { refreshEmbeddedStatistics } from './db/statistics.js';
 import { runWithApp } from './lifecycle/background.js';
 import { auditPlugin, createAuditLog } from './http/audit.js';
 import { createPasswordHasher } from './auth/secrets.js';
@@ -331,7 +332,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(leadProfileRoutes, { profiles, accounts });
   // Admin: audit log, backfill jobs, sample data (made through the services above).
   const unscored = (t: Tenant) => unscoredEventsOf(db, t);
-  const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest, accounts, deals, unscored });
+  const refreshStatistics = () => refreshEmbeddedStatistics(database);
+  const sampleData = createSampleDataService({ leads, scoring: scoringConfig, ingest, accounts, deals, unscored, refreshStatistics });
   await app.register(adminRoutes, { db, audit, sampleData, backfills });
 
   return app;

@@ -2,11 +2,13 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase, databaseOptionsFromConfig } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { refreshEmbeddedStatistics } from './db/statistics.js';
 
 async function main() {
   const config = loadConfig();
   const database = await createDatabase(databaseOptionsFromConfig(config));
   await migrate(database);
+  await refreshEmbeddedStatistics(database);
   const app = await buildApp({ config, database });
   if (config.jwtSecretGenerated) {
     app.log.warn('JWT_SECRET is not set: using a random secret, so sessions end when the server restarts');

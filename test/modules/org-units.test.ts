@@ -92,6 +92,45 @@ describe('PUT /org-units/{id}', () => {
   });
 });
 
+describe('PUT /org-units/{id} conversion_event_types', () => {
+  const DEFAULT_TYPES = ['form_submit', 'demo_request', 'signup', 'purchase'];
+  const put = (s: Session, payload: Record<string, unknown>) =>
+    ctx.app.inject({ method: 'PUT', url: `/org-units/${s.unitId}`, headers: s.headers, payload });
+  const listed = async (s: Session) =>
+    (await ctx.app.inject({ method: 'GET', url: '/org-units', headers: s.headers })).json().units[0].conversion_event_types;
+
+  it('starts with the defaults, is set by an Owner (trimmed) and kept when a PUT leaves it out', async () => {
+    const s = await signup(ctx.app);
+    expect(await listed(s)).toEqual(DEFAULT_TYPES);
+    const res = await put(s, { name: 'Default', conversion_event_types: [' trial_start', 'form_submit'] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ unit_id: s.unitId, session_timeout_minutes: 30, conversion_event_types: ['trial_start', 'form_submit'] });
+    expect((await put(s, { name: 'Renamed', session_timeout_minutes: 20 })).json().conversion_event_types).toEqual(['trial_start', 'form_submit']);
+    expect(await listed(s)).toEqual(['trial_start', 'form_submit']);
+  });
+
+  it('answers 400 with the envelope for anything but 1 to 50 distinct event type names, and changes nothing', async () => {
+    const s = await signup(ctx.app);
+    for (const bad of [
+      [],
+      'form_submit',
+      [''],
+      ['   '],
+      [5],
+      [null],
+      ['signup', 'signup'],
+      ['x'.repeat(129)],
+      Array.from({ length: 51 }, (_, i) => `type_${i}`),
+    ]) {
+      const body = expectError(await put(s, { name: 'Changed', conversion_event_types: bad }), 400, 'validation_failed');
+      expect(body.details?.some((d) => d.field.startsWith('body.conversion_event_types')), JSON.stringify(bad)).toBe(true);
+    }
+    const row = await ctx.database.db.selectFrom('org_units').select(['name', 'conversion_event_types']).where('id', '=', s.unitId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ name: 'Default', conversion_event_types: DEFAULT_TYPES });
+    expect((await put(s, { name: 'Default', conversion_event_types: Array.from({ length: 50 }, (_, i) => `type_${i}`) })).statusCode).toBe(200);
+  });
+});
+
 describe('POST /org-units/active', () => {
   it('switches the active OU: signed cookie, X-Active-OU header, and OU-scoped routes follow it', async () => {
     const s = await signup(ctx.app);

@@ -17,6 +17,8 @@ export interface OrgUnitsTable {
   name: string;
   slug: string;
   session_timeout_minutes: Generated<number>;
+  /** Event types that count as conversions in session attribution (semantics §9; migrations/0066). */
+  conversion_event_types: Generated<string[]>;
   created_at: CreatedAt;
 }
 

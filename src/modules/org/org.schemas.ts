@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_EVENT_TYPE } from '../ingest/ingest.schemas.js';
 import type { OrgUnit, Organization, PublicMember } from './org.repository.js';
 
 export const ouRole = z.enum(['Owner', 'Operator', 'Viewer']);
@@ -14,6 +15,7 @@ export const unitSchema = z
     name: z.string(),
     slug: z.string(),
     session_timeout_minutes: z.number().int(),
+    conversion_event_types: z.array(z.string()),
     created_at: timestamp,
   })
   .meta({ id: 'OrgUnit' });
@@ -33,9 +35,21 @@ export const organizationSchema = z
 
 export const unitListSchema = z.object({ units: z.array(unitWithRoleSchema), organization: organizationSchema });
 export const createUnitBody = z.object({ name });
+/** At most this many conversion types per OU (migrations/0066 checks the same bound). */
+export const MAX_CONVERSION_TYPES = 50;
+const conversionEventTypes = z
+  .array(z.string().trim().min(1).max(MAX_EVENT_TYPE))
+  .min(1)
+  .max(MAX_CONVERSION_TYPES)
+  .refine((types) => new Set(types).size === types.length, 'each event type may appear once')
+  .describe(
+    'Event types whose web events are conversions in session attribution (POST /api/v1/insights, /api/v1/contacts); ' +
+      'an event with `metadata.conversion = true` converts too. Default form_submit, demo_request, signup, purchase',
+  );
 export const updateUnitBody = z.object({
   name,
   session_timeout_minutes: z.number().int().min(1).max(1440).optional(),
+  conversion_event_types: conversionEventTypes.optional(),
 });
 export const setActiveBody = z.object({ ouId: uuidParam });
 
@@ -95,6 +109,7 @@ export function toUnit(row: OrgUnit) {
     name: row.name,
     slug: row.slug,
     session_timeout_minutes: row.session_timeout_minutes,
+    conversion_event_types: row.conversion_event_types,
     created_at: row.created_at.toISOString(),
   };
 }

@@ -116,7 +116,11 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; rev
       return db.transaction().execute((trx) => insertUnit(trx, unitDefaults, auth.orgId, name, auth.memberId ?? ''));
     },
 
-    async updateUnit(auth: AuthContext, unitId: string, input: { name: string; session_timeout_minutes?: number | undefined }) {
+    async updateUnit(
+      auth: AuthContext,
+      unitId: string,
+      input: { name: string; session_timeout_minutes?: number | undefined; conversion_event_types?: string[] | undefined },
+    ) {
       const unit = await requireRoleIn(auth, unitId, 'Owner');
       const slug = input.name === unit.name ? unit.slug : await uniqueSlug(repo, auth.orgId, input.name, unitId);
       const updated = await repo
@@ -124,6 +128,7 @@ export function createOrgService(deps: { db: Db; unitDefaults: UnitDefaults; rev
           name: input.name,
           slug,
           ...(input.session_timeout_minutes !== undefined ? { session_timeout_minutes: input.session_timeout_minutes } : {}),
+          ...(input.conversion_event_types !== undefined ? { conversion_event_types: input.conversion_event_types } : {}),
         })
         .catch(duplicateUnitName);
       if (!updated) throw notFound('OU');

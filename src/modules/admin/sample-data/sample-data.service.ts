@@ -20,6 +20,8 @@ export interface SampleDataDeps {
   deals: Pick<DealsService, 'create' | 'update' | 'removeOfSource'>;
   /** Events of the OU not scored yet: deals record their contacts' scores, so they wait for them. */
   unscored: (t: Tenant) => Promise<number>;
+  /** Planner statistics after the bulk write (src/db/statistics.ts: the embedded database has no autovacuum). */
+  refreshStatistics: () => Promise<void>;
   /** How long the seed waits for the worker to score the sample's events (default 60 s). */
   scoringWaitMs?: number;
   now?: () => Date;
@@ -129,6 +131,7 @@ export function createSampleDataService(deps: SampleDataDeps) {
       );
       const rules = await deps.scoring.addMissingRules(t, SAMPLE_RULES, SAMPLE_SOURCE);
       const { events, scoredInTime } = await replay(t, data);
+      await deps.refreshStatistics();
       const output = [
         `accounts: ${data.accounts.length}`,
         `leads: ${data.leads.length}`,

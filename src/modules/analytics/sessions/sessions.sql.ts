@@ -2,8 +2,6 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Tenant } from '../../../auth/tenant.js';
 import type { TouchScope } from './sessions.schemas.js';
 
-/** Conversion event types of every OU (semantics §9); `metadata.conversion = true` marks any other. */
-export const CONVERSION_TYPES = ['form_submit', 'demo_request', 'signup', 'purchase'];
 
 /** Referrer domains whose traffic is `organic` rather than `referral` (docs/session-insights.md). */
 const SEARCH_ENGINE =
@@ -29,12 +27,12 @@ export interface SessionFilters {
   touch_scope: TouchScope;
 }
 
-const webEvents = (t: Tenant, alias: string) =>
+export const webEvents = (t: Tenant, alias: string) =>
   sql`${sql.ref(`${alias}.org_id`)} = ${t.orgId} and ${sql.ref(`${alias}.unit_id`)} = ${t.unitId}
       and ${sql.ref(`${alias}.channel`)} = 'web'
       and not (${sql.ref(`${alias}.normalized`)} and not ${sql.ref(`${alias}.normalized_parent`)})`;
 
-function candidates(t: Tenant, scope: LeadScope) {
+export function candidates(t: Tenant, scope: LeadScope) {
   if ('ids' in scope) return sql`select unnest(${scope.ids}::text[]) as lead_id`;
   const { start, end } = scope.window;
   return sql`select distinct c.lead_id from events c where ${webEvents(t, 'c')}
@@ -42,7 +40,7 @@ function candidates(t: Tenant, scope: LeadScope) {
 }
 
 /** The conversion filters a session's conversion must meet (true when none is given). */
-function conversionMatch(f: SessionFilters) {
+export function conversionMatch(f: SessionFilters) {
   const parts = [sql`true`];
   if (f.conversion_page !== undefined) parts.push(sql`page = ${f.conversion_page}`);
   if (f.meta_type !== undefined) parts.push(sql`conv_type = ${f.meta_type}`);
@@ -51,20 +49,30 @@ function conversionMatch(f: SessionFilters) {
 }
 
 /**
- * CTEs `gap` … `attr`: every web session of the scoped leads (semantics §9), one row per session
+ * CTEs `ou` … `attr`: every web session of the scoped leads (semantics §9), one row per session
  * with its attribution, first conversion, exit, duration and journey position. A session starts at
  * a lead's first web event and after every gap longer than the OU's session_timeout_minutes.
  * `withConversions` adds `convs`, a JSON array of the session's conversion events (page-sized reads only).
  */
 export function sessionCtes(t: Tenant, scope: LeadScope, f: SessionFilters, withConversions = false): RawBuilder<unknown> {
   return sql`
-  gap as (select make_interval(mins => session_timeout_minutes) as gap from org_units where org_id = ${t.orgId} and id = ${t.unitId}),
+  ${ouSettingsCte(t)},
   cand as (${candidates(t, scope)}),
   ${eventCtes(t)},
   ${sessionRowCtes(f, withConversions)}`;
 }
 
 const PAGE = sql`coalesce(nullif(e.metadata->>'url', ''), nullif(e.metadata->>'page_url', ''))`;
+
+/**
+ * `ou`: the OU's session gap and conversion types (semantics §9: a type in `conversion_event_types`,
+ * or `metadata.conversion = true`, converts).
+ */
+export function ouSettingsCte(t: Tenant) {
+  return sql`ou as (
+    select make_interval(mins => session_timeout_minutes) as gap, conversion_event_types as conv_types
+    from org_units where org_id = ${t.orgId} and id = ${t.unitId})`;
+}
 
 /** `ev`, `marked`, `numbered`: the candidates' web events with their session number and neighbours. */
 function eventCtes(t: Tenant) {
@@ -75,7 +83,7 @@ function eventCtes(t: Tenant) {
       nullif(e.metadata->>'utm_source', '') as utm_source, nullif(e.metadata->>'utm_medium', '') as utm_medium,
       nullif(e.metadata->>'utm_campaign', '') as utm_campaign, nullif(e.metadata->>'utm_content', '') as utm_content,
       nullif(e.metadata->>'utm_term', '') as utm_term,
-      (e.event_type = any(${CONVERSION_TYPES}::text[]) or e.metadata->>'conversion' = 'true') as is_conv,
+      (e.event_type = any((select conv_types from ou)::text[]) or e.metadata->>'conversion' = 'true') as is_conv,
       coalesce(e.metadata->>'conversion_type', 'custom') as conv_type,
       coalesce(e.metadata->>'conversion_id', e.event_type) as conv_id,
       lag(e.occurred_at) over w as prev_at, lead(e.occurred_at) over w as next_at, lag(${PAGE}) over w as prev_page
@@ -84,8 +92,8 @@ function eventCtes(t: Tenant) {
     window w as (partition by e.lead_id order by e.occurred_at, e.seq)
   ),
   marked as (
-    select ev.*, (prev_at is null or occurred_at - prev_at > (select gap from gap)) as is_first,
-      (next_at is null or next_at - occurred_at > (select gap from gap)) as is_last
+    select ev.*, (prev_at is null or occurred_at - prev_at > (select gap from ou)) as is_first,
+      (next_at is null or next_at - occurred_at > (select gap from ou)) as is_last
     from ev
   ),
   numbered as (
@@ -113,6 +121,15 @@ function sessionRowCtes(f: SessionFilters, withConversions: boolean) {
       coalesce(bool_or(is_conv and ${conversionMatch(f)}), false) as conv_match ${convs}
     from numbered group by lead_id, sess_no
   ),
+  ${attributionCtes()}`;
+}
+
+/**
+ * `hosts`, `attr` over `sess` (one row per session with its first event's referrer and UTMs,
+ * `conv_at`, `last_at`, `n_events`): the channel, duration, exit and journey position.
+ */
+export function attributionCtes() {
+  return sql`
   hosts as (
     select sess.*, nullif(regexp_replace(substring(lower(btrim(referrer)) from ${REFERRER_HOST}), '^www\\.', ''), '') as ref_domain
     from sess
@@ -123,7 +140,7 @@ function sessionRowCtes(f: SessionFilters, withConversions: boolean) {
       coalesce(utm_medium, case when ref_domain is null then 'direct' when ref_domain ~ ${SEARCH_ENGINE} then 'organic' else 'referral' end) as medium,
       round(extract(epoch from coalesce(conv_at, last_at) - start_at))::int as duration,
       (conv_at is null and n_events > 1) as has_exit,
-      min(sess_no) filter (where conv_at is not null) over (partition by lead_id) as first_conv_no
+      min(sess_no) filter (where conv_at is not null) over (partition by lead_id collate "C") as first_conv_no
     from hosts h
   )`;
 }
