@@ -102,6 +102,45 @@ describe('milestone triggers', () => {
     expect((await firings(s, id)).map((f) => f.score)).toEqual([60]);
   });
 
+  it('sees every change to the OU\'s triggers from the next batch, also one another process made in the database', async () => {
+    // The worker keeps the OU's triggers between batches (trigger-cache.ts); these changes bypass this
+    // process's routes, as another server's would, and each must count for the very next batch.
+    const d = await ou();
+    const db = ctx.database.db;
+    const id = await create(d, '/milestones', { event_type: 'demo', score_threshold: 50 });
+    const fired = async (triggerId: string) => (await firings(d, triggerId)).map((f) => f.lead_id);
+    const lead1 = await insertLead(db, d);
+    await score(d, lead1, evs(['demo', 0]));
+    expect(await fired(id)).toEqual([lead1]);
+
+    await db.updateTable('triggers').set({ score_threshold: 200 }).where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const lead2 = await insertLead(db, d);
+    await score(d, lead2, evs(['demo', 0], ['demo', 1]));
+    expect(await fired(id)).toEqual([lead1]);
+
+    // A trigger on a type no cached trigger listens to (the batch needs no context read without it).
+    const views = await db.insertInto('triggers').values({ org_id: d.orgId, unit_id: d.unitId, kind: 'milestone', event_type: 'page_view', score_threshold: 5 }).returning('id').executeTakeFirstOrThrow();
+    const lead3 = await insertLead(db, d);
+    await score(d, lead3, evs(['page_view', 0]));
+    expect(await fired(views.id)).toEqual([lead3]);
+
+    await db.updateTable('triggers').set({ active: false }).where('org_id', '=', d.orgId).where('id', '=', views.id).execute();
+    await db.updateTable('triggers').set({ score_threshold: 100 }).where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const lead4 = await insertLead(db, d);
+    await score(d, lead4, evs(['page_view', 0], ['demo', 1]));
+    expect(await fired(views.id)).toEqual([lead3]);
+    expect(await fired(id)).toEqual([lead1]);
+    await score(d, lead4, evs(['demo', 2]));
+    expect(await fired(id)).toEqual([lead1, lead4]);
+
+    await db.deleteFrom('triggers').where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const again = await db.insertInto('triggers').values({ org_id: d.orgId, unit_id: d.unitId, kind: 'milestone', event_type: 'demo', score_threshold: 1000 }).returning('id').executeTakeFirstOrThrow();
+    const lead5 = await insertLead(db, d);
+    await score(d, lead5, evs(['demo', 0], ['demo', 1]));
+    expect(await db.selectFrom('trigger_firings').select('lead_id').where('org_id', '=', d.orgId).where('lead_id', '=', lead5).execute()).toEqual([]);
+    expect(await fired(again.id)).toEqual([]);
+  });
+
   it('commits a firing and its deliveries with the score that caused them: a pass rolled back leaves none of them', async () => {
     const d = await ou();
     const id = await create(d, '/milestones', { event_type: 'demo', score_threshold: 50, webhook_url: 'https://hooks.example.com/tx' });
