@@ -29,18 +29,20 @@ export interface EvaluationContext {
   versions: Map<string, string>;
 }
 /**
- * One row of the context statement: a history event (`h`), a latest firing (`l`, id = trigger id),
- * a scope (`s`, note = scope) or an OU's trigger version (`v`, note = its `id:xmin` list).
+ * One row of the context statement: a history event (`h`, n = its probe's position), a latest firing
+ * (`l`, id = trigger id), a scope (`s`, note = scope) or an OU's trigger version (`v`, note = its
+ * `id:xmin` list). Times come as epoch milliseconds: no timestamp to parse per row.
  */
 interface ContextRow {
   part: 'h' | 'l' | 's' | 'v';
+  n: number | null;
   org_id: string | null;
   unit_id: string | null;
   lead_id: string | null;
   id: string | null;
   seq: number | null;
   event_type: string | null;
-  at: Date | null;
+  at_ms: number | null;
   note: string | null;
 }
 
@@ -51,16 +53,18 @@ export function triggerSetVersion(rows: Array<{ id: string; row_version: string 
 
 const versionOf = (agg: string | null) => (agg ? agg.split(',').sort().join(',') : '');
 
-function contextOf(rows: ContextRow[]): EvaluationContext {
+function contextOf(rows: ContextRow[], probes: HistoryProbe[] = []): EvaluationContext {
   const ctx: EvaluationContext = { history: new Map(), last: new Map(), scopes: [], versions: new Map() };
   for (const r of rows) {
-    if (r.part === 'l') ctx.last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: new Date(r.at as Date).getTime() });
+    if (r.part === 'l') ctx.last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: Number(r.at_ms) });
     else if (r.part === 's') ctx.scopes.push({ unit_id: r.unit_id as string, event_type: r.event_type as string, scope: r.note as string });
     else if (r.part === 'v') ctx.versions.set(`${r.org_id}:${r.unit_id}`, versionOf(r.note));
     else {
-      const key = `${r.unit_id}:${r.lead_id}`;
+      const probe = probes[Number(r.n) - 1] as HistoryProbe;
+      const key = `${probe.unit_id}:${probe.lead_id}`;
       const list = ctx.history.get(key) ?? [];
-      list.push({ id: r.id as string, seq: Number(r.seq), event_type: r.event_type as string, at: new Date(r.at as Date).getTime() });
+      // The evaluator only keys firings by the event being scored; a history event needs no id.
+      list.push({ id: '', seq: Number(r.seq), event_type: r.event_type as string, at: Number(r.at_ms) });
       ctx.history.set(key, list);
     }
   }
@@ -121,13 +125,15 @@ export interface DeliveryRow {
 export const DELIVERIES_CHANNEL = 'lv_deliveries';
 
 const arrays = (units: UnitKey[]) => ({ orgs: [...new Set(units.map((u) => u.org_id))], ids: [...new Set(units.map((u) => u.unit_id))] });
+/** A timestamptz as whole epoch milliseconds (float8), what `Date.getTime()` of it gives. */
+const epochMs = (column: string) => sql.raw(`floor(extract(epoch from ${column}) * 1000)::float8`);
 const ACTIVE_KINDS: TriggerKind[] = ['milestone', 'sequence', 'pattern'];
 
 /** Context rows (`v`) with each OU's active triggers as `id:xmin` pairs: what `triggerSetVersion` computes from the rows. */
 function versionsSql(units: UnitKey[]) {
   const { orgs, ids } = arrays(units);
-  return sql`select 'v' as part, t.org_id::text as org_id, t.unit_id::text as unit_id, null as lead_id, null as id, null::float8 as seq,
-      null as event_type, null::timestamptz as at, string_agg(t.id::text || ':' || t.xmin::text, ',') as note
+  return sql`select 'v' as part, null::int as n, t.org_id::text as org_id, t.unit_id::text as unit_id, null as lead_id, null as id, null::float8 as seq,
+      null as event_type, null::float8 as at_ms, string_agg(t.id::text || ':' || t.xmin::text, ',') as note
     from triggers t
     where t.org_id = any(${orgs}::uuid[]) and t.unit_id = any(${ids}::uuid[]) and t.kind = any(${ACTIVE_KINDS}::text[]) and t.active
     group by t.org_id, t.unit_id`;
@@ -173,18 +179,21 @@ export function createTriggerFiringRepository(db: Db) {
       const p = req.probes;
       const { orgs, ids } = arrays(req.units);
       const { rows } = await sql<ContextRow>`
-        select 'h' as part, null as org_id, p.unit_id::text as unit_id, p.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at as at, null as note
+        select 'h' as part, p.n::int as n, null as org_id, null as unit_id, null as lead_id, null as id, e.seq::float8 as seq, e.event_type,
+          ${epochMs('e.occurred_at')} as at_ms, null as note
         from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
                     ${p.map((x) => x.from_at)}::timestamptz[], ${p.map((x) => x.to_at)}::timestamptz[], ${p.map((x) => x.max_seq)}::bigint[])
-          as p(org_id, unit_id, lead_id, from_at, to_at, max_seq)
+          with ordinality as p(org_id, unit_id, lead_id, from_at, to_at, max_seq, n)
         cross join lateral (
-          select id, seq, event_type, occurred_at from events e
+          -- offset 0: one index probe per lead, whatever the planner thinks of the table's size (a hash join scans all events)
+          select seq, event_type, occurred_at from events e
           where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
             and e.occurred_at >= p.from_at and e.occurred_at <= p.to_at and e.seq <= p.max_seq
             and e.event_type = any(${req.types}::text[]) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+          offset 0
         ) e
         union all
-        select 'l', null, null, q.lead_id, q.trigger_id::text, f.seq, null, f.at, null
+        select 'l', null, null, null, q.lead_id, q.trigger_id::text, f.seq, null, ${epochMs('f.at')}, null
         from unnest(${req.pairs.orgIds}::uuid[], ${req.pairs.leadIds}::text[], ${req.pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
         cross join lateral (
           select max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
@@ -192,12 +201,12 @@ export function createTriggerFiringRepository(db: Db) {
         ) f
         where f.seq is not null
         union all
-        select 's', null, s.unit_id::text, null, null, null, s.event_type, null, s.max_processing_scope::text
+        select 's', null, null, s.unit_id::text, null, null, null, s.event_type, null, s.max_processing_scope::text
         from event_type_settings s
         where s.org_id = any(${orgs}::uuid[]) and s.unit_id = any(${ids}::uuid[]) and s.max_processing_scope <> 'activate'
         union all
         ${versionsSql(req.units)}`.execute(db);
-      return contextOf(rows);
+      return contextOf(rows, p);
     },
 
     /**
