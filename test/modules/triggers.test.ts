@@ -189,7 +189,17 @@ describe('milestone triggers', () => {
       ['webhook', 'pending', id, lead],
     ]);
     expect(rows[2]?.target).toEqual({ url: 'https://hooks.example.com/d' });
-    expect(rows[2]?.payload).toMatchObject({ type: 'milestone.fired', lead_id: lead, score: 50, trigger: { id, kind: 'milestone' } });
+    const [firing] = await firings(d, id);
+    const payload = {
+      type: 'milestone.fired', firing_id: firing?.id, trigger: { id, kind: 'milestone', name: 'demo ≥ 50' }, org_id: d.orgId, unit_id: d.unitId,
+      lead_id: lead, event: { id: firing?.event_id, event_type: 'demo', occurred_at: at(0).toISOString() }, score: 50, fired_at: expect.any(String),
+    };
+    // One payload per firing, the same for each of its actions, with the firing's ids and the event's time as ISO-8601.
+    for (const row of rows) expect(row.payload).toEqual(payload);
+    expect(rows[0]?.target).toEqual({ to: ['a@example.com'], subject: null, preheader: null, message: null });
+    expect(rows[1]?.target).toEqual({ target_kind: 'default', target_id: null });
+    const firedAt = (rows[0]?.payload as { fired_at: string }).fired_at;
+    expect(new Date(firedAt).toISOString()).toBe(firedAt);
   });
 
   it('simulates over history without recording or delivering', async () => {

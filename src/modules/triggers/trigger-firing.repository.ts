@@ -109,17 +109,17 @@ export interface FiringRow {
   delivered: boolean;
 }
 
-export interface DeliveryRow {
-  org_id: string;
-  unit_id: string;
-  firing_id: string;
+
+/** One action of a trigger (webhook, email or Slack target): one delivery per firing of it in activate scope. */
+export interface TriggerAction {
   trigger_id: string;
-  lead_id: string;
+  trigger_name: string | null;
   kind: string;
   target: JsonValue;
-  payload: JsonValue;
-  event_received_at: string;
 }
+
+/** A firing to write, with what its deliveries need besides the trigger's actions. */
+export type FiringWrite = FiringRow & { event_received_at: string };
 
 /** The channel the delivery sender LISTENs on; a firing's statement NOTIFYs it, delivered at commit. */
 export const DELIVERIES_CHANNEL = 'lv_deliveries';
@@ -211,26 +211,39 @@ export function createTriggerFiringRepository(db: Db) {
 
     /**
      * Inserts the firings (a duplicate of the once key is skipped: the unique key is the guarantee)
-     * and, for those inserted, their deliveries; NOTIFYs the sender when it wrote any. One statement.
-     * Answers the ids of the firings inserted.
+     * and, for each one inserted in activate scope, one delivery per action of its trigger, its
+     * payload built here from the firing (docs/deliveries.md; `fired_at` is the worker's clock when
+     * the batch was evaluated); NOTIFYs the sender when it wrote any. One statement. Answers the ids
+     * of the firings inserted.
      */
-    async writeFirings(firings: FiringRow[], deliveries: DeliveryRow[]): Promise<string[]> {
+    async writeFirings(firings: FiringWrite[], actions: TriggerAction[], firedAt: string): Promise<string[]> {
       const { rows } = await sql<{ id: string; notified: number }>`
-        with fired as (
+        with x as (
+          select * from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
+            lead_id text, event_id uuid, event_type text, event_seq bigint, event_at text, score int, fire_key text, delivered boolean,
+            event_received_at timestamptz)
+        ),
+        fired as (
           insert into trigger_firings (org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered)
-          select org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered
-          from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
-            lead_id text, event_id uuid, event_type text, event_seq bigint, event_at timestamptz, score int, fire_key text, delivered boolean)
+          select org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at::timestamptz, score, fire_key, delivered
+          from x
           order by event_seq
           on conflict (org_id, trigger_id, lead_id, fire_key) do nothing
           returning id
         ),
         queued as (
           insert into deliveries (org_id, unit_id, firing_id, trigger_id, lead_id, kind, target, payload, event_received_at)
-          select d.org_id, d.unit_id, d.firing_id, d.trigger_id, d.lead_id, d.kind, d.target, d.payload, d.event_received_at
-          from json_to_recordset(${JSON.stringify(deliveries)}::json) as d(org_id uuid, unit_id uuid, firing_id uuid, trigger_id uuid,
-            lead_id text, kind text, target jsonb, payload jsonb, event_received_at timestamptz)
-          where d.firing_id in (select id from fired)
+          select x.org_id, x.unit_id, x.id, x.trigger_id, x.lead_id, a.kind, a.target,
+            jsonb_build_object('type', x.kind || '.fired', 'firing_id', x.id,
+              'trigger', jsonb_build_object('id', x.trigger_id, 'kind', x.kind, 'name', a.trigger_name),
+              'org_id', x.org_id, 'unit_id', x.unit_id, 'lead_id', x.lead_id,
+              'event', jsonb_build_object('id', x.event_id, 'event_type', x.event_type, 'occurred_at', x.event_at),
+              'score', coalesce(x.score, 0), 'fired_at', ${firedAt}::text),
+            x.event_received_at
+          from x
+          join fired f on f.id = x.id
+          join json_to_recordset(${JSON.stringify(actions)}::json) as a(trigger_id uuid, trigger_name text, kind text, target jsonb) on a.trigger_id = x.trigger_id
+          where x.delivered
           returning 1
         )
         select f.id::text as id, (select count(pg_notify(${DELIVERIES_CHANNEL}, '')) from (select 1 from queued limit 1) q)::int as notified

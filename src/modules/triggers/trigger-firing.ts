@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
-import type { JsonValue } from '../../db/types.js';
 import type { BatchResult } from '../scoring-worker/scoring.engine.js';
 import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
 import { cacheIsCurrent, cachedTriggers, refreshTriggers } from './trigger-cache.js';
 import {
-  createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type DeliveryRow, type EvaluationContext, type FiringPairs, type FiringRow,
-  type HistoryProbe, type TriggerRow, type TriggerFiringRepository, type UnitKey, type UnitScope,
+  createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type EvaluationContext, type FiringPairs, type FiringRow, type FiringWrite,
+  type HistoryProbe, type TriggerAction, type TriggerRow, type TriggerFiringRepository, type UnitKey, type UnitScope,
 } from './trigger-firing.repository.js';
 import { fireKey, mayFire, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
 
@@ -89,26 +88,10 @@ function firingPairsOf(candidates: Candidate[]): FiringPairs {
   return pairs;
 }
 
-/** What a firing sends: the same JSON for every action of it (docs/deliveries.md). */
-function payloadOf(row: TriggerRow, firingId: string, e: ClaimedEvent, score: number): JsonValue {
-  return {
-    type: `${row.kind}.fired`,
-    firing_id: firingId,
-    trigger: { id: row.id, kind: row.kind, name: row.name },
-    org_id: e.org_id,
-    unit_id: e.unit_id,
-    lead_id: e.lead_id,
-    event: { id: e.id, event_type: e.event_type, occurred_at: e.occurred_at.toISOString() },
-    score,
-    fired_at: new Date().toISOString(),
-  };
-}
-
-/** One delivery per action the trigger names: webhook, email, Slack. */
-function deliveriesOf(row: TriggerRow, firing: FiringRow, e: ClaimedEvent): DeliveryRow[] {
-  const payload = payloadOf(row, firing.id, e, firing.score ?? 0);
-  const base = { org_id: e.org_id, unit_id: e.unit_id, firing_id: firing.id, trigger_id: row.id, lead_id: e.lead_id, payload, event_received_at: e.received_at.toISOString() };
-  const out: DeliveryRow[] = [];
+/** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
+function actionsOf(row: TriggerRow): TriggerAction[] {
+  const base = { trigger_id: row.id, trigger_name: row.name };
+  const out: TriggerAction[] = [];
   if (row.webhook_url) out.push({ ...base, kind: 'webhook', target: { url: row.webhook_url } });
   if (row.emails.length > 0) {
     out.push({ ...base, kind: 'email', target: { to: row.emails, subject: row.email_subject, preheader: row.email_preheader, message: row.email_message } });
@@ -121,8 +104,9 @@ interface Evaluation {
   history: Map<string, HistoryEvent[]>;
   last: Map<string, LastFiring>;
   quiet: Set<string>;
-  firings: FiringRow[];
-  deliveries: DeliveryRow[];
+  firings: FiringWrite[];
+  /** Per firing id, how many deliveries it queues if written (its trigger's actions; 0 in decide scope). */
+  deliveries: Map<string, number>;
 }
 
 /** Evaluates one candidate against its OU's triggers; a firing updates `last` so later events of the batch see it. */
@@ -136,12 +120,13 @@ function evaluate(ev: Evaluation, c: Candidate): void {
     if (key === null) continue;
     ev.last.set(lastKey, { seq: current.seq, at: current.at });
     const delivered = !ev.quiet.has(`${e.unit_id}:${e.event_type}`);
-    const firing: FiringRow = {
+    const firing: FiringWrite = {
       org_id: e.org_id, unit_id: e.unit_id, id: randomUUID(), trigger_id: row.id, kind: row.kind, lead_id: e.lead_id, event_id: e.id,
       event_type: e.event_type, event_seq: current.seq, event_at: e.occurred_at.toISOString(), score: c.score, fire_key: key, delivered,
+      event_received_at: e.received_at.toISOString(),
     };
     ev.firings.push(firing);
-    if (delivered) ev.deliveries.push(...deliveriesOf(row, firing, e));
+    ev.deliveries.set(firing.id, delivered ? actionsOf(row).length : 0);
   }
 }
 
@@ -159,7 +144,7 @@ function prepare({ history, last, scopes }: EvaluationContext): Evaluation {
     const unitId = key.slice(0, key.indexOf(':'));
     history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
   }
-  return { history, last, quiet, firings: [], deliveries: [] };
+  return { history, last, quiet, firings: [], deliveries: new Map() };
 }
 
 /** A firing the write kept (its unique key refuses a repeat), with what the live stream tells of it. */
@@ -173,11 +158,9 @@ export interface WrittenFiring extends FiringRow {
 function writtenFirings(ev: Evaluation, triggers: TriggerRow[], ids: string[], firedAt: string): WrittenFiring[] {
   const written = new Set(ids);
   const names = new Map(triggers.map((t) => [t.id, t.name]));
-  const queued = new Map<string, number>();
-  for (const d of ev.deliveries) queued.set(d.firing_id, (queued.get(d.firing_id) ?? 0) + 1);
   return ev.firings
     .filter((f) => written.has(f.id))
-    .map((f) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: queued.get(f.id) ?? 0, fired_at: firedAt }));
+    .map(({ event_received_at: _, ...f }) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: ev.deliveries.get(f.id) ?? 0, fired_at: firedAt }));
 }
 
 interface BatchContext {
@@ -220,5 +203,7 @@ export async function fireTriggers(trx: Db, result: BatchResult): Promise<Writte
   const ev = prepare(context);
   for (const c of candidates) evaluate(ev, c);
   if (ev.firings.length === 0) return [];
-  return writtenFirings(ev, triggers, await repo.writeFirings(ev.firings, ev.deliveries), firedAt);
+  const fired = new Set(ev.firings.filter((f) => f.delivered).map((f) => f.trigger_id));
+  const actions = triggers.filter((t) => fired.has(t.id)).flatMap(actionsOf);
+  return writtenFirings(ev, triggers, await repo.writeFirings(ev.firings, actions, firedAt), firedAt);
 }
