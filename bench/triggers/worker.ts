@@ -33,6 +33,8 @@ const CHUNK = Number(env.BENCH_CHUNK ?? 6000);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
 const CONCURRENCY = Number(env.SCORING_CONCURRENCY ?? 2);
 const BATCH = Number(env.SCORING_BATCH_SIZE ?? 1000);
+/** The pass-time target (SCORING_PASS_TARGET_MS, the worker's 250 ms when unset): passes shrink as triggers add time to each. */
+const PASS_TARGET_MS = env.SCORING_PASS_TARGET_MS ? Number(env.SCORING_PASS_TARGET_MS) : undefined;
 const BASE_DIR = env.BENCH_BASE_DIR ? resolve(env.BENCH_BASE_DIR) : '';
 const TYPES = ['page_view', 'email_open', 'email_click', 'form_submit', 'demo_request', 'webinar_join', 'pricing_view', 'signup', 'download', 'video_play'];
 /** A checkout's fireTriggers (its answer, a count or the written firings, is not used here). */
@@ -128,7 +130,7 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
   await ingest(side, CHUNK);
   await sql`analyze events`.execute(side.database.db);
   const before = await count(side, 'trigger_firings');
-  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
+  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
   const cpu0 = await cpuNow(side);
   const t0 = performance.now();
   const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
@@ -137,7 +139,7 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
   side.firings += (await count(side, 'trigger_firings')) - before;
 }
 
-const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH });
+const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH, SCORING_PASS_TARGET_MS: PASS_TARGET_MS ?? '(default)' });
 const sides = [await setUp('branch', join(import.meta.dirname, '../..'), fireTriggers)];
 if (BASE_DIR) {
   const base = (await import(pathToFileURL(join(BASE_DIR, 'src/modules/triggers/trigger-firing.ts')).href)) as { fireTriggers: Fire };
