@@ -8,9 +8,12 @@
  * (a third each milestones, `every` sequences and patterns; email actions, so deliveries accumulate
  * unsent). Each of BENCH_ROUNDS rounds queues BENCH_CHUNK events per (checkout, triggers on/off) and
  * drains them with the worker (SCORING_CONCURRENCY passes of SCORING_BATCH_SIZE), in an order that
- * alternates between rounds. "Off" runs the worker without the afterScoring hook.
+ * alternates between rounds. "Off" runs the worker without the afterScoring hook. Besides events/s it
+ * reports CPU seconds per 1,000 events (the database backends + this process, from /proc), which the
+ * other sessions' load moves much less than the wall clock.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
@@ -30,6 +33,8 @@ const CHUNK = Number(env.BENCH_CHUNK ?? 6000);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
 const CONCURRENCY = Number(env.SCORING_CONCURRENCY ?? 2);
 const BATCH = Number(env.SCORING_BATCH_SIZE ?? 1000);
+/** The pass-time target (SCORING_PASS_TARGET_MS, the worker's 250 ms when unset): passes shrink as triggers add time to each. */
+const PASS_TARGET_MS = env.SCORING_PASS_TARGET_MS ? Number(env.SCORING_PASS_TARGET_MS) : undefined;
 const BASE_DIR = env.BENCH_BASE_DIR ? resolve(env.BENCH_BASE_DIR) : '';
 const TYPES = ['page_view', 'email_open', 'email_click', 'form_submit', 'demo_request', 'webinar_join', 'pricing_view', 'signup', 'download', 'video_play'];
 /** A checkout's fireTriggers (its answer, a count or the written firings, is not used here). */
@@ -41,6 +46,8 @@ interface Side {
   fire: Fire;
   tenant: { org_id: string; unit_id: string };
   rates: { off: number[]; on: number[] };
+  /** CPU seconds per 1,000 events (the database's backends + this process), per drain. */
+  cpu: { off: number[]; on: number[] };
   firings: number;
 }
 
@@ -72,7 +79,7 @@ async function setUp(label: string, dir: string, fire: Fire): Promise<Side> {
   await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
   await db.insertInto('triggers').values(Array.from({ length: 20 }, (_, i) => triggerRow(tenant, i))).execute();
   await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
-  return { label, database, fire, tenant, rates: { off: [], on: [] }, firings: 0 };
+  return { label, database, fire, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0 };
 }
 
 /** Queues `n` events for random leads in one statement, as ingestion does (migrations/0014). */
@@ -91,19 +98,48 @@ async function ingest(side: Side, n: number): Promise<void> {
 const count = async (side: Side, table: 'trigger_firings') =>
   Number((await side.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
+/** A process's user + system CPU seconds from /proc (0 when it is gone or /proc is not there). */
+function procCpu(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used so far by the side's database backends (by pid) and by this process. The machine is
+ * shared, so events/s move with the others' load; CPU per event does much less (PostgreSQL must run
+ * on this machine for /proc to see its backends; else the column reads 0).
+ */
+async function cpuNow(side: Side): Promise<{ backends: Map<number, number>; self: number }> {
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(side.database.db);
+  const { user, system } = process.cpuUsage();
+  return { backends: new Map(rows.map((r) => [r.pid, procCpu(r.pid)])), self: (user + system) / 1e6 };
+}
+
+function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>): number {
+  let total = after.self - before.self;
+  for (const [pid, cpu] of after.backends) total += cpu - (before.backends.get(pid) ?? 0);
+  return total;
+}
+
 /** Queues CHUNK events and drains them; answers events/s. */
 async function drainChunk(side: Side, on: boolean): Promise<void> {
   await ingest(side, CHUNK);
   await sql`analyze events`.execute(side.database.db);
   const before = await count(side, 'trigger_firings');
-  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
+  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
+  const cpu0 = await cpuNow(side);
   const t0 = performance.now();
   const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
   side.rates[on ? 'on' : 'off'].push(drained / ((performance.now() - t0) / 1000));
+  side.cpu[on ? 'on' : 'off'].push((cpuSince(cpu0, await cpuNow(side)) / drained) * 1000);
   side.firings += (await count(side, 'trigger_firings')) - before;
 }
 
-const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH });
+const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH, SCORING_PASS_TARGET_MS: PASS_TARGET_MS ?? '(default)' });
 const sides = [await setUp('branch', join(import.meta.dirname, '../..'), fireTriggers)];
 if (BASE_DIR) {
   const base = (await import(pathToFileURL(join(BASE_DIR, 'src/modules/triggers/trigger-firing.ts')).href)) as { fireTriggers: Fire };
@@ -116,6 +152,12 @@ const lines = ['', header, `base checkout: ${BASE_DIR ? describeCheckout(BASE_DI
 for (const s of sides) {
   const ratios = s.rates.on.map((v, i) => v / (s.rates.off[i] as number));
   lines.push(`| ${s.label} | ${s.rates.off.map(fmt).join(' · ')} | ${s.rates.on.map(fmt).join(' · ')} | ${ratios.map((x) => fixed(x)).join(' · ')} | **${fixed(median(ratios))}** | ${fmt((s.firings / (CHUNK * ROUNDS)) * 1000)} |`);
+}
+// CPU per event: none / 20 is the throughput ratio a CPU-bound worker would see on a machine of its own.
+lines.push('', '| checkout | CPU s per 1,000 events, no triggers | with 20 triggers | none / 20 per round | median |', '|---|---|---|---|---:|');
+for (const s of sides) {
+  const ratios = s.cpu.on.map((v, i) => (s.cpu.off[i] as number) / v);
+  lines.push(`| ${s.label} | ${s.cpu.off.map((x) => fixed(x)).join(' · ')} | ${s.cpu.on.map((x) => fixed(x)).join(' · ')} | ${ratios.map((x) => fixed(x)).join(' · ')} | **${fixed(median(ratios))}** |`);
 }
 lines.push('', `load average now ${loadAverage()}`, '');
 process.stdout.write(lines.join('\n'));

@@ -102,6 +102,45 @@ describe('milestone triggers', () => {
     expect((await firings(s, id)).map((f) => f.score)).toEqual([60]);
   });
 
+  it('sees every change to the OU\'s triggers from the next batch, also one another process made in the database', async () => {
+    // The worker keeps the OU's triggers between batches (trigger-cache.ts); these changes bypass this
+    // process's routes, as another server's would, and each must count for the very next batch.
+    const d = await ou();
+    const db = ctx.database.db;
+    const id = await create(d, '/milestones', { event_type: 'demo', score_threshold: 50 });
+    const fired = async (triggerId: string) => (await firings(d, triggerId)).map((f) => f.lead_id);
+    const lead1 = await insertLead(db, d);
+    await score(d, lead1, evs(['demo', 0]));
+    expect(await fired(id)).toEqual([lead1]);
+
+    await db.updateTable('triggers').set({ score_threshold: 200 }).where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const lead2 = await insertLead(db, d);
+    await score(d, lead2, evs(['demo', 0], ['demo', 1]));
+    expect(await fired(id)).toEqual([lead1]);
+
+    // A trigger on a type no cached trigger listens to (the batch needs no context read without it).
+    const views = await db.insertInto('triggers').values({ org_id: d.orgId, unit_id: d.unitId, kind: 'milestone', event_type: 'page_view', score_threshold: 5 }).returning('id').executeTakeFirstOrThrow();
+    const lead3 = await insertLead(db, d);
+    await score(d, lead3, evs(['page_view', 0]));
+    expect(await fired(views.id)).toEqual([lead3]);
+
+    await db.updateTable('triggers').set({ active: false }).where('org_id', '=', d.orgId).where('id', '=', views.id).execute();
+    await db.updateTable('triggers').set({ score_threshold: 100 }).where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const lead4 = await insertLead(db, d);
+    await score(d, lead4, evs(['page_view', 0], ['demo', 1]));
+    expect(await fired(views.id)).toEqual([lead3]);
+    expect(await fired(id)).toEqual([lead1]);
+    await score(d, lead4, evs(['demo', 2]));
+    expect(await fired(id)).toEqual([lead1, lead4]);
+
+    await db.deleteFrom('triggers').where('org_id', '=', d.orgId).where('id', '=', id).execute();
+    const again = await db.insertInto('triggers').values({ org_id: d.orgId, unit_id: d.unitId, kind: 'milestone', event_type: 'demo', score_threshold: 1000 }).returning('id').executeTakeFirstOrThrow();
+    const lead5 = await insertLead(db, d);
+    await score(d, lead5, evs(['demo', 0], ['demo', 1]));
+    expect(await db.selectFrom('trigger_firings').select('lead_id').where('org_id', '=', d.orgId).where('lead_id', '=', lead5).execute()).toEqual([]);
+    expect(await fired(again.id)).toEqual([]);
+  });
+
   it('commits a firing and its deliveries with the score that caused them: a pass rolled back leaves none of them', async () => {
     const d = await ou();
     const id = await create(d, '/milestones', { event_type: 'demo', score_threshold: 50, webhook_url: 'https://hooks.example.com/tx' });
@@ -150,7 +189,17 @@ describe('milestone triggers', () => {
       ['webhook', 'pending', id, lead],
     ]);
     expect(rows[2]?.target).toEqual({ url: 'https://hooks.example.com/d' });
-    expect(rows[2]?.payload).toMatchObject({ type: 'milestone.fired', lead_id: lead, score: 50, trigger: { id, kind: 'milestone' } });
+    const [firing] = await firings(d, id);
+    const payload = {
+      type: 'milestone.fired', firing_id: firing?.id, trigger: { id, kind: 'milestone', name: 'demo ≥ 50' }, org_id: d.orgId, unit_id: d.unitId,
+      lead_id: lead, event: { id: firing?.event_id, event_type: 'demo', occurred_at: at(0).toISOString() }, score: 50, fired_at: expect.any(String),
+    };
+    // One payload per firing, the same for each of its actions, with the firing's ids and the event's time as ISO-8601.
+    for (const row of rows) expect(row.payload).toEqual(payload);
+    expect(rows[0]?.target).toEqual({ to: ['a@example.com'], subject: null, preheader: null, message: null });
+    expect(rows[1]?.target).toEqual({ target_kind: 'default', target_id: null });
+    const firedAt = (rows[0]?.payload as { fired_at: string }).fired_at;
+    expect(new Date(firedAt).toISOString()).toBe(firedAt);
   });
 
   it('simulates over history without recording or delivering', async () => {

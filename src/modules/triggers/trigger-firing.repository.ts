@@ -1,67 +1,96 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { JsonValue, TriggersTable } from '../../db/types.js';
+import type { JsonValue, TriggerKind, TriggersTable } from '../../db/types.js';
 import type { HistoryEvent, LastFiring } from './trigger-rules.js';
 
 export type TriggerRow = Selectable<TriggersTable>;
-/** An event type of the trigger's OU whose processing scope is not `activate` (`decide` or `observe`). */
+/** An event type of an OU whose processing scope is not `activate` (`decide` or `observe`). */
 export interface UnitScope {
+  unit_id: string;
   event_type: string;
   scope: string;
 }
-/** An active trigger as the scoring worker reads it: the row and its OU's non-default scopes. */
-export type ActiveTrigger = TriggerRow & { unit_scopes: UnitScope[] };
+/** An active trigger as the scoring worker reads it: the row and its row version (`xmin`, see `unitVersions`). */
+export type ActiveTrigger = TriggerRow & { row_version: string };
 /** The (trigger, lead) pairs whose latest firing evaluation needs, as three parallel arrays. */
 export interface FiringPairs {
   orgIds: string[];
   leadIds: string[];
   triggerIds: string[];
 }
-/** Per lead (`unit:lead`) its history; per `trigger:lead` its latest firing. */
+/**
+ * Per lead (`unit:lead`) its history; per `trigger:lead` its latest firing; the OUs' non-`activate`
+ * scopes; per OU (`org:unit`) the version of its active triggers when the statement ran.
+ */
 export interface EvaluationContext {
   history: Map<string, HistoryEvent[]>;
   last: Map<string, LastFiring>;
+  scopes: UnitScope[];
+  versions: Map<string, string>;
 }
-/** One row of the context statement: a history event (`h`) or a latest firing (`l`, id = trigger id). */
+/**
+ * One row of the context statement: a history event (`h`, n = its probe's position), a latest firing
+ * (`l`, id = trigger id), a scope (`s`, note = scope) or an OU's trigger version (`v`, note = its
+ * `id:xmin` list). Times come as epoch milliseconds: no timestamp to parse per row.
+ */
 interface ContextRow {
-  part: 'h' | 'l';
+  part: 'h' | 'l' | 's' | 'v';
+  n: number | null;
+  org_id: string | null;
   unit_id: string | null;
-  lead_id: string;
-  id: string;
-  seq: number;
+  lead_id: string | null;
+  id: string | null;
+  seq: number | null;
   event_type: string | null;
-  at: Date;
+  at_ms: number | null;
+  note: string | null;
 }
 
-function contextOf(rows: ContextRow[]): EvaluationContext {
-  const history = new Map<string, HistoryEvent[]>();
-  const last = new Map<string, LastFiring>();
+/** The version of an OU's set of active triggers: each row's id and xmin, sorted (any insert, update or delete changes it). */
+export function triggerSetVersion(rows: Array<{ id: string; row_version: string }>): string {
+  return rows.map((r) => `${r.id}:${r.row_version}`).sort().join(',');
+}
+
+const versionOf = (agg: string | null) => (agg ? agg.split(',').sort().join(',') : '');
+
+function contextOf(rows: ContextRow[], probes: HistoryProbe[] = []): EvaluationContext {
+  const ctx: EvaluationContext = { history: new Map(), last: new Map(), scopes: [], versions: new Map() };
   for (const r of rows) {
-    if (r.part === 'l') {
-      last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: new Date(r.at).getTime() });
-      continue;
+    if (r.part === 'l') ctx.last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: Number(r.at_ms) });
+    else if (r.part === 's') ctx.scopes.push({ unit_id: r.unit_id as string, event_type: r.event_type as string, scope: r.note as string });
+    else if (r.part === 'v') ctx.versions.set(`${r.org_id}:${r.unit_id}`, versionOf(r.note));
+    else {
+      const probe = probes[Number(r.n) - 1] as HistoryProbe;
+      const key = `${probe.unit_id}:${probe.lead_id}`;
+      const list = ctx.history.get(key) ?? [];
+      // The evaluator only keys firings by the event being scored; a history event needs no id.
+      list.push({ id: '', seq: Number(r.seq), event_type: r.event_type as string, at: Number(r.at_ms) });
+      ctx.history.set(key, list);
     }
-    const key = `${r.unit_id}:${r.lead_id}`;
-    const list = history.get(key) ?? [];
-    list.push({ id: r.id, seq: Number(r.seq), event_type: r.event_type as string, at: new Date(r.at).getTime() });
-    history.set(key, list);
   }
-  return { history, last };
+  return ctx;
 }
 export interface UnitKey {
   org_id: string;
   unit_id: string;
 }
 
-/** The events of one lead the evaluator reads: types, a time range and up to a seq. */
+/** The events of one lead the evaluator reads: a time range, up to a seq. */
 export interface HistoryProbe {
   org_id: string;
   unit_id: string;
   lead_id: string;
-  types: string[];
   from_at: string;
   to_at: string;
   max_seq: number;
+}
+
+/** What the context statement reads: per-lead history probes (of `types`), latest-firing pairs, and the OUs to check. */
+export interface ContextRequest {
+  probes: HistoryProbe[];
+  types: string[];
+  pairs: FiringPairs;
+  units: UnitKey[];
 }
 
 export interface FiringRow {
@@ -80,44 +109,52 @@ export interface FiringRow {
   delivered: boolean;
 }
 
-export interface DeliveryRow {
-  org_id: string;
-  unit_id: string;
-  firing_id: string;
+
+/** One action of a trigger (webhook, email or Slack target): one delivery per firing of it in activate scope. */
+export interface TriggerAction {
   trigger_id: string;
-  lead_id: string;
+  trigger_name: string | null;
   kind: string;
   target: JsonValue;
-  payload: JsonValue;
-  event_received_at: string;
 }
+
+/** A firing to write, with what its deliveries need besides the trigger's actions. */
+export type FiringWrite = FiringRow & { event_received_at: string };
 
 /** The channel the delivery sender LISTENs on; a firing's statement NOTIFYs it, delivered at commit. */
 export const DELIVERIES_CHANNEL = 'lv_deliveries';
 
 const arrays = (units: UnitKey[]) => ({ orgs: [...new Set(units.map((u) => u.org_id))], ids: [...new Set(units.map((u) => u.unit_id))] });
+/** A timestamptz as whole epoch milliseconds (float8), what `Date.getTime()` of it gives. */
+const epochMs = (column: string) => sql.raw(`floor(extract(epoch from ${column}) * 1000)::float8`);
+const ACTIVE_KINDS: TriggerKind[] = ['milestone', 'sequence', 'pattern'];
+
+/** Context rows (`v`) with each OU's active triggers as `id:xmin` pairs: what `triggerSetVersion` computes from the rows. */
+function versionsSql(units: UnitKey[]) {
+  const { orgs, ids } = arrays(units);
+  return sql`select 'v' as part, null::int as n, t.org_id::text as org_id, t.unit_id::text as unit_id, null as lead_id, null as id, null::float8 as seq,
+      null as event_type, null::float8 as at_ms, string_agg(t.id::text || ':' || t.xmin::text, ',') as note
+    from triggers t
+    where t.org_id = any(${orgs}::uuid[]) and t.unit_id = any(${ids}::uuid[]) and t.kind = any(${ACTIVE_KINDS}::text[]) and t.active
+    group by t.org_id, t.unit_id`;
+}
 
 /** The SQL of trigger evaluation in the scoring transaction: a handful of set-based statements per batch. */
 export function createTriggerFiringRepository(db: Db) {
   return {
     /**
      * Active milestone, sequence and pattern triggers of these OUs (one index probe per OU), each
-     * with its OU's event types whose processing scope is not the default `activate`: the scopes
-     * ride along, so evaluating costs no separate round trip for them.
+     * with its row version (`xmin`), from which the worker's cache knows the set it holds.
      */
     async activeTriggers(units: UnitKey[]): Promise<ActiveTrigger[]> {
       const { orgs, ids } = arrays(units);
       const rows = await db
         .selectFrom('triggers as t')
         .selectAll('t')
-        .select(
-          sql<UnitScope[]>`coalesce((select json_agg(json_build_object('event_type', s.event_type, 'scope', s.max_processing_scope))
-            from event_type_settings s
-            where s.org_id = t.org_id and s.unit_id = t.unit_id and s.max_processing_scope <> 'activate'), '[]'::json)`.as('unit_scopes'),
-        )
+        .select(sql<string>`t.xmin::text`.as('row_version'))
         .where('t.org_id', '=', sql<string>`any(${orgs}::uuid[])`)
         .where('t.unit_id', '=', sql<string>`any(${ids}::uuid[])`)
-        .where('t.kind', 'in', ['milestone', 'sequence', 'pattern'])
+        .where('t.kind', 'in', ACTIVE_KINDS)
         .where('t.active', '=', true)
         .orderBy('t.created_at')
         .orderBy('t.id')
@@ -126,56 +163,87 @@ export function createTriggerFiringRepository(db: Db) {
       return rows.filter((r) => wanted.has(`${r.org_id}:${r.unit_id}`));
     },
 
+    /** The version of each OU's active triggers now (`org:unit` → version; '' when it has none). */
+    async unitVersions(units: UnitKey[]): Promise<Map<string, string>> {
+      const { rows } = await sql<ContextRow>`${versionsSql(units)}`.execute(db);
+      return contextOf(rows).versions;
+    },
+
     /**
      * What evaluation reads, in one statement: each probe's events (scored rows only: no raw row of
      * a normalized pair, no DECAY) and the latest firing of each (trigger, lead) pair asked about:
      * one probe of `trigger_firings_once` (org, trigger, lead) per pair, so the read does not grow
      * with the firings of other leads (a filter on arrays of ids let the planner scan the org's firings).
      */
-    async context(probes: HistoryProbe[], pairs: FiringPairs): Promise<EvaluationContext> {
+    async context(req: ContextRequest): Promise<EvaluationContext> {
+      const p = req.probes;
+      const { orgs, ids } = arrays(req.units);
       const { rows } = await sql<ContextRow>`
-        select 'h' as part, p.unit_id::text as unit_id, p.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at as at
-        from json_to_recordset(${JSON.stringify(probes)}::json)
-          as p(org_id uuid, unit_id uuid, lead_id text, types text[], from_at timestamptz, to_at timestamptz, max_seq bigint)
+        select 'h' as part, p.n::int as n, null as org_id, null as unit_id, null as lead_id, null as id, e.seq::float8 as seq, e.event_type,
+          ${epochMs('e.occurred_at')} as at_ms, null as note
+        from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
+                    ${p.map((x) => x.from_at)}::timestamptz[], ${p.map((x) => x.to_at)}::timestamptz[], ${p.map((x) => x.max_seq)}::bigint[])
+          with ordinality as p(org_id, unit_id, lead_id, from_at, to_at, max_seq, n)
         cross join lateral (
-          select id, seq, event_type, occurred_at from events e
+          -- offset 0: one index probe per lead, whatever the planner thinks of the table's size (a hash join scans all events)
+          select seq, event_type, occurred_at from events e
           where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
             and e.occurred_at >= p.from_at and e.occurred_at <= p.to_at and e.seq <= p.max_seq
-            and e.event_type = any(p.types) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+            and e.event_type = any(${req.types}::text[]) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+          offset 0
         ) e
         union all
-        select 'l', null, q.lead_id, q.trigger_id::text, f.seq, null, f.at
-        from unnest(${pairs.orgIds}::uuid[], ${pairs.leadIds}::text[], ${pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
+        select 'l', null, null, null, q.lead_id, q.trigger_id::text, f.seq, null, ${epochMs('f.at')}, null
+        from unnest(${req.pairs.orgIds}::uuid[], ${req.pairs.leadIds}::text[], ${req.pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
         cross join lateral (
           select max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
           where f.org_id = q.org_id and f.trigger_id = q.trigger_id and f.lead_id = q.lead_id
         ) f
-        where f.seq is not null`.execute(db);
-      return contextOf(rows);
+        where f.seq is not null
+        union all
+        select 's', null, null, s.unit_id::text, null, null, null, s.event_type, null, s.max_processing_scope::text
+        from event_type_settings s
+        where s.org_id = any(${orgs}::uuid[]) and s.unit_id = any(${ids}::uuid[]) and s.max_processing_scope <> 'activate'
+        union all
+        ${versionsSql(req.units)}`.execute(db);
+      return contextOf(rows, p);
     },
 
     /**
      * Inserts the firings (a duplicate of the once key is skipped: the unique key is the guarantee)
-     * and, for those inserted, their deliveries; NOTIFYs the sender when it wrote any. One statement.
-     * Answers the ids of the firings inserted.
+     * and, for each one inserted in activate scope, one delivery per action of its trigger, its
+     * payload built here from the firing (docs/deliveries.md; `fired_at` is the worker's clock when
+     * the batch was evaluated); NOTIFYs the sender when it wrote any. One statement. Answers the ids
+     * of the firings inserted.
      */
-    async writeFirings(firings: FiringRow[], deliveries: DeliveryRow[]): Promise<string[]> {
+    async writeFirings(firings: FiringWrite[], actions: TriggerAction[], firedAt: string): Promise<string[]> {
       const { rows } = await sql<{ id: string; notified: number }>`
-        with fired as (
+        with x as (
+          select * from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
+            lead_id text, event_id uuid, event_type text, event_seq bigint, event_at text, score int, fire_key text, delivered boolean,
+            event_received_at timestamptz)
+        ),
+        fired as (
           insert into trigger_firings (org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered)
-          select org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at, score, fire_key, delivered
-          from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
-            lead_id text, event_id uuid, event_type text, event_seq bigint, event_at timestamptz, score int, fire_key text, delivered boolean)
+          select org_id, unit_id, id, trigger_id, kind, lead_id, event_id, event_type, event_seq, event_at::timestamptz, score, fire_key, delivered
+          from x
           order by event_seq
           on conflict (org_id, trigger_id, lead_id, fire_key) do nothing
           returning id
         ),
         queued as (
           insert into deliveries (org_id, unit_id, firing_id, trigger_id, lead_id, kind, target, payload, event_received_at)
-          select d.org_id, d.unit_id, d.firing_id, d.trigger_id, d.lead_id, d.kind, d.target, d.payload, d.event_received_at
-          from json_to_recordset(${JSON.stringify(deliveries)}::json) as d(org_id uuid, unit_id uuid, firing_id uuid, trigger_id uuid,
-            lead_id text, kind text, target jsonb, payload jsonb, event_received_at timestamptz)
-          where d.firing_id in (select id from fired)
+          select x.org_id, x.unit_id, x.id, x.trigger_id, x.lead_id, a.kind, a.target,
+            jsonb_build_object('type', x.kind || '.fired', 'firing_id', x.id,
+              'trigger', jsonb_build_object('id', x.trigger_id, 'kind', x.kind, 'name', a.trigger_name),
+              'org_id', x.org_id, 'unit_id', x.unit_id, 'lead_id', x.lead_id,
+              'event', jsonb_build_object('id', x.event_id, 'event_type', x.event_type, 'occurred_at', x.event_at),
+              'score', coalesce(x.score, 0), 'fired_at', ${firedAt}::text),
+            x.event_received_at
+          from x
+          join fired f on f.id = x.id
+          join json_to_recordset(${JSON.stringify(actions)}::json) as a(trigger_id uuid, trigger_name text, kind text, target jsonb) on a.trigger_id = x.trigger_id
+          where x.delivered
           returning 1
         )
         select f.id::text as id, (select count(pg_notify(${DELIVERIES_CHANNEL}, '')) from (select 1 from queued limit 1) q)::int as notified

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
-import type { JsonValue } from '../../db/types.js';
 import type { BatchResult } from '../scoring-worker/scoring.engine.js';
 import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
-import { createTriggerFiringRepository, type ActiveTrigger, type DeliveryRow, type FiringPairs, type FiringRow, type HistoryProbe, type TriggerRow, type TriggerFiringRepository } from './trigger-firing.repository.js';
-import { fireKey, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
+import { cacheIsCurrent, cachedTriggers, refreshTriggers } from './trigger-cache.js';
+import {
+  createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type EvaluationContext, type FiringPairs, type FiringRow, type FiringWrite,
+  type HistoryProbe, type TriggerAction, type TriggerRow, type TriggerFiringRepository, type UnitKey, type UnitScope,
+} from './trigger-firing.repository.js';
+import { fireKey, mayFire, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
 
 export function toFiringTrigger(row: TriggerRow): FiringTrigger {
   return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
@@ -19,42 +22,53 @@ interface Candidate {
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
 
-/** The scored, non-DECAY events of the batch whose type some active trigger of their OU listens to. */
+/**
+ * The scored, non-DECAY events of the batch that can fire some active trigger of their OU (its type
+ * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
+ */
 function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
-  const byUnit = new Map<string, Array<{ row: ActiveTrigger; rule: FiringTrigger; types: Set<string> }>>();
-  for (const row of triggers) {
-    const rule = toFiringTrigger(row);
-    byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule, types: new Set(relevantTypes(rule)) }]);
-  }
+  const byUnit = new Map<string, Array<{ row: ActiveTrigger; rule: FiringTrigger }>>();
+  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule: toFiringTrigger(row) }]);
   const primary = new Map(result.outcomes.filter((o) => o.primary).map((o) => [o.eventId, o.score]));
   const out: Candidate[] = [];
   for (const event of result.events) {
     const score = primary.get(event.id);
     if (score === undefined || event.decay_id !== null) continue;
-    const listening = (byUnit.get(event.unit_id) ?? []).filter((t) => t.types.has(event.event_type));
+    const listening = (byUnit.get(event.unit_id) ?? []).filter((t) => mayFire(t.rule, event.event_type, score));
     if (listening.length > 0) out.push({ event, score, triggers: listening });
   }
   return out;
 }
 
-/** One history probe per lead: the types its sequence and pattern triggers need, over their longest window. */
+/**
+ * One history probe per lead over the longest window of its sequence and pattern triggers; the types
+ * read are those of all the batch's probes (a wider history is filtered per trigger by `fireKey`).
+ */
 function probesOf(candidates: Candidate[]): HistoryProbe[] {
-  const probes = new Map<string, HistoryProbe & { from: number; to: number; typeSet: Set<string> }>();
+  const probes = new Map<string, HistoryProbe & { from: number; to: number }>();
   for (const c of candidates) {
     const windowed = c.triggers.filter((t) => t.rule.kind !== 'milestone');
     if (windowed.length === 0) continue;
     const e = c.event;
     const at = e.occurred_at.getTime();
-    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, types: [], from_at: '', to_at: '', max_seq: 0, from: at, to: at, typeSet: new Set<string>() };
-    for (const t of windowed) {
-      p.from = Math.min(p.from, at - windowMs(t.rule));
-      for (const type of relevantTypes(t.rule)) p.typeSet.add(type);
-    }
+    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_at: '', to_at: '', max_seq: 0, from: at, to: at };
+    for (const t of windowed) p.from = Math.min(p.from, at - windowMs(t.rule));
     p.to = Math.max(p.to, at);
     p.max_seq = Math.max(p.max_seq, Number(e.seq));
     probes.set(leadKey(e), p);
   }
-  return [...probes.values()].map(({ from, to, typeSet, ...p }) => ({ ...p, types: [...typeSet], from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+}
+
+/** The types the history probes read: those of the candidates' sequence and pattern triggers. */
+function historyTypesOf(candidates: Candidate[]): string[] {
+  const types = new Set<string>();
+  for (const c of candidates) for (const t of c.triggers) if (t.rule.kind !== 'milestone') for (const type of relevantTypes(t.rule)) types.add(type);
+  return [...types];
+}
+
+function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
+  return { probes: probesOf(candidates), types: historyTypesOf(candidates), pairs: firingPairsOf(candidates), units };
 }
 
 /** Each (trigger, lead) pair of the candidates once: whose latest firing evaluation reads. */
@@ -74,26 +88,10 @@ function firingPairsOf(candidates: Candidate[]): FiringPairs {
   return pairs;
 }
 
-/** What a firing sends: the same JSON for every action of it (docs/deliveries.md). */
-function payloadOf(row: TriggerRow, firingId: string, e: ClaimedEvent, score: number): JsonValue {
-  return {
-    type: `${row.kind}.fired`,
-    firing_id: firingId,
-    trigger: { id: row.id, kind: row.kind, name: row.name },
-    org_id: e.org_id,
-    unit_id: e.unit_id,
-    lead_id: e.lead_id,
-    event: { id: e.id, event_type: e.event_type, occurred_at: e.occurred_at.toISOString() },
-    score,
-    fired_at: new Date().toISOString(),
-  };
-}
-
-/** One delivery per action the trigger names: webhook, email, Slack. */
-function deliveriesOf(row: TriggerRow, firing: FiringRow, e: ClaimedEvent): DeliveryRow[] {
-  const payload = payloadOf(row, firing.id, e, firing.score ?? 0);
-  const base = { org_id: e.org_id, unit_id: e.unit_id, firing_id: firing.id, trigger_id: row.id, lead_id: e.lead_id, payload, event_received_at: e.received_at.toISOString() };
-  const out: DeliveryRow[] = [];
+/** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
+function actionsOf(row: TriggerRow): TriggerAction[] {
+  const base = { trigger_id: row.id, trigger_name: row.name };
+  const out: TriggerAction[] = [];
   if (row.webhook_url) out.push({ ...base, kind: 'webhook', target: { url: row.webhook_url } });
   if (row.emails.length > 0) {
     out.push({ ...base, kind: 'email', target: { to: row.emails, subject: row.email_subject, preheader: row.email_preheader, message: row.email_message } });
@@ -106,8 +104,9 @@ interface Evaluation {
   history: Map<string, HistoryEvent[]>;
   last: Map<string, LastFiring>;
   quiet: Set<string>;
-  firings: FiringRow[];
-  deliveries: DeliveryRow[];
+  firings: FiringWrite[];
+  /** Per firing id, how many deliveries it queues if written (its trigger's actions; 0 in decide scope). */
+  deliveries: Map<string, number>;
 }
 
 /** Evaluates one candidate against its OU's triggers; a firing updates `last` so later events of the batch see it. */
@@ -121,35 +120,31 @@ function evaluate(ev: Evaluation, c: Candidate): void {
     if (key === null) continue;
     ev.last.set(lastKey, { seq: current.seq, at: current.at });
     const delivered = !ev.quiet.has(`${e.unit_id}:${e.event_type}`);
-    const firing: FiringRow = {
+    const firing: FiringWrite = {
       org_id: e.org_id, unit_id: e.unit_id, id: randomUUID(), trigger_id: row.id, kind: row.kind, lead_id: e.lead_id, event_id: e.id,
       event_type: e.event_type, event_seq: current.seq, event_at: e.occurred_at.toISOString(), score: c.score, fire_key: key, delivered,
+      event_received_at: e.received_at.toISOString(),
     };
     ev.firings.push(firing);
-    if (delivered) ev.deliveries.push(...deliveriesOf(row, firing, e));
+    ev.deliveries.set(firing.id, delivered ? actionsOf(row).length : 0);
   }
 }
 
-/** The `unit:event_type` keys of the candidates' OUs in one scope (from the scopes read with the triggers). */
-function scopeKeys(candidates: Candidate[], scope: string): Set<string> {
-  const keys = new Set<string>();
-  for (const c of candidates) {
-    for (const { row } of c.triggers) for (const s of row.unit_scopes) if (s.scope === scope) keys.add(`${row.unit_id}:${s.event_type}`);
-  }
-  return keys;
+/** The `unit:event_type` keys in one scope. */
+function scopeKeys(scopes: UnitScope[], scope: string): Set<string> {
+  return new Set(scopes.filter((s) => s.scope === scope).map((s) => `${s.unit_id}:${s.event_type}`));
 }
 
-/** Reads what the candidates need (histories and the latest firings, one statement); scopes came with the triggers. */
-async function prepare(repo: TriggerFiringRepository, candidates: Candidate[]): Promise<Evaluation> {
+/** What evaluation starts from: the context read for the candidates, with the scopes applied. */
+function prepare({ history, last, scopes }: EvaluationContext): Evaluation {
   // `observe` events are stored, never scored: they are no step of a run; `decide` ones fire without delivering.
-  const observed = scopeKeys(candidates, 'observe');
-  const quiet = scopeKeys(candidates, 'decide');
-  const { history, last } = await repo.context(probesOf(candidates), firingPairsOf(candidates));
+  const observed = scopeKeys(scopes, 'observe');
+  const quiet = scopeKeys(scopes, 'decide');
   for (const [key, events] of history) {
     const unitId = key.slice(0, key.indexOf(':'));
     history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
   }
-  return { history, last, quiet, firings: [], deliveries: [] };
+  return { history, last, quiet, firings: [], deliveries: new Map() };
 }
 
 /** A firing the write kept (its unique key refuses a repeat), with what the live stream tells of it. */
@@ -163,30 +158,52 @@ export interface WrittenFiring extends FiringRow {
 function writtenFirings(ev: Evaluation, triggers: TriggerRow[], ids: string[], firedAt: string): WrittenFiring[] {
   const written = new Set(ids);
   const names = new Map(triggers.map((t) => [t.id, t.name]));
-  const queued = new Map<string, number>();
-  for (const d of ev.deliveries) queued.set(d.firing_id, (queued.get(d.firing_id) ?? 0) + 1);
   return ev.firings
     .filter((f) => written.has(f.id))
-    .map((f) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: queued.get(f.id) ?? 0, fired_at: firedAt }));
+    .map(({ event_received_at: _, ...f }) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: ev.deliveries.get(f.id) ?? 0, fired_at: firedAt }));
+}
+
+interface BatchContext {
+  triggers: ActiveTrigger[];
+  candidates: Candidate[];
+  context: EvaluationContext | null;
+}
+
+/**
+ * The batch's candidates and their context, with the OUs' triggers as this transaction sees them:
+ * from the cache when the versions read with the context (or alone, when no candidate needs a
+ * context) match it, else read again (trigger-cache.ts).
+ */
+async function batchContext(repo: TriggerFiringRepository, result: BatchResult, units: UnitKey[]): Promise<BatchContext> {
+  const cached = cachedTriggers(units);
+  if (cached) {
+    const candidates = candidatesOf(result, cached);
+    const context = candidates.length > 0 ? await repo.context(requestOf(candidates, units)) : null;
+    if (cacheIsCurrent(units, context?.versions ?? (await repo.unitVersions(units)))) return { triggers: cached, candidates, context };
+  }
+  const triggers = await refreshTriggers(repo, units);
+  const candidates = candidatesOf(result, triggers);
+  return { triggers, candidates, context: candidates.length > 0 ? await repo.context(requestOf(candidates, units)) : null };
 }
 
 /**
  * Evaluates the OUs' active triggers for the events a scoring batch just scored, inside the batch's
  * transaction (semantics §7): firings and their deliveries commit with the scores that caused them.
- * Set-based: one probe for active triggers (with their OUs' scopes) per batch; when any listens, one read and one write.
+ * Set-based: per batch one read (the context, with the version check of the cached triggers) and,
+ * when anything fires, one write; a cache miss or a changed trigger adds one read of the triggers.
  * Answers the firings written (for the live stream, published by the caller after the commit).
  */
 export async function fireTriggers(trx: Db, result: BatchResult): Promise<WrittenFiring[]> {
   if (result.outcomes.length === 0) return [];
   const repo = createTriggerFiringRepository(trx);
   const units = [...new Map(result.events.map((e) => [e.unit_id, { org_id: e.org_id, unit_id: e.unit_id }])).values()];
-  const triggers = await repo.activeTriggers(units);
-  if (triggers.length === 0) return [];
-  const candidates = candidatesOf(result, triggers);
-  if (candidates.length === 0) return [];
+  const { triggers, candidates, context } = await batchContext(repo, result, units);
+  if (!context) return [];
   const firedAt = new Date().toISOString();
-  const ev = await prepare(repo, candidates);
+  const ev = prepare(context);
   for (const c of candidates) evaluate(ev, c);
   if (ev.firings.length === 0) return [];
-  return writtenFirings(ev, triggers, await repo.writeFirings(ev.firings, ev.deliveries), firedAt);
+  const fired = new Set(ev.firings.filter((f) => f.delivered).map((f) => f.trigger_id));
+  const actions = triggers.filter((t) => fired.has(t.id)).flatMap(actionsOf);
+  return writtenFirings(ev, triggers, await repo.writeFirings(ev.firings, actions, firedAt), firedAt);
 }

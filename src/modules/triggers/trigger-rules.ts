@@ -50,6 +50,18 @@ export function relevantTypes(t: FiringTrigger): string[] {
   return (t.conditions ?? []).map((c) => c.event_type);
 }
 
+/**
+ * Whether scoring an event of `eventType` that leaves the lead at `score` can fire `t` at all,
+ * whatever the lead's history: the checks `fireKey` makes first, so a false here is a null there.
+ * The worker reads no history and no latest firing for a trigger that cannot fire.
+ */
+export function mayFire(t: FiringTrigger, eventType: string, score: number): boolean {
+  if (t.kind === 'milestone') return t.event_type === eventType && score >= (t.score_threshold ?? 0);
+  const steps = t.event_types ?? [];
+  if (t.kind === 'sequence') return t.ordered === false ? steps.includes(eventType) : steps[steps.length - 1] === eventType;
+  return windowMs(t) > 0 && (t.conditions ?? []).some((c) => c.event_type === eventType);
+}
+
 const before = (a: HistoryEvent, b: HistoryEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /**
