@@ -52,22 +52,23 @@ interface Side {
 }
 
 /**
- * BENCH_TRIGGER_MIX: `often` (default), the stress case: sequences fire `every` time their steps
- * complete, so with chunks over the same leads one event in 3–4 fires something. `once`: the same
- * 20 triggers as a user sets them up to alert on a lead, each sequence firing once per lead (the
- * seed's default fire_mode); milestones and patterns are the same in both mixes.
+ * BENCH_TRIGGER_MIX: `often` (default), the stress case: low milestones every lead crosses within a
+ * few events, sequences firing `every` time their steps complete, patterns met by three events, so
+ * one event in 3–4 fires something. `alerts`: the same 20 triggers as a team sets them up to be
+ * told about a lead: milestones at 100–480 points, sequences once per lead (the seed's default
+ * fire_mode), patterns of a burst (three of one type and one of another within 10 minutes).
  */
-const MIX = env.BENCH_TRIGGER_MIX === 'once' ? 'once' : 'often';
+const MIX = env.BENCH_TRIGGER_MIX === 'alerts' ? 'alerts' : 'often';
 
 /** Trigger i: a milestone, a two-step sequence or a pattern over the event types, in turn. */
 function triggerRow(tenant: Side['tenant'], i: number) {
   const a = TYPES[i % TYPES.length] as string;
   const b = TYPES[(i + 3) % TYPES.length] as string;
   const base = { ...tenant, emails: ['bench@example.com'] };
-  const fireMode = MIX === 'once' ? ('once' as const) : ('every' as const);
-  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: 40 + i };
-  if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: [a, b], ordered: true, fire_mode: fireMode, window_seconds: 1, window_unit: 'hours' as const };
-  return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: 2 }, { event_type: b, min_count: 1 }]) };
+  const alerts = MIX === 'alerts';
+  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: alerts ? 100 + 20 * i : 40 + i };
+  if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: [a, b], ordered: true, fire_mode: alerts ? ('once' as const) : ('every' as const), window_seconds: 1, window_unit: 'hours' as const };
+  return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: alerts ? 3 : 2 }, { event_type: b, min_count: 1 }]) };
 }
 
 /** A database migrated by `dir`'s migrations, set up as bench:scoring:direct does, with 20 triggers. */
