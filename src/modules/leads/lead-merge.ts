@@ -4,7 +4,7 @@ import { lockLeads } from '../../db/locks.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import { moveLeadDealContacts } from '../deals/deals.service.js';
-import { moveLeadEvents, truncateLeadEvents } from '../events/events.service.js';
+import { countLeadEvents, truncateLeadEvents } from '../events/events.service.js';
 import { moveLeadOrders } from '../orders/orders.service.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
@@ -53,12 +53,13 @@ export function mergeLeads(db: Db, t: Tenant, input: MergeInput): Promise<MergeO
     await lockLeads(trx, t.unitId, [target, ...sources]);
     checkMergeable(await repo.findLeads(t, [target, ...sources]), target, sources);
     const truncatedEvents = truncate.policy === 'keep_latest' ? await truncateLeadEvents(trx, t, sources, truncate.max_events ?? 0) : 0;
-    const movedEvents = await moveLeadEvents(trx, t, sources, target);
+    const movedEvents = await countLeadEvents(trx, t, sources);
+    // One UPDATE of events moves the sources' events to the target and unscores all of them.
+    const queued = await queueLeadsRescore(trx, t, [target, ...sources], target);
     await repo.moveAliases(t, sources, target);
     await moveLeadOrders(trx, t, sources, target);
     await moveLeadDealContacts(trx, t, sources, target);
     await repo.markMerged(t, sources, target);
-    const queued = await queueLeadsRescore(trx, t, [target, ...sources]);
     const targetRow = await repo.findLead(t, target);
     return {
       target: targetRow as LeadRow,

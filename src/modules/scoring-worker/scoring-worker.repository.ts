@@ -236,6 +236,25 @@ export function createWorkerRepository(db: Db) {
       return { events: await backlogOf(db, held), cursor: { org_id: last.org_id, unit_id: last.unit_id } };
     },
 
+    /**
+     * Claims the next `limit` queued events of one lead (a replay after a rescore or merge,
+     * lead-replay.ts): its OU (shared) and lead locks tried as claim() does, then its backlog as
+     * claim()'s statement 2 reads it. `locked` false: another transaction holds the lead or its OU.
+     */
+    async claimLead(lead: LeadKey, limit: number): Promise<{ locked: boolean; events: ClaimedEvent[] }> {
+      const { rows } = await sql<{ locked: boolean }>`
+        select ${tryLockLeadForScoring(sql.val(lead.unit_id), sql.val(lead.lead_id))} as locked`.execute(db);
+      if (!rows[0]?.locked) return { locked: false, events: [] };
+      return { locked: true, events: await backlogOf(db, [{ ...lead, quota: limit, ord: 1 }]) };
+    },
+
+    /** Whether the lead has any queued event (its scoring_queue_lead index, one probe). */
+    async hasQueued(lead: LeadKey): Promise<boolean> {
+      const { rows } = await sql<{ queued: boolean }>`
+        select exists (select 1 from scoring_queue where org_id = ${lead.org_id} and unit_id = ${lead.unit_id} and lead_id = ${lead.lead_id}) as queued`.execute(db);
+      return rows[0]?.queued ?? false;
+    },
+
     async unitConfig(unitId: string): Promise<UnitConfig | null> {
       const unit = await db
         .selectFrom('org_units as u')
