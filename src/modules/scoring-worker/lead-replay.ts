@@ -13,7 +13,7 @@ export const REPLAY_PASS_EVENTS = 2000;
 /** At most this many leads replayed at once by one process (each holds one pool connection). */
 export const MAX_REPLAYS = 2;
 /** How long a replay waits for a lead (or its head events) that another pass holds, before it leaves the rest to the loops. */
-const WAIT_FOR_LEAD_MS = 2000;
+const WAIT_FOR_LEAD_MS = 1000;
 const RETRY_MS = 10;
 
 export interface LeadReplayDeps {
@@ -26,6 +26,8 @@ export interface LeadReplayDeps {
   settingsOfPass: (trx: Db, kind: Database['kind']) => Promise<void>;
   /** The worker's report of a committed pass (metrics, live messages, logs). */
   report: (outcome: PassOutcome) => void;
+  /** Events of the lead per pass (REPLAY_PASS_EVENTS; tests take fewer). */
+  passEvents?: number;
 }
 
 /** What one replay pass found: events scored (or failed), or why it took none. */
@@ -51,7 +53,7 @@ export function createLeadReplay(deps: LeadReplayDeps) {
     const outcome = await database.db.transaction().execute(async (trx) => {
       await deps.settingsOfPass(trx, database.kind);
       const repo = createWorkerRepository(trx);
-      const claim = await repo.claimLead(lead, REPLAY_PASS_EVENTS);
+      const claim = await repo.claimLead(lead, deps.passEvents ?? REPLAY_PASS_EVENTS);
       if (claim.events.length === 0) return { waiting: !claim.locked || (await repo.hasQueued(lead)) };
       const result = await scoreIsolated(trx, repo, claim.events, deps.hooks, deps.afterScoring);
       await deps.beforeCommit?.(claim.events);
@@ -74,14 +76,18 @@ export function createLeadReplay(deps: LeadReplayDeps) {
   }
 
   return {
-    /** Starts replaying the lead's queued history unless it is already, or MAX_REPLAYS are running. */
-    replay(lead: LeadKey): void {
+    /**
+     * Starts replaying the lead's queued history, unless it is already, MAX_REPLAYS are running or the
+     * database is PGlite; answers the replay's end (null: not started). Never rejects.
+     */
+    replay(lead: LeadKey): Promise<void> | null {
       const key = `${lead.unit_id}:${lead.lead_id}`;
-      if (!running || database.kind !== 'postgres' || active.has(key) || active.size >= MAX_REPLAYS) return;
+      if (!running || database.kind !== 'postgres' || active.has(key) || active.size >= MAX_REPLAYS) return null;
       const done = replay(lead)
         .catch((err: unknown) => log.warn({ err, unitId: lead.unit_id, leadId: lead.lead_id }, 'lead replay stopped; the scoring loops go on with it'))
         .finally(() => active.delete(key));
       active.set(key, done);
+      return done;
     },
     start(): void {
       running = true;

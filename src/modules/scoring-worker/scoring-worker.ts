@@ -106,7 +106,7 @@ function publishOutcomes(live: Pick<LiveHub, 'publish'>, result: BatchResult): v
  * score rows and the queue delete commit or vanish together, so a commit lost in a crash only means
  * those events are scored again after restart, still exactly once.
  */
-async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<void> {
+export async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<void> {
   // jit off: the disabled plan types add a huge cost, which would make PostgreSQL JIT-compile
   // every statement of the pass (measured: 680 ms of compiling for a 10 ms claim).
   await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
