@@ -40,10 +40,12 @@ function checkMergeable(rows: LeadRow[], target: string, sources: string[]): Lea
 
 /**
  * Merges the sources into the target in one transaction: every lead's lock first (one lockLeads
- * call, src/db/locks.ts), then the rows: events (all, or the newest with truncation) and aliases
- * move to the target, the sources are marked merged_into, and the target's whole history is queued
- * for a rescore from its raw events in ingestion order (the scoring worker replays it after commit).
- * O(events of the leads); other leads' scoring never waits for it.
+ * call, src/db/locks.ts), then the rows: events (all, or the newest with truncation) move to the
+ * target and are queued, with the target's, for a rescore from the raw events in ingestion order
+ * (one UPDATE of events: queueLeadsRescore's `moveTo`); aliases, orders and deal contacts move and
+ * the sources are marked merged_into. The scoring worker replays the target after commit, in passes
+ * of its own (leads.service.ts: onRescoreQueued). O(events of the leads); other leads' scoring
+ * never waits for it.
  */
 export function mergeLeads(db: Db, t: Tenant, input: MergeInput): Promise<MergeOutcome> {
   const { targetLeadId: target, sourceLeadIds: sources, truncate } = input;
