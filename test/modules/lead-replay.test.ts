@@ -76,7 +76,7 @@ describe('lead replay (the worker replays a rescored lead in passes of its own)'
     const s = await liveScoredLead();
     const live = await scoreRows(s);
     expect(live.eventScores).toHaveLength(EVENTS);
-    expect(live.events.some((e) => (e.metadata as { inorganic?: boolean }).inorganic)).toBe(true);
+    expect((live.events as Array<{ metadata: { inorganic?: boolean } }>).some((e) => e.metadata.inorganic)).toBe(true);
     expect(await rescore(s)).toBe(EVENTS);
     const passes: number[] = [];
     const done = replayOf(passes).replay(lead(s));

@@ -64,15 +64,20 @@ export function createLeadReplay(deps: LeadReplayDeps) {
     return { n: outcome.scored.reduce((n, r) => n + r.events.length, 0) + outcome.failed.length };
   }
 
-  /** Passes until the lead has nothing queued, or is held elsewhere for WAIT_FOR_LEAD_MS. */
+  /** Passes until the lead has nothing queued, or is held elsewhere for WAIT_FOR_LEAD_MS; logs what it did. */
   async function replay(lead: LeadKey): Promise<void> {
+    const started = performance.now();
     let waitedMs = 0;
+    let events = 0;
+    let passes = 0;
     while (running && waitedMs < WAIT_FOR_LEAD_MS) {
       const step = await pass(lead);
-      if (step.n > 0) waitedMs = 0;
+      if (step.n > 0) (waitedMs = 0), (events += step.n), passes++;
       else if ('waiting' in step && step.waiting) await sleep(RETRY_MS).then(() => (waitedMs += RETRY_MS));
-      else return;
+      else break;
     }
+    const context = { unitId: lead.unit_id, leadId: lead.lead_id, events, passes, ms: Math.round(performance.now() - started), waitedMs };
+    log.info(context, 'lead replay done');
   }
 
   return {

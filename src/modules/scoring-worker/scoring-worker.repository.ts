@@ -238,13 +238,17 @@ export function createWorkerRepository(db: Db) {
 
     /**
      * Claims the next `limit` queued events of one lead (a replay after a rescore or merge,
-     * lead-replay.ts): its OU (shared) and lead locks tried as claim() does, then its backlog as
-     * claim()'s statement 2 reads it. `locked` false: another transaction holds the lead or its OU.
+     * lead-replay.ts): its OU (shared) and lead locks tried as claim() does; then its next queue rows
+     * locked, waiting for them (another pass's claim locks the rows of leads it then skips, for the
+     * length of its pass; that pass waits for nothing this one holds); then its backlog as claim()'s
+     * statement 2 reads it. `locked` false: another transaction holds the lead or its OU.
      */
     async claimLead(lead: LeadKey, limit: number): Promise<{ locked: boolean; events: ClaimedEvent[] }> {
       const { rows } = await sql<{ locked: boolean }>`
         select ${tryLockLeadForScoring(sql.val(lead.unit_id), sql.val(lead.lead_id))} as locked`.execute(db);
       if (!rows[0]?.locked) return { locked: false, events: [] };
+      await sql`select 1 from scoring_queue where org_id = ${lead.org_id} and unit_id = ${lead.unit_id} and lead_id = ${lead.lead_id}
+                order by seq limit ${limit} for update`.execute(db);
       return { locked: true, events: await backlogOf(db, [{ ...lead, quota: limit, ord: 1 }]) };
     },
 
