@@ -12,9 +12,6 @@ import { createWorkerRepository, type ClaimedEvent, type LeadKey } from './scori
 export const REPLAY_PASS_EVENTS = 2000;
 /** At most this many leads replayed at once by one process (each holds one pool connection). */
 export const MAX_REPLAYS = 2;
-/** How long a replay waits for a lead (or its head events) that another pass holds, before it leaves the rest to the loops. */
-const WAIT_FOR_LEAD_MS = 1000;
-const RETRY_MS = 10;
 
 export interface LeadReplayDeps {
   database: Database;
@@ -30,54 +27,50 @@ export interface LeadReplayDeps {
   passEvents?: number;
 }
 
-/** What one replay pass found: events scored (or failed), or why it took none. */
-type ReplayStep = { n: number } | { n: 0; waiting: boolean };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Replays the history of a lead a rescore or a merge just queued (docs/scoring.md "Rescore"), in
  * passes of REPLAY_PASS_EVENTS of that lead only, on a connection of its own, beside the worker's
  * loops: those loops' passes stay sized to SCORING_PASS_TARGET_MS and go on scoring every other lead
  * (they skip this one while a replay pass holds it). Each pass is a worker pass in every other way:
  * the lead's lock, ingestion order, the same engine, failures isolated and retried, triggers.
- * Best effort: whatever it leaves (a stop, a crash, a failing event, a lead held elsewhere) is
- * still queued, and the loops score it. PostgreSQL only: PGlite has one connection.
+ * It waits for the lead's lock where the loops only try it, so it takes the lead from the pass that
+ * holds it when that pass commits. Best effort: whatever it leaves (a stop, a crash, an event
+ * waiting for a retry) is still queued, and the loops score it. PostgreSQL only: PGlite has one connection.
  */
 export function createLeadReplay(deps: LeadReplayDeps) {
   const { database, log } = deps;
   const active = new Map<string, Promise<void>>();
   let running = false;
 
-  async function pass(lead: LeadKey): Promise<ReplayStep> {
+  /** One pass over the lead's next events; answers how many it scored or recorded as failed (0: none left to take). */
+  async function pass(lead: LeadKey): Promise<number> {
     const outcome = await database.db.transaction().execute(async (trx) => {
       await deps.settingsOfPass(trx, database.kind);
       const repo = createWorkerRepository(trx);
-      const claim = await repo.claimLead(lead, deps.passEvents ?? REPLAY_PASS_EVENTS);
-      if (claim.events.length === 0) return { waiting: !claim.locked || (await repo.hasQueued(lead)) };
-      const result = await scoreIsolated(trx, repo, claim.events, deps.hooks, deps.afterScoring);
-      await deps.beforeCommit?.(claim.events);
+      const events = await repo.claimLead(lead, deps.passEvents ?? REPLAY_PASS_EVENTS);
+      if (events.length === 0) return null;
+      const result = await scoreIsolated(trx, repo, events, deps.hooks, deps.afterScoring);
+      await deps.beforeCommit?.(events);
       return result;
     });
-    if ('waiting' in outcome) return { n: 0, waiting: outcome.waiting };
+    if (!outcome) return 0;
     deps.report(outcome);
-    return { n: outcome.scored.reduce((n, r) => n + r.events.length, 0) + outcome.failed.length };
+    return outcome.scored.reduce((n, r) => n + r.events.length, 0) + outcome.failed.length;
   }
 
-  /** Passes until the lead has nothing queued, or is held elsewhere for WAIT_FOR_LEAD_MS; logs what it did. */
+  /** Passes until the lead has nothing left to take (or a failure stopped its run); logs what it did. */
   async function replay(lead: LeadKey): Promise<void> {
     const started = performance.now();
-    let waitedMs = 0;
     let events = 0;
     let passes = 0;
-    while (running && waitedMs < WAIT_FOR_LEAD_MS) {
-      const step = await pass(lead);
-      if (step.n > 0) (waitedMs = 0), (events += step.n), passes++;
-      else if ('waiting' in step && step.waiting) await sleep(RETRY_MS).then(() => (waitedMs += RETRY_MS));
-      else break;
+    // Ends on a pass that takes nothing: none queued, or the next event waits for a retry after a
+    // failure (its lead's later events wait with it; the loops retry it).
+    for (let n = 1; running && n > 0; ) {
+      n = await pass(lead);
+      events += n;
+      if (n > 0) passes++;
     }
-    const context = { unitId: lead.unit_id, leadId: lead.lead_id, events, passes, ms: Math.round(performance.now() - started), waitedMs };
-    log.info(context, 'lead replay done');
+    log.info({ unitId: lead.unit_id, leadId: lead.lead_id, events, passes, ms: Math.round(performance.now() - started) }, 'lead replay done');
   }
 
   return {

@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
+import { lockLeads, tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
 import type { SurgeBand, SurgePolicy } from '../scoring/surge.js';
@@ -238,25 +238,18 @@ export function createWorkerRepository(db: Db) {
 
     /**
      * Claims the next `limit` queued events of one lead (a replay after a rescore or merge,
-     * lead-replay.ts): its OU (shared) and lead locks tried as claim() does; then its next queue rows
-     * locked, waiting for them (another pass's claim locks the rows of leads it then skips, for the
-     * length of its pass; that pass waits for nothing this one holds); then its backlog as claim()'s
-     * statement 2 reads it. `locked` false: another transaction holds the lead or its OU.
+     * lead-replay.ts), waiting where claim() tries: the lead's locks (lockLeads: the OU's shared,
+     * then the lead's), then its next queue rows (another pass's claim locks the rows of leads it then
+     * skips, for the length of its pass). A replay queued on the lead's lock makes the loops' tries
+     * fail, so they leave the lead to it; it holds nothing another pass or a lock holder waits for
+     * (docs/concurrency.md). Then its backlog as claim()'s statement 2 reads it: empty when nothing
+     * is queued or the next event waits for a retry.
      */
-    async claimLead(lead: LeadKey, limit: number): Promise<{ locked: boolean; events: ClaimedEvent[] }> {
-      const { rows } = await sql<{ locked: boolean }>`
-        select ${tryLockLeadForScoring(sql.val(lead.unit_id), sql.val(lead.lead_id))} as locked`.execute(db);
-      if (!rows[0]?.locked) return { locked: false, events: [] };
+    async claimLead(lead: LeadKey, limit: number): Promise<ClaimedEvent[]> {
+      await lockLeads(db, lead.unit_id, [lead.lead_id]);
       await sql`select 1 from scoring_queue where org_id = ${lead.org_id} and unit_id = ${lead.unit_id} and lead_id = ${lead.lead_id}
                 order by seq limit ${limit} for update`.execute(db);
-      return { locked: true, events: await backlogOf(db, [{ ...lead, quota: limit, ord: 1 }]) };
-    },
-
-    /** Whether the lead has any queued event (its scoring_queue_lead index, one probe). */
-    async hasQueued(lead: LeadKey): Promise<boolean> {
-      const { rows } = await sql<{ queued: boolean }>`
-        select exists (select 1 from scoring_queue where org_id = ${lead.org_id} and unit_id = ${lead.unit_id} and lead_id = ${lead.lead_id}) as queued`.execute(db);
-      return rows[0]?.queued ?? false;
+      return backlogOf(db, [{ ...lead, quota: limit, ord: 1 }]);
     },
 
     async unitConfig(unitId: string): Promise<UnitConfig | null> {
