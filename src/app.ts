@@ -274,7 +274,8 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   });
   app.decorate('jobs', jobs);
   runWithApp(app, jobs, { enabled: config.jobs.worker });
-  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick() });
+  // scoringWorker is created below; a rescore or merge only calls this once the app serves requests.
+  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick(), onRescoreQueued: (lead) => scoringWorker.replayLead(lead) });
   await app.register(eventsRoutes, { db, leads });
   await app.register(eventTypesRoutes, { db });
   // Scoring: configuration, the worker, score reads.

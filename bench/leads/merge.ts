@@ -6,7 +6,8 @@
  * at BENCH_OTHER_RATE events/s: its event→score latency (send → `events.scored_at` seen, polled
  * every 20 ms) before the merge, then while POST /leads/merge runs and the worker replays the
  * target's history (until the target has nothing queued). Reports the merge request's duration,
- * the rescore's, and the other lead's latencies in both windows.
+ * the rescore's, and the other lead's latencies in both windows. BENCH_OP=rescore: instead of the
+ * merge, `POST /leads/src/rescore` of the source (BENCH_MERGE_EVENTS events), timed the same way.
  */
 import pg from 'pg';
 import { appDatabase, dbName, waitForDrain } from '../lib/db.js';
@@ -19,7 +20,10 @@ const LEADS = Number(env.BENCH_LEADS ?? 10_000);
 const EVENTS = Number(env.BENCH_EVENTS ?? 100_000);
 const RATE = Number(env.BENCH_OTHER_RATE ?? 10);
 const BEFORE_S = Number(env.BENCH_BEFORE_S ?? 10);
-const header = runHeader('npm run bench:leads:merge', { BENCH_MERGE_EVENTS: MERGE_EVENTS, BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_OTHER_RATE: RATE, BENCH_BEFORE_S: BEFORE_S });
+const OP = env.BENCH_OP === 'rescore' ? 'rescore' : 'merge';
+/** The lead whose history the worker replays: the merge's target, or the rescored source. */
+const REPLAYED = OP === 'rescore' ? 'src' : 'tgt';
+const header = runHeader('npm run bench:leads:merge', { BENCH_MERGE_EVENTS: MERGE_EVENTS, BENCH_LEADS: LEADS, BENCH_EVENTS: EVENTS, BENCH_OTHER_RATE: RATE, BENCH_BEFORE_S: BEFORE_S, BENCH_OP: OP });
 
 const url = await appDatabase(dbName('leadvibe_bench_merge'));
 const server = await startAppServer(url, {}, 'merge');
@@ -106,7 +110,7 @@ async function rescoreDone(): Promise<{ steps: number; perStep: number; msPerSte
   const drops: Array<{ at: number; n: number }> = [];
   let last = Number.POSITIVE_INFINITY;
   for (;;) {
-    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from scoring_queue where org_id = $1 and unit_id = $2 and lead_id = 'tgt'`, [orgId, unitId]);
+    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from scoring_queue where org_id = $1 and unit_id = $2 and lead_id = $3`, [orgId, unitId, REPLAYED]);
     const n = rows[0]?.n ?? 0;
     if (n < last) drops.push({ at: performance.now(), n: last === Number.POSITIVE_INFINITY ? n : last - n });
     last = n;
@@ -128,20 +132,23 @@ try {
   const start = performance.now();
   await sleep(BEFORE_S * 1000);
   const mergeStart = performance.now();
-  const merged = await post<{ movedEvents: number; rescore: { queued_events: number } }>('/leads/merge', { targetLeadId: 'tgt', sourceLeadIds: ['src'] });
+  const merged =
+    OP === 'merge'
+      ? await post<{ movedEvents: number; rescore: { queued_events: number } }>('/leads/merge', { targetLeadId: 'tgt', sourceLeadIds: ['src'] })
+      : await post<{ queued_events: number }>('/leads/src/rescore', {}).then((r) => ({ movedEvents: 0, rescore: r }));
   const mergeEnd = performance.now();
   const passes = await rescoreDone();
   const rescoreEnd = performance.now();
   running = false;
   await other;
   const { rows } = await client.query<{ n: number; total: number }>(
-    `select count(*)::int as n, (select total_score from lead_scores s where s.org_id = $1 and s.unit_id = $2 and s.lead_id = 'tgt'
+    `select count(*)::int as n, (select total_score from lead_scores s where s.org_id = $1 and s.unit_id = $2 and s.lead_id = $3
        and s.ruleset_id = (select id from rulesets where unit_id = $2 and is_primary))::int as total
-       from event_scores where org_id = $1 and unit_id = $2 and lead_id = 'tgt'`,
-    [orgId, unitId],
+       from event_scores where org_id = $1 and unit_id = $2 and lead_id = $3`,
+    [orgId, unitId, REPLAYED],
   );
   lines.push(
-    `merge: POST /leads/merge ${fixed(mergeEnd - mergeStart, 0)} ms (moved ${merged.movedEvents} events, queued ${merged.rescore.queued_events}); ` +
+    `${OP}: POST /leads/${OP === 'merge' ? 'merge' : 'src/rescore'} ${fixed(mergeEnd - mergeStart, 0)} ms (moved ${merged.movedEvents} events, queued ${merged.rescore.queued_events}); ` +
       `target rescored by the worker ${fixed((rescoreEnd - mergeEnd) / 1000, 2)} s after the reply (${rows[0]?.n} score rows, total ${rows[0]?.total}; ` +
       `the target's queue shrank in ${passes.steps} steps of ~${fixed(passes.perStep, 0)} events, one per ${fixed(passes.msPerStep, 0)} ms)`,
     '',

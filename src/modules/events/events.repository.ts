@@ -164,12 +164,15 @@ export function createEventsRepository(db: Db) {
       return rows[0] ?? { scanned: 0, updated: 0 };
     },
 
-    /** Merge: moves every event of the `from` leads to lead `to`; run it holding all their locks. Answers how many moved. */
-    async moveToLead(scope: Tenant, from: string[], to: string): Promise<number> {
-      const result = await sql`
-        update events set lead_id = ${to}
-         where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${from}::text[])`.execute(db);
-      return Number(result.numAffectedRows ?? 0n);
+    /**
+     * Merge: how many events the `from` leads hold (they all move to the target: the rescore's one
+     * UPDATE moves and unscores them, scoring-worker/rescore.ts); run it holding all their locks.
+     */
+    async countOfLeads(scope: Tenant, leadIds: string[]): Promise<number> {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from events
+         where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and lead_id = any(${leadIds}::text[])`.execute(db);
+      return rows[0]?.n ?? 0;
     },
 
     /** Merge truncation: deletes the events of the leads but their `keep` newest (by time, then ingestion order). */

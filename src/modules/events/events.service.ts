@@ -94,9 +94,12 @@ export function deleteLeadEvents(trx: Db, scope: Tenant, leadIds: string[], limi
   return createEventsRepository(trx).deleteOfLeads(scope, leadIds, limit);
 }
 
-/** Lead merge (src/modules/leads): the events of `from` become `to`'s, in the caller's transaction holding all their locks. */
-export function moveLeadEvents(trx: Db, scope: Tenant, from: string[], to: string): Promise<number> {
-  return createEventsRepository(trx).moveToLead(scope, from, to);
+/**
+ * Lead merge (src/modules/leads): how many events the sources hold, in the caller's transaction
+ * holding all their locks; the move itself is the rescore's UPDATE (queueLeadsRescore's `moveTo`).
+ */
+export function countLeadEvents(trx: Db, scope: Tenant, leadIds: string[]): Promise<number> {
+  return createEventsRepository(trx).countOfLeads(scope, leadIds);
 }
 
 /** Lead merge truncation: all but the `keep` newest events of the leads are deleted (same locks). */

@@ -4,7 +4,7 @@ import { lockLeads } from '../../db/locks.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import { moveLeadDealContacts } from '../deals/deals.service.js';
-import { moveLeadEvents, truncateLeadEvents } from '../events/events.service.js';
+import { countLeadEvents, truncateLeadEvents } from '../events/events.service.js';
 import { moveLeadOrders } from '../orders/orders.service.js';
 import { queueLeadsRescore } from '../scoring-worker/rescore.js';
 import { createLeadsRepository, type LeadRow } from './leads.repository.js';
@@ -40,10 +40,12 @@ function checkMergeable(rows: LeadRow[], target: string, sources: string[]): Lea
 
 /**
  * Merges the sources into the target in one transaction: every lead's lock first (one lockLeads
- * call, src/db/locks.ts), then the rows: events (all, or the newest with truncation) and aliases
- * move to the target, the sources are marked merged_into, and the target's whole history is queued
- * for a rescore from its raw events in ingestion order (the scoring worker replays it after commit).
- * O(events of the leads); other leads' scoring never waits for it.
+ * call, src/db/locks.ts), then the rows: events (all, or the newest with truncation) move to the
+ * target and are queued, with the target's, for a rescore from the raw events in ingestion order
+ * (one UPDATE of events: queueLeadsRescore's `moveTo`); aliases, orders and deal contacts move and
+ * the sources are marked merged_into. The scoring worker replays the target after commit, in passes
+ * of its own (leads.service.ts: onRescoreQueued). O(events of the leads); other leads' scoring
+ * never waits for it.
  */
 export function mergeLeads(db: Db, t: Tenant, input: MergeInput): Promise<MergeOutcome> {
   const { targetLeadId: target, sourceLeadIds: sources, truncate } = input;
@@ -53,12 +55,13 @@ export function mergeLeads(db: Db, t: Tenant, input: MergeInput): Promise<MergeO
     await lockLeads(trx, t.unitId, [target, ...sources]);
     checkMergeable(await repo.findLeads(t, [target, ...sources]), target, sources);
     const truncatedEvents = truncate.policy === 'keep_latest' ? await truncateLeadEvents(trx, t, sources, truncate.max_events ?? 0) : 0;
-    const movedEvents = await moveLeadEvents(trx, t, sources, target);
+    const movedEvents = await countLeadEvents(trx, t, sources);
+    // One UPDATE of events moves the sources' events to the target and unscores all of them.
+    const queued = await queueLeadsRescore(trx, t, [target, ...sources], target);
     await repo.moveAliases(t, sources, target);
     await moveLeadOrders(trx, t, sources, target);
     await moveLeadDealContacts(trx, t, sources, target);
     await repo.markMerged(t, sources, target);
-    const queued = await queueLeadsRescore(trx, t, [target, ...sources]);
     const targetRow = await repo.findLead(t, target);
     return {
       target: targetRow as LeadRow,

@@ -69,6 +69,12 @@ export interface LeadsServiceDeps {
   db: Db;
   /** Called after a job was queued, so the runner starts on it now rather than at its next poll. */
   onJobQueued?: () => void;
+  /**
+   * Called after a rescore or merge committed with the lead whose history it queued, so the scoring
+   * worker replays it in passes of its own (scoring-worker/lead-replay.ts) rather than at the pace of
+   * passes sized for fairness; the worker's loops score it anyway when this is not wired.
+   */
+  onRescoreQueued?: (lead: { org_id: string; unit_id: string; lead_id: string }) => void;
 }
 
 /** Use cases of the lead itself; other modules ask it whether a lead exists instead of reading `leads`. */
@@ -148,12 +154,15 @@ export function createLeadsService(deps: LeadsServiceDeps) {
 
     async merge(t: Tenant, input: MergeInput) {
       const outcome = await mergeLeads(db, t, input);
+      deps.onRescoreQueued?.({ org_id: t.orgId, unit_id: t.unitId, lead_id: input.targetLeadId });
       return { ...outcome, target: toLead(outcome.target) };
     },
 
     /** Queues a deterministic rebuild of the lead's scores from its raw events (docs/scoring.md "Rescore"). */
-    rescore(t: Tenant, leadId: string): Promise<RescoreResult> {
-      return rescoreLead(db, t, leadId);
+    async rescore(t: Tenant, leadId: string): Promise<RescoreResult> {
+      const result = await rescoreLead(db, t, leadId);
+      deps.onRescoreQueued?.({ org_id: t.orgId, unit_id: t.unitId, lead_id: leadId });
+      return result;
     },
 
     async search(t: Tenant, q: string) {

@@ -22,10 +22,16 @@ export async function queueLeadRescore(trx: Db, scope: RescoreScope, leadId: str
 
 /**
  * The set-based form of queueLeadRescore, for deletes that touch many leads at once (same locks).
- * One lead (a merge) is queued in the live lane, several (a rule change, a delete) in the bulk lane.
+ * Queued in the bulk lane, one lead or many: a lead's history sits in the queue in its old `seq`
+ * order, so in the live lane it would come before every other lead's new events and the loops'
+ * claims would fill their passes with it while those wait (measured: a 10k-event rescore held
+ * another lead's events 2.5–3.2 s at p50). A rescored lead is replayed in passes of its own
+ * (lead-replay.ts), whatever its lane.
  * A set-aside event of these leads gets another chance: its set-aside record goes, it is queued again.
+ * `moveTo` (a merge): the same UPDATE that unscores the leads' events moves them all to that lead,
+ * one write of each event (and of its 8 index entries) instead of a move and then an unscore.
  */
-export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: string[]): Promise<number> {
+export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: string[], moveTo?: string): Promise<number> {
   const { orgId, unitId } = scope;
   if (leadIds.length === 0) return 0;
   // score_history is a view of event_scores.
@@ -39,10 +45,11 @@ export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: s
       .execute();
   }
   await sql`delete from scoring_set_aside where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])`.execute(trx);
-  const lane = leadIds.length > 1 ? SCORING_LANE.bulk : SCORING_LANE.live;
+  const lane = SCORING_LANE.bulk;
   const { rows } = await sql<{ n: number }>`
     with marked as (
-      update events set scored_at = null, metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into' - 'scoring_error'
+      update events set lead_id = ${moveTo ?? sql.ref('lead_id')}, scored_at = null,
+                        metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into' - 'scoring_error'
       where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])
       returning org_id, id, unit_id, lead_id, seq
     ),

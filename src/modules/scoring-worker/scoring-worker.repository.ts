@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
+import { lockLeads, tryLockLeadForScoring, tryLockUnitShared } from '../../db/locks.js';
 import { preparedStatement } from '../../db/prepared-pool.js';
 import type { EventScoresTable, JsonValue, LeadScoresTable, LeadScoringStateTable } from '../../db/types.js';
 import type { SurgePolicy } from '../scoring/surge.js';
@@ -443,6 +443,22 @@ export function createWorkerRepository(db: Db) {
         insert into scoring_set_aside (org_id, event_id, unit_id, lead_id, error, attempts)
         select org_id, event_id, unit_id, lead_id, ${code}, ${attempts} from gone
         on conflict (org_id, event_id) do update set error = excluded.error, attempts = excluded.attempts, set_aside_at = now()`.execute(db);
+    },
+
+    /**
+     * Claims the next `limit` queued events of one lead (a replay after a rescore or merge,
+     * lead-replay.ts), waiting where claim() tries: the lead's locks (lockLeads: the OU's shared,
+     * then the lead's), then its next queue rows (another pass's claim locks the rows of leads it then
+     * skips, for the length of its pass). A replay queued on the lead's lock makes the loops' tries
+     * fail, so they leave the lead to it; it holds nothing another pass or a lock holder waits for
+     * (docs/concurrency.md). Then its backlog as claim()'s statement 2 reads it: empty when nothing
+     * is queued or the next event waits for a retry.
+     */
+    async claimLead(lead: LeadKey, limit: number): Promise<ClaimedEvent[]> {
+      await lockLeads(db, lead.unit_id, [lead.lead_id]);
+      await sql`select 1 from scoring_queue where org_id = ${lead.org_id} and unit_id = ${lead.unit_id} and lead_id = ${lead.lead_id}
+                order by seq limit ${limit} for update`.execute(db);
+      return backlogOf(db, [{ ...lead, quota: limit, ord: 1 }]);
     },
 
     /** Events waiting to be scored, all OUs (the queue_depth gauge). */

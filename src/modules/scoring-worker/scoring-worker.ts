@@ -5,10 +5,11 @@ import type { Database, Db } from '../../db/database.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import { createWakeup, everyInterval } from '../../lifecycle/background.js';
 import { runDecayPass } from './decay.js';
+import { createLeadReplay } from './lead-replay.js';
 import type { AfterScoring, BatchResult, EngineHooks } from './scoring.engine.js';
 import { scoreIsolated, type PassOutcome } from './scoring-pass.js';
 import { INGESTED_CHANNEL } from './scoring-queue.js';
-import { createWorkerRepository, type ClaimCursor, type ClaimedEvent } from './scoring-worker.repository.js';
+import { createWorkerRepository, type ClaimCursor, type ClaimedEvent, type LeadKey } from './scoring-worker.repository.js';
 import { createScoringMetrics, QUEUE_DEPTH_REFRESH_MS, type ScoringMetrics } from './scoring-worker.metrics.js';
 
 export { MAX_EVENT_FAILURES } from './scoring-pass.js';
@@ -105,7 +106,7 @@ function publishOutcomes(live: Pick<LiveHub, 'publish'>, result: BatchResult): v
  * score rows and the queue delete commit or vanish together, so a commit lost in a crash only means
  * those events are scored again after restart, still exactly once.
  */
-async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<void> {
+export async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<void> {
   // jit off: the disabled plan types add a huge cost, which would make PostgreSQL JIT-compile
   // every statement of the pass (measured: 680 ms of compiling for a 10 ms claim).
   await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
@@ -271,7 +272,10 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   // PGlite has one connection: concurrent passes would only queue behind each other.
   const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
   const metrics = createScoringMetrics(options.registry);
-  const runOnce = createPassRunner({ options, metrics, batchSize, unitShare: options.unitShare ?? 1 });
+  const passDeps: PassDeps = { options, metrics, batchSize, unitShare: options.unitShare ?? 1 };
+  const runOnce = createPassRunner(passDeps);
+  const { hooks = {}, afterScoring, beforeCommit } = options;
+  const replays = createLeadReplay({ database, log, hooks, afterScoring, beforeCommit, settingsOfPass, report: (outcome) => reportPass(passDeps, outcome) });
   const engine: Engine = { runOnce: () => runOnce(), ensureStatistics: createStatisticsCheck(database, log), depth: createQueueDepth(database, metrics, log), metrics, log };
   const wakeup = createWakeup();
   const listener = createListener(database, log, () => wakeup.wake());
@@ -289,11 +293,14 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     /** Counts the queue into queue_depth now (the loop does it every QUEUE_DEPTH_REFRESH_MS). */
     refreshQueueDepth: () => engine.depth.refresh(true),
     wake: () => wakeup.wake(),
+    /** A rescore or merge just queued this lead's history: replay it in passes of its own (lead-replay.ts). */
+    replayLead: (lead: LeadKey) => replays.replay(lead),
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
     runDecay: (now: Date) => runDecayPass(database.db, now),
     async start(): Promise<void> {
       if (running) return;
       running = true;
+      replays.start();
       await listener.ensure(running);
       loops = Array.from({ length: concurrency }, () => runLoop(engine, wait));
       if (options.decayIntervalSeconds) decay.start();
@@ -301,6 +308,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     /** Stops claiming; waits for the passes in flight to commit or roll back. */
     async stop(): Promise<void> {
       running = false;
+      await replays.stop();
       await decay.stop();
       wakeup.wake();
       await Promise.all(loops);
