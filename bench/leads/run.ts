@@ -6,6 +6,7 @@
  * Target: ratio ≤ 2. Answers are compared, so a fast wrong query cannot pass.
  */
 import pg from 'pg';
+import { createHttpClient } from '../lib/http.js';
 import { seedDataset } from '../lib/dataset.js';
 import { appDatabase, dbName } from '../lib/db.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
@@ -27,10 +28,12 @@ const server = await startAppServer(url, {}, 'leads');
 const { port, authorization, orgId, unitId } = server.ready;
 const clients = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })] as const;
 
+const http = createHttpClient(port, { authorization });
+
 async function get<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization } });
-  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  const res = await http.request('GET', path);
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body}`);
+  return JSON.parse(res.body) as T;
 }
 
 const timed = <T>(fn: () => Promise<T>) => timedMedian(fn, REPEAT);
@@ -68,9 +71,9 @@ async function accountCases(): Promise<void> {
 /** The same server's no-database route with the same auth: the fixed cost of any request. */
 async function floor(): Promise<number> {
   const noop = async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/bench/noop-auth`, { method: 'POST', headers: { authorization } });
+    const res = await http.request('POST', '/bench/noop-auth', '{}');
     if (res.status !== 202) throw new Error(`noop: ${res.status}`);
-    return res.text();
+    return res.body;
   };
   return (await timed(noop)).ms;
 }
@@ -120,6 +123,7 @@ try {
   rows.push(`| one \`select 1\` through the same server's pool (GET /bench/select1-auth, same auth) | | ${fixed(await selectOne())} | | |`);
 } finally {
   await Promise.all(clients.map((c) => c.end()));
+  http.close();
   await server.stop();
   removeLogs(server.logFile);
 }

@@ -1,5 +1,5 @@
-import http from 'node:http';
 import type { Result } from 'autocannon';
+import { createHttpClient } from './http.js';
 
 /**
  * Requests at a fixed average rate with Poisson arrivals (exponential gaps, seeded), each sent at
@@ -33,27 +33,9 @@ function random(seed: number): () => number {
   };
 }
 
-function send(agent: http.Agent, o: PacedOptions): Promise<number> {
-  const body = o.body();
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        agent, host: '127.0.0.1', port: o.port, path: o.path, method: 'POST',
-        headers: { authorization: o.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', () => resolve(-1));
-    req.end(body);
-  });
-}
-
 /** Runs the paced load; answers the subset of autocannon's Result the reports read. */
 export async function paced(o: PacedOptions): Promise<Result> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections ?? 50 });
+  const client = createHttpClient(o.port, { authorization: o.authorization }, o.connections ?? 50);
   const next = random(o.seed ?? 42);
   const started = performance.now();
   const end = started + o.duration * 1000;
@@ -65,14 +47,14 @@ export async function paced(o: PacedOptions): Promise<Result> {
     const now = performance.now();
     if (due > now) await new Promise((r) => setTimeout(r, Math.max(0, due - now - 0.5)));
     const sentAt = performance.now();
-    inFlight.push(send(agent, o).then((status) => {
+    inFlight.push(client.request('POST', o.path, o.body()).then(({ status }) => {
       latencies.push(performance.now() - sentAt);
       statuses.push(status);
     }));
     due += (-Math.log(1 - next()) / o.rate) * 1000;
   }
   await Promise.all(inFlight);
-  agent.destroy();
+  client.close();
   return summarize(latencies, statuses, (performance.now() - started) / 1000);
 }
 
