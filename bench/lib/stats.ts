@@ -10,8 +10,11 @@ export function median(values: number[]): number {
 }
 
 /** `fn` run twice to warm up, then `repeat` times: the median time in ms and the last answer. */
+/** Untimed calls before the timed ones (BENCH_WARMUP, default 2): a served route's code is JIT-compiled after many calls. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+
 export async function timedMedian<T>(fn: () => Promise<T>, repeat: number): Promise<{ ms: number; answer: T }> {
-  for (let i = 0; i < 2; i++) await fn();
+  for (let i = 0; i < WARMUP; i++) await fn();
   const times: number[] = [];
   let answer!: T;
   for (let i = 0; i < repeat; i++) {
@@ -27,7 +30,7 @@ export async function timedMedian<T>(fn: () => Promise<T>, repeat: number): Prom
  * same moments of a machine whose load changes from second to second.
  */
 export async function pairedMedians<A, B>(a: () => Promise<A>, b: () => Promise<B>, repeat: number) {
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     await a();
     await b();
   }
