@@ -1,31 +1,15 @@
 /**
  * Where the time of GET /leads/search goes (bench/leads/run.ts, BENCH_ONLY=search): the route's
- * own statement (a copy of src/modules/leads/leads.repository.ts `search`, $1 org, $2 OU, $3 q,
- * $4 its LIKE prefix, $5 the lower-cased one, $6 limit) and the hand query, each sent from the
+ * own statement (src/modules/leads/leads.repository.ts `search`: migration 0068's function, $1 org,
+ * $2 OU, $3 q, $4 its prefix's upper bound, $5 and $6 the same lower-cased, $7 limit) and the hand query, each sent from the
  * bench process unprepared (parse + plan + execute per call) and as a named prepared statement,
  * plus EXPLAIN ANALYZE's planning and execution times of both.
  */
 import type pg from 'pg';
-import { likePrefix } from '../../src/modules/leads/leads.repository.js';
+import { prefixUpperBound } from '../../src/modules/leads/leads.repository.js';
 import { SEARCH_SQL } from './cases.js';
 
-export const ROUTE_SEARCH_SQL = `
-  select l.id, l.created_at, m.matched_by, m.alias_kind, m.alias_value
-    from (select distinct on (lead_id) lead_id, matched_by, alias_kind, alias_value, rank from (
-            (select id as lead_id, 'id' as matched_by, null::text as alias_kind, null::text as alias_value,
-                    case when id = $3 then 0 else 1 end as rank
-               from leads
-              where org_id = $1 and unit_id = $2 and id like $4 escape '\\' and merged_into is null
-              order by rank, id limit $6)
-            union all
-            (select lead_id, 'alias', kind, value, 2
-               from lead_aliases
-              where org_id = $1 and unit_id = $2 and (value like $4 escape '\\' or value like $5 escape '\\')
-              order by value limit $6)
-          ) c order by lead_id, rank) m
-    join leads l on l.org_id = $1 and l.unit_id = $2 and l.id = m.lead_id and l.merged_into is null
-   order by m.rank, l.id
-   limit $6`;
+export const ROUTE_SEARCH_SQL = 'select * from lv_lead_search($1, $2, $3, $4, $5, $6, $7)';
 
 export interface SearchStatement {
   label: string;
@@ -36,7 +20,7 @@ export interface SearchStatement {
 /** The route's statement and the hand query for `q`, with their parameters. */
 export function searchStatements(orgId: string, unitId: string, q: string): SearchStatement[] {
   return [
-    { label: 'route SQL', text: ROUTE_SEARCH_SQL, values: [orgId, unitId, q, likePrefix(q), likePrefix(q.toLowerCase()), 10] },
+    { label: 'route SQL', text: ROUTE_SEARCH_SQL, values: [orgId, unitId, q, prefixUpperBound(q), q.toLowerCase(), prefixUpperBound(q.toLowerCase()), 10] },
     { label: 'hand SQL', text: SEARCH_SQL, values: [orgId, unitId, q] },
   ];
 }

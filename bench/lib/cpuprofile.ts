@@ -21,7 +21,7 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return pkg[1] as string;
   const local = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
-  const dir = /^((src|bench)(\/.*)?)\/[^/]+$/.exec(local);
+  const dir = /^((src|dist|bench)(\/.*)?)\/[^/]+$/.exec(local);
   if (dir) return dir[1] as string;
   if (url.startsWith('node:')) return url.replace(/^node:internal\//, 'node:').split('/').slice(0, 2).join('/');
   return url;
@@ -62,7 +62,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     if (category.startsWith('native') && hits > 0) nativeCallers.set(`${f.functionName} ← ${owner}`, (nativeCallers.get(`${f.functionName} ← ${owner}`) ?? 0) + hits);
     const nextOwner = isOwnCode(category) ? category : owner;
     functions.set(label(f), (functions.get(label(f)) ?? 0) + hits);
-    const key = f.url.startsWith(`${root}src/`) ? label(f) : null;
+    const key = f.url.startsWith(`${root}src/`) || f.url.startsWith(`${root}dist/`) ? label(f) : null;
     const fresh = key !== null && !onStack.has(key);
     if (fresh) onStack.add(key);
     for (const id of node.children ?? []) hits += walk(byId.get(id) as ProfileNode, onStack, nextOwner);

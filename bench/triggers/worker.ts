@@ -49,6 +49,10 @@ interface Side {
   /** CPU seconds per 1,000 events (the database's backends + this process), per drain. */
   cpu: { off: number[]; on: number[] };
   firings: number;
+  /** Wall ms inside fireTriggers per 1,000 events, per drain with triggers on. */
+  fireMs: number[];
+  /** Mean events per pass, per drain: the pass sizer shrinks passes that take longer. */
+  passSize: { off: number[]; on: number[] };
 }
 
 /**
@@ -89,7 +93,7 @@ async function setUp(label: string, dir: string, fire: Fire): Promise<Side> {
   await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
   await db.insertInto('triggers').values(Array.from({ length: 20 }, (_, i) => triggerRow(tenant, i))).execute();
   await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
-  return { label, database, fire, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0 };
+  return { label, database, fire, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0, fireMs: [], passSize: { off: [], on: [] } };
 }
 
 /** Queues `n` events for random leads in one statement, as ingestion does (migrations/0014). */
@@ -140,13 +144,22 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
   await ingest(side, CHUNK);
   await sql`analyze events`.execute(side.database.db);
   const before = await count(side, 'trigger_firings');
-  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, afterScoring: on ? async (trx, r) => void (await side.fire(trx, r)) : undefined });
+  let fireMs = 0;
+  let passes = 0;
+  const fire: Fire = async (trx, r) => {
+    const t = performance.now();
+    await side.fire(trx, r);
+    fireMs += performance.now() - t;
+  };
+  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, beforeCommit: () => void passes++, afterScoring: on ? async (trx, r) => void (await fire(trx, r)) : undefined });
   const cpu0 = await cpuNow(side);
   const t0 = performance.now();
   const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
   side.rates[on ? 'on' : 'off'].push(drained / ((performance.now() - t0) / 1000));
   side.cpu[on ? 'on' : 'off'].push((cpuSince(cpu0, await cpuNow(side)) / drained) * 1000);
   side.firings += (await count(side, 'trigger_firings')) - before;
+  if (on) side.fireMs.push((fireMs / drained) * 1000);
+  side.passSize[on ? 'on' : 'off'].push(drained / passes);
 }
 
 const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH, SCORING_PASS_TARGET_MS: PASS_TARGET_MS ?? '(default)', BENCH_TRIGGER_MIX: MIX });
@@ -168,6 +181,13 @@ lines.push('', '| checkout | CPU s per 1,000 events, no triggers | with 20 trigg
 for (const s of sides) {
   const ratios = s.cpu.on.map((v, i) => (s.cpu.off[i] as number) / v);
   lines.push(`| ${s.label} | ${s.cpu.off.map((x) => fixed(x)).join(' · ')} | ${s.cpu.on.map((x) => fixed(x)).join(' · ')} | ${ratios.map((x) => fixed(x)).join(' · ')} | **${fixed(median(ratios))}** |`);
+}
+// Wall time inside fireTriggers (both loops together, so up to twice the drain's wall time) against the drain's.
+lines.push('', '| checkout | ms in fireTriggers per 1,000 events (both loops) | drain ms per 1,000 events, none / 20 triggers | events per pass, none / 20 triggers |', '|---|---|---|---|');
+for (const s of sides) {
+  const drainMs = (rates: number[]) => rates.map((r) => fixed(1e6 / r, 0)).join(' · ');
+  const sizes = (xs: number[]) => xs.map((x) => fixed(x, 0)).join(' · ');
+  lines.push(`| ${s.label} | ${s.fireMs.map((x) => fixed(x, 0)).join(' · ')} | ${drainMs(s.rates.off)} / ${drainMs(s.rates.on)} | ${sizes(s.passSize.off)} / ${sizes(s.passSize.on)} |`);
 }
 lines.push('', `load average now ${loadAverage()}`, '');
 process.stdout.write(lines.join('\n'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prefixUpperBound } from '../../src/modules/leads/leads.repository.js';
 import { setupTestApp } from '../helpers/app.js';
 import { addMember, assign, createCredential, expectError, signup, type Session } from '../helpers/factories.js';
 
@@ -203,6 +204,32 @@ describe('GET /leads/search', () => {
     expect((await call(s, 'GET', '/leads/search?q=%25%25')).json()).toEqual([]);
     expect((await call(s, 'GET', `/leads/search?q=${encodeURIComponent("o'brien%\\")}`)).json()).toHaveLength(1);
     expect((await call(s, 'GET', `/leads/search?q=${encodeURIComponent("o'brien_")}`)).json()).toEqual([]);
+  });
+
+  it('orders in code-point order and matches prefixes at the edges of Unicode literally', async () => {
+    const s = await signup(ctx.app);
+    for (const id of ['mix-b', 'mix-A', 'mix-a', 'mix-B', 'mixed']) await createLead(s, { id });
+    expect((await call(s, 'GET', '/leads/search?q=mix-')).json().map((h: { id: string }) => h.id)).toEqual(['mix-A', 'mix-B', 'mix-a', 'mix-b']);
+    const last = String.fromCodePoint(0x10ffff);
+    const values = [`ext-${last}`, `ext-${last}z`, `ext-${last}${last}`, 'ext-\u{e000}', 'ext-\u{d7ff}x', 'ext-z'];
+    const leadOf = new Map<string, string>();
+    for (const v of values) leadOf.set(v, await ingest(s, [{ alias_kind: 'external_id', raw_value: v }]));
+    const hitsOf = async (q: string) =>
+      ((await call(s, 'GET', `/leads/search?q=${encodeURIComponent(q)}`)).json() as Array<{ id: string; alias_value: string }>)
+        .map((h) => h.alias_value)
+        .sort();
+    expect(await hitsOf(`ext-${last}`)).toEqual([`ext-${last}`, `ext-${last}${last}`, `ext-${last}z`].sort());
+    expect(await hitsOf(`ext-${last}${last}`)).toEqual([`ext-${last}${last}`]);
+    expect(await hitsOf('ext-\u{d7ff}')).toEqual(['ext-\u{d7ff}x']);
+    expect(await hitsOf('ext-')).toHaveLength(6);
+  });
+
+  it('finds the upper bound of a prefix by code point', () => {
+    const last = String.fromCodePoint(0x10ffff);
+    expect(prefixUpperBound('ab')).toBe('ac');
+    expect(prefixUpperBound('a\u{d7ff}')).toBe('a\u{e000}');
+    expect(prefixUpperBound(`a${last}${last}`)).toBe('b');
+    expect(prefixUpperBound(`${last}${last}`)).toBe(last.repeat(1024));
   });
 
   it('refuses a query shorter than 2 characters and sees only the OU’s leads', async () => {

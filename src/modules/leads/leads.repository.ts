@@ -26,6 +26,25 @@ export function likePrefix(text: string): string {
   return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** Longer than any stored id (128) or alias value (512, at most doubled by lower-casing). */
+const MAX_STORED_CHARS = 1024;
+const LAST_CODE_POINT = 0x10ffff;
+
+/**
+ * The least string above every string that starts with `prefix`, in code-point (UTF-8 byte) order:
+ * the prefix with its last code point incremented (past the surrogates), dropping trailing U+10FFFF;
+ * a prefix of only U+10FFFF has no such string, and gets one longer than anything stored.
+ */
+export function prefixUpperBound(prefix: string): string {
+  const points = [...prefix];
+  for (let i = points.length - 1; i >= 0; i--) {
+    const cp = points[i]?.codePointAt(0) as number;
+    if (cp === LAST_CODE_POINT) continue;
+    return points.slice(0, i).join('') + String.fromCodePoint(cp + 1 === 0xd800 ? 0xe000 : cp + 1);
+  }
+  return String.fromCodePoint(LAST_CODE_POINT).repeat(MAX_STORED_CHARS);
+}
+
 /**
  * The `leads` table, owned by this module: every lead row is written here, except the rows
  * ingestion creates in its single-statement write (src/modules/ingest/ingest.repository.ts, see
@@ -149,32 +168,15 @@ export function createLeadsRepository(db: Db) {
     },
 
     /**
-     * Up to `limit` surviving leads whose id or one of whose alias values starts with `q` (an exact
-     * id first, then id matches, then alias matches). `q` matches literally: LIKE wildcards are escaped.
-     * Prepared (fixed text): parsing and rewriting this union cost more than running it, ~0.3–2 ms
-     * of a ~1 ms answer (bench/README.md "Lead reads").
+     * Up to `limit` surviving leads whose id or one of whose alias values starts with `q` (the exact
+     * id first, then id matches, then alias matches, each in code-point order), by the function of
+     * migration 0068: byte-wise prefix ranges [q, prefixUpperBound(q)) of the `text_pattern_ops`
+     * indexes, so `q` matches literally, planned once per connection.
      */
     async search(t: Tenant, q: string, limit: number): Promise<SearchHit[]> {
-      const { orgId, unitId } = t;
+      const lower = q.toLowerCase();
       const { rows } = await sql<SearchHit>`${sql.raw(preparedStatement('lead_search'))}
-        select l.id, l.created_at, m.matched_by, m.alias_kind, m.alias_value
-          from (select distinct on (lead_id) lead_id, matched_by, alias_kind, alias_value, rank from (
-                  (select id as lead_id, 'id' as matched_by, null::text as alias_kind, null::text as alias_value,
-                          case when id = ${q} then 0 else 1 end as rank
-                     from leads
-                    where org_id = ${orgId} and unit_id = ${unitId} and id like ${likePrefix(q)} escape '\\'
-                      and merged_into is null
-                    order by rank, id limit ${limit})
-                  union all
-                  (select lead_id, 'alias', kind, value, 2
-                     from lead_aliases
-                    where org_id = ${orgId} and unit_id = ${unitId}
-                      and (value like ${likePrefix(q)} escape '\\' or value like ${likePrefix(q.toLowerCase())} escape '\\')
-                    order by value limit ${limit})
-                ) c order by lead_id, rank) m
-          join leads l on l.org_id = ${orgId} and l.unit_id = ${unitId} and l.id = m.lead_id and l.merged_into is null
-         order by m.rank, l.id
-         limit ${limit}`.execute(db);
+        select * from lv_lead_search(${t.orgId}, ${t.unitId}, ${q}, ${prefixUpperBound(q)}, ${lower}, ${prefixUpperBound(lower)}, ${limit})`.execute(db);
       return rows;
     },
 

@@ -112,10 +112,11 @@ async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[], cache: 
     configs.set(unitId, cache.get(unitId) ?? null);
   }
   const leads = [...new Map(events.map((e) => [leadKey(e), { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id }])).values()];
+  const rows = await repo.leadRows(leads);
   const totals = new Map<string, number>();
-  for (const s of await repo.leadScores(leads)) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
+  for (const s of rows.scores) totals.set(`${leadKey(s)}:${s.ruleset_id}`, s.total_score);
   const states = new Map<string, LeadState>();
-  for (const s of await repo.leadStates(leads)) states.set(leadKey(s), s);
+  for (const s of rows.states) states.set(leadKey(s), s);
 
   // Burst counts do not depend on scores, so every filter window of the batch is probed at once.
   const probes: Array<{ key: number; event: ClaimedEvent; from: Date; filter: Filter }> = [];
