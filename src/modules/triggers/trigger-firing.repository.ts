@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { preparedStatement } from '../../db/prepared-pool.js';
 import type { JsonValue, TriggerKind, TriggersTable } from '../../db/types.js';
 import type { HistoryEvent, LastFiring } from './trigger-rules.js';
 
@@ -178,7 +179,7 @@ export function createTriggerFiringRepository(db: Db) {
     async context(req: ContextRequest): Promise<EvaluationContext> {
       const p = req.probes;
       const { orgs, ids } = arrays(req.units);
-      const { rows } = await sql<ContextRow>`
+      const { rows } = await sql<ContextRow>`${sql.raw(preparedStatement('trigger_context'))}
         select 'h' as part, p.n::int as n, null as org_id, null as unit_id, null as lead_id, null as id, e.seq::float8 as seq, e.event_type,
           ${epochMs('e.occurred_at')} as at_ms, null as note
         from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
@@ -217,7 +218,7 @@ export function createTriggerFiringRepository(db: Db) {
      * of the firings inserted.
      */
     async writeFirings(firings: FiringWrite[], actions: TriggerAction[], firedAt: string): Promise<string[]> {
-      const { rows } = await sql<{ id: string; notified: number }>`
+      const { rows } = await sql<{ id: string; notified: number }>`${sql.raw(preparedStatement('trigger_firings_write'))}
         with x as (
           select * from json_to_recordset(${JSON.stringify(firings)}::json) as x(org_id uuid, unit_id uuid, id uuid, trigger_id uuid, kind text,
             lead_id text, event_id uuid, event_type text, event_seq bigint, event_at text, score int, fire_key text, delivered boolean,
