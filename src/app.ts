@@ -245,21 +245,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   await app.register(membersRoutes, { orgService });
   await app.register(secretsRoutes, { db, credentials });
   await app.register(usageRoutes, { db, counters: usageCounters });
-  // Backfills queue durable jobs; the runner is made further down, so the kick goes through a closure.
-  const backfills = createBackfillsService({ db, onJobQueued: () => app.jobs.kick() });
-  // Ingestion, live stream and events.
-  const ingest = createIngestService(
-    { database, live, registry: metrics.registry, log: app.log, afterWrite: createMappingsOnIngest({ db, log: app.log }) },
-    { groupWaitMs: config.ingestGroup.waitMs, groupMaxInFlight: config.ingestGroup.concurrency },
-  );
-  await app.register(ingestRoutes, { config, database, metrics, service: ingest });
-  await app.register(streamRoutes, {
-    live,
-    heartbeatMs: config.sseHeartbeatMs,
-    revocations,
-    stillAllowed: createAccessCheck({ db, credentials }),
-  });
-  // Durable jobs (lead deletes; later backfills and deliveries): one runner, a step function per kind.
+  // Durable jobs (lead deletes, profile applies, backfills): one runner, a step function per kind.
   const jobs = createJobRunner({
     db,
     log: app.log,
@@ -274,10 +260,19 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   });
   app.decorate('jobs', jobs);
   runWithApp(app, jobs, { enabled: config.jobs.worker });
-  // scoringWorker is created below; a rescore or merge only calls this once the app serves requests.
-  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick(), onRescoreQueued: (lead) => scoringWorker.replayLead(lead) });
-  await app.register(eventsRoutes, { db, leads });
-  await app.register(eventTypesRoutes, { db });
+  const backfills = createBackfillsService({ db, onJobQueued: () => jobs.kick() });
+  // Ingestion, live stream and events.
+  const ingest = createIngestService(
+    { database, live, registry: metrics.registry, log: app.log, afterWrite: createMappingsOnIngest({ db, log: app.log }) },
+    { groupWaitMs: config.ingestGroup.waitMs, groupMaxInFlight: config.ingestGroup.concurrency },
+  );
+  await app.register(ingestRoutes, { config, database, metrics, service: ingest });
+  await app.register(streamRoutes, {
+    live,
+    heartbeatMs: config.sseHeartbeatMs,
+    revocations,
+    stillAllowed: createAccessCheck({ db, credentials }),
+  });
   // Scoring: configuration, the worker, score reads.
   unitDefaults.add(provisionScoringDefaults);
   const { scoring } = config;
@@ -297,6 +292,9 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
   });
   app.decorate('scoringWorker', scoringWorker);
   runWithApp(app, scoringWorker, { enabled: scoring.worker });
+  const leads = createLeadsService({ db, onJobQueued: () => jobs.kick(), onRescoreQueued: (lead) => scoringWorker.replayLead(lead) });
+  await app.register(eventsRoutes, { db, leads });
+  await app.register(eventTypesRoutes, { db });
   const scoringConfig = createScoringService({ db });
   await app.register(scoringRoutes, { service: scoringConfig });
   await app.register(scoringWorkerRoutes, { db });

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
+import { deleteInUnit, updateInUnit } from '../../db/unit-rows.js';
 import type { FieldMappingsTable, PropertyKind, PropertyRulesTable } from '../../db/types.js';
 import type { MappingRow, RuleRow, RulesetRow } from './property-scoring.schemas.js';
 
@@ -28,21 +29,9 @@ export function createPropertyScoringRepository(db: Db) {
     findMapping(t: Tenant, kind: PropertyKind, id: string): Promise<MappingRow | undefined> {
       return scoped('field_mappings', t, kind).selectAll().where('id', '=', id).executeTakeFirst();
     },
-    updateMapping(t: Tenant, kind: PropertyKind, id: string, values: Updateable<FieldMappingsTable>): Promise<MappingRow | undefined> {
-      return db
-        .updateTable('field_mappings')
-        .set({ ...values, updated_at: sql`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
-    async deleteMapping(t: Tenant, kind: PropertyKind, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('field_mappings').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
-      return r.numDeletedRows > 0n;
-    },
+    updateMapping: (t: Tenant, kind: PropertyKind, id: string, values: Updateable<FieldMappingsTable>): Promise<MappingRow | undefined> =>
+      updateInUnit(db, 'field_mappings', t, id, values, { column: 'kind', value: kind }),
+    deleteMapping: (t: Tenant, kind: PropertyKind, id: string) => deleteInUnit(db, 'field_mappings', t, id, { column: 'kind', value: kind }),
 
     /** Every mapping of the given OUs, both kinds, oldest first (ingestion reads them per written batch). */
     async mappingsOfUnits(units: Tenant[]): Promise<MappingRow[]> {
@@ -75,17 +64,8 @@ export function createPropertyScoringRepository(db: Db) {
         values (${t.orgId}, ${t.unitId}, ${kind}, ${values.name}, ${values.enabled}, ${values.is_primary})
         on conflict (org_id, unit_id, kind, lower(name)) do nothing returning *`.execute(db).then((r) => r.rows[0]);
     },
-    updateRuleset(t: Tenant, kind: PropertyKind, id: string, values: { name: string; enabled: boolean; is_primary: boolean }): Promise<RulesetRow | undefined> {
-      return db
-        .updateTable('property_rulesets')
-        .set({ ...values, updated_at: sql`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
+    updateRuleset: (t: Tenant, kind: PropertyKind, id: string, values: { name: string; enabled: boolean; is_primary: boolean }): Promise<RulesetRow | undefined> =>
+      updateInUnit(db, 'property_rulesets', t, id, values, { column: 'kind', value: kind }),
     /** Before a ruleset becomes primary: no other of its kind stays primary. */
     async clearPrimary(t: Tenant, kind: PropertyKind, exceptId: string | null): Promise<void> {
       await db
@@ -102,10 +82,7 @@ export function createPropertyScoringRepository(db: Db) {
     async lockRulesets(t: Tenant, kind: PropertyKind): Promise<void> {
       await sql`select pg_advisory_xact_lock(4212040, hashtext(${t.unitId}::text || ':' || ${kind}))`.execute(db);
     },
-    async deleteRuleset(t: Tenant, kind: PropertyKind, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('property_rulesets').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
-      return r.numDeletedRows > 0n;
-    },
+    deleteRuleset: (t: Tenant, kind: PropertyKind, id: string) => deleteInUnit(db, 'property_rulesets', t, id, { column: 'kind', value: kind }),
 
     listRules(t: Tenant, rulesetId: string): Promise<RuleRow[]> {
       return db
@@ -125,21 +102,9 @@ export function createPropertyScoringRepository(db: Db) {
     insertRule(t: Tenant, rulesetId: string, values: RuleValues): Promise<RuleRow> {
       return db.insertInto('property_rules').values({ org_id: t.orgId, unit_id: t.unitId, ruleset_id: rulesetId, ...values }).returningAll().executeTakeFirstOrThrow();
     },
-    updateRule(t: Tenant, rulesetId: string, id: string, values: Partial<RuleValues>): Promise<RuleRow | undefined> {
-      return db
-        .updateTable('property_rules')
-        .set({ ...values, updated_at: sql`now()` })
-        .where('org_id', '=', t.orgId)
-        .where('unit_id', '=', t.unitId)
-        .where('ruleset_id', '=', rulesetId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-    },
-    async deleteRule(t: Tenant, rulesetId: string, id: string): Promise<boolean> {
-      const r = await db.deleteFrom('property_rules').where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('ruleset_id', '=', rulesetId).where('id', '=', id).executeTakeFirst();
-      return r.numDeletedRows > 0n;
-    },
+    updateRule: (t: Tenant, rulesetId: string, id: string, values: Partial<RuleValues>): Promise<RuleRow | undefined> =>
+      updateInUnit(db, 'property_rules', t, id, values, { column: 'ruleset_id', value: rulesetId }),
+    deleteRule: (t: Tenant, rulesetId: string, id: string) => deleteInUnit(db, 'property_rules', t, id, { column: 'ruleset_id', value: rulesetId }),
 
     /**
      * The rules that score a kind: those of the primary ruleset when it is enabled, else of the oldest

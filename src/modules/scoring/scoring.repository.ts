@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Tenant } from '../../auth/tenant.js';
+import { deleteInUnit, updateInUnit } from '../../db/unit-rows.js';
 import type {
   DB,
   DecayRulesTable,
@@ -16,24 +17,8 @@ export type Ruleset = Selectable<RulesetsTable>;
 export type ScoringRule = Selectable<ScoringRulesTable>;
 export type Level = Selectable<LevelsTable>;
 
-type UnitConfigTable = 'rulesets' | 'scoring_rules' | 'decay_rules' | 'inorganic_filters';
-
-type UpdatableConfigTable = 'scoring_rules' | 'decay_rules' | 'inorganic_filters';
-
-// Kysely cannot build a query over a generic table name, so the two helpers below run the query on
-// the union of their tables and restate, with casts, the row type that T already fixes.
-
-/** Updates one configuration row of the OU by id (stamping updated_at); undefined when it is not there. */
-function updateInUnit<T extends UpdatableConfigTable>(db: Db, table: T, t: Tenant, id: string, values: Updateable<DB[T]>) {
-  return db
-    .updateTable(table as UpdatableConfigTable)
-    .set({ ...(values as Updateable<DB[UpdatableConfigTable]>), updated_at: sql<Date>`now()` })
-    .where('org_id', '=', t.orgId)
-    .where('unit_id', '=', t.unitId)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst() as Promise<Selectable<DB[T]> | undefined>;
-}
+// Kysely cannot build a query over a generic table name, so listInUnit runs its query on the union
+// of its tables and restates, with a cast, the row type that T already fixes.
 
 /** The OU's rows of a configuration table, oldest first. */
 function listInUnit<T extends 'decay_rules' | 'inorganic_filters'>(db: Db, table: T, t: Tenant) {
@@ -45,12 +30,6 @@ function listInUnit<T extends 'decay_rules' | 'inorganic_filters'>(db: Db, table
     .orderBy('created_at')
     .orderBy('id')
     .execute() as Promise<Array<Selectable<DB[T]>>>;
-}
-
-/** Deletes one configuration row of the OU by id; false when it is not there (another OU's included). */
-async function deleteInUnit(db: Db, table: UnitConfigTable, t: Tenant, id: string): Promise<boolean> {
-  const r = await db.deleteFrom(table).where('org_id', '=', t.orgId).where('unit_id', '=', t.unitId).where('id', '=', id).executeTakeFirst();
-  return Number(r.numDeletedRows) > 0;
 }
 
 /** Scoring configuration: rulesets, rules, levels, decay rules, inorganic filters, surge policy. */
