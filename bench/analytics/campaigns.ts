@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { appDatabase, dbName } from '../lib/db.js';
+import { createHttpClient } from '../lib/http.js';
 import { startAppServer } from '../lib/processes.js';
 import { fixed, median, runHeader } from '../lib/stats.js';
 import { ATTRIBUTION_SQL, CAMPAIGN_LEADS_FULL_SQL, CAMPAIGN_LEADS_SQL, CAMPAIGNS_SQL } from './reference.js';
@@ -33,11 +34,12 @@ async function medianMs(fn: () => Promise<unknown>): Promise<number> {
   return median(times);
 }
 
-function apiCaller(port: number, authorization: string) {
+/** GET on a keep-alive http.request client: fetch adds about a millisecond per call (bench/lib/http.ts). */
+function apiCaller(http: ReturnType<typeof createHttpClient>) {
   return async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization } });
-    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<Record<string, unknown>>;
+    const res = await http.request('GET', path);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.body}`);
+    return JSON.parse(res.body) as Record<string, unknown>;
   };
 }
 
@@ -68,11 +70,12 @@ async function attribution(api: ReturnType<typeof apiCaller>, client: pg.Client,
 const url = await appDatabase(dbName('leadvibe_bench_analytics'));
 const server = await startAppServer(url, { BENCH_SCORING: 'false', BENCH_RULES: '0' }, 'analytics-server');
 const { port, authorization, orgId, unitId } = server.ready;
+const http = createHttpClient(port, { authorization });
 try {
   const seeded = await timed(() => seedAnalytics(url, orgId, unitId, { events: EVENTS, leads: LEADS, accounts: Math.max(1, Math.floor(LEADS / 25)), campaigns: 200, days: DAYS }));
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const api = apiCaller(port, authorization);
+  const api = apiCaller(http);
   const since = (days: number) => new Date(Date.now() - days * DAY);
   const report: string[] = [runHeader('npm run bench:campaigns', { BENCH_EVENTS: EVENTS, BENCH_LEADS: LEADS, BENCH_REPEATS: REPEATS }), `seeded in ${fixed(seeded.ms / 1000, 1)} s (${EVENTS} events over ${DAYS} days, 60 % tagged)\n`];
   for (const days of [90, 30]) {
@@ -102,5 +105,6 @@ try {
   await client.end();
   console.log(report.join('\n'));
 } finally {
+  http.close();
   await server.stop();
 }

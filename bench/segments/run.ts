@@ -7,6 +7,7 @@
  * Each pair's answers are compared, so a fast wrong query cannot pass.
  */
 import { dbName, appDatabase, withClient } from '../lib/db.js';
+import { createHttpClient } from '../lib/http.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
 import { fixed, loadAverage, runHeader, timedMedian } from '../lib/stats.js';
 import { seedDataset } from '../lib/dataset.js';
@@ -22,14 +23,13 @@ const url = await appDatabase(dbName('leadvibe_bench_segments'));
 const server = await startAppServer(url, {}, 'segments');
 const { port, authorization, orgId, unitId } = server.ready;
 
+// Keep-alive http.request, not fetch: fetch adds about a millisecond per call (bench/lib/http.ts).
+const http = createHttpClient(port, { authorization });
+
 async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: { authorization, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  const res = await http.request(method, path, body === undefined ? undefined : JSON.stringify(body));
+  if (res.status < 200 || res.status > 299) throw new Error(`${method} ${path}: ${res.status} ${res.body}`);
+  return JSON.parse(res.body);
 }
 
 async function createSegment(c: SegmentCase): Promise<string> {
@@ -61,6 +61,7 @@ try {
     }
   });
 } finally {
+  http.close();
   await server.stop();
   removeLogs(server.logFile);
 }
