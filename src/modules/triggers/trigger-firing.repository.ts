@@ -13,12 +13,6 @@ export interface UnitScope {
 }
 /** An active trigger as the scoring worker reads it: the row and its row version (`xmin`, see `unitVersions`). */
 export type ActiveTrigger = TriggerRow & { row_version: string };
-/** The (trigger, lead) pairs whose latest firing evaluation needs, as three parallel arrays. */
-export interface FiringPairs {
-  orgIds: string[];
-  leadIds: string[];
-  triggerIds: string[];
-}
 /**
  * Per lead (`unit:lead`) its history; per `trigger:lead` its latest firing; the OUs' non-`activate`
  * scopes; per OU (`org:unit`) the version of its active triggers when the statement ran.
@@ -31,8 +25,9 @@ export interface EvaluationContext {
 }
 /**
  * One row of the context statement: a history event (`h`, n = its probe's position), a latest firing
- * (`l`, id = trigger id), a scope (`s`, note = scope) or an OU's trigger version (`v`, note = its
- * `id:xmin` list). Times come as epoch milliseconds: no timestamp to parse per row.
+ * of the probe's lead (`l`, n = the probe's position, id = trigger id), a scope (`s`, note = scope)
+ * or an OU's trigger version (`v`, note = its `id:xmin` list). Times come as epoch milliseconds: no
+ * timestamp to parse per row.
  */
 interface ContextRow {
   part: 'h' | 'l' | 's' | 'v';
@@ -57,7 +52,7 @@ const versionOf = (agg: string | null) => (agg ? agg.split(',').sort().join(',')
 function contextOf(rows: ContextRow[], probes: HistoryProbe[] = []): EvaluationContext {
   const ctx: EvaluationContext = { history: new Map(), last: new Map(), scopes: [], versions: new Map() };
   for (const r of rows) {
-    if (r.part === 'l') ctx.last.set(`${r.id}:${r.lead_id}`, { seq: Number(r.seq), at: Number(r.at_ms) });
+    if (r.part === 'l') ctx.last.set(`${r.id}:${(probes[Number(r.n) - 1] as HistoryProbe).lead_id}`, { seq: Number(r.seq), at: Number(r.at_ms) });
     else if (r.part === 's') ctx.scopes.push({ unit_id: r.unit_id as string, event_type: r.event_type as string, scope: r.note as string });
     else if (r.part === 'v') ctx.versions.set(`${r.org_id}:${r.unit_id}`, versionOf(r.note));
     else {
@@ -76,21 +71,23 @@ export interface UnitKey {
   unit_id: string;
 }
 
-/** The events of one lead the evaluator reads: a time range, up to a seq. */
+/**
+ * A lead the evaluator reads: its latest firing of each trigger, and its events in a time range up
+ * to a seq (no range, null, when none of its candidate triggers has a window).
+ */
 export interface HistoryProbe {
   org_id: string;
   unit_id: string;
   lead_id: string;
-  from_at: string;
-  to_at: string;
+  from_at: string | null;
+  to_at: string | null;
   max_seq: number;
 }
 
-/** What the context statement reads: per-lead history probes (of `types`), latest-firing pairs, and the OUs to check. */
+/** What the context statement reads: one probe per candidate lead (history of `types`), and the OUs to check. */
 export interface ContextRequest {
   probes: HistoryProbe[];
   types: string[];
-  pairs: FiringPairs;
   units: UnitKey[];
 }
 
@@ -171,20 +168,23 @@ export function createTriggerFiringRepository(db: Db) {
     },
 
     /**
-     * What evaluation reads, in one statement: each probe's events (scored rows only: no raw row of
-     * a normalized pair, no DECAY) and the latest firing of each (trigger, lead) pair asked about:
-     * one probe of `trigger_firings_once` (org, trigger, lead) per pair, so the read does not grow
-     * with the firings of other leads (a filter on arrays of ids let the planner scan the org's firings).
+     * What evaluation reads, in one statement, per candidate lead (`p`): its events in the probe's
+     * range (scored rows only: no raw row of a normalized pair, no DECAY) and its latest firing of
+     * each trigger, from `trigger_firings_lead` (one range of the lead's own firings: the read does
+     * not grow with other leads' firings; migration 0069); with the OUs' scopes and trigger versions.
      */
     async context(req: ContextRequest): Promise<EvaluationContext> {
       const p = req.probes;
       const { orgs, ids } = arrays(req.units);
-      const { rows } = await sql<ContextRow>`${sql.raw(preparedStatement('trigger_context'))}
+      const { rows } = await sql<ContextRow>`${sql.raw(preparedStatement('trigger_context_leads'))}
+        with p as materialized (
+          select * from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
+                               ${p.map((x) => x.from_at)}::timestamptz[], ${p.map((x) => x.to_at)}::timestamptz[], ${p.map((x) => x.max_seq)}::bigint[])
+            with ordinality as p(org_id, unit_id, lead_id, from_at, to_at, max_seq, n)
+        )
         select 'h' as part, p.n::int as n, null as org_id, null as unit_id, null as lead_id, null as id, e.seq::float8 as seq, e.event_type,
           ${epochMs('e.occurred_at')} as at_ms, null as note
-        from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
-                    ${p.map((x) => x.from_at)}::timestamptz[], ${p.map((x) => x.to_at)}::timestamptz[], ${p.map((x) => x.max_seq)}::bigint[])
-          with ordinality as p(org_id, unit_id, lead_id, from_at, to_at, max_seq, n)
+        from p
         cross join lateral (
           -- offset 0: one index probe per lead, whatever the planner thinks of the table's size (a hash join scans all events)
           select seq, event_type, occurred_at from events e
@@ -193,14 +193,16 @@ export function createTriggerFiringRepository(db: Db) {
             and e.event_type = any(${req.types}::text[]) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
           offset 0
         ) e
+        where p.from_at is not null
         union all
-        select 'l', null, null, null, q.lead_id, q.trigger_id::text, f.seq, null, ${epochMs('f.at')}, null
-        from unnest(${req.pairs.orgIds}::uuid[], ${req.pairs.leadIds}::text[], ${req.pairs.triggerIds}::uuid[]) as q(org_id, lead_id, trigger_id)
+        select 'l', p.n::int, null, null, null, f.trigger_id::text, f.seq, null, ${epochMs('f.at')}, null
+        from p
         cross join lateral (
-          select max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
-          where f.org_id = q.org_id and f.trigger_id = q.trigger_id and f.lead_id = q.lead_id
+          select trigger_id, max(event_seq)::float8 as seq, max(event_at) as at from trigger_firings f
+          where f.org_id = p.org_id and f.unit_id = p.unit_id and f.lead_id = p.lead_id
+          group by trigger_id
+          offset 0
         ) f
-        where f.seq is not null
         union all
         select 's', null, null, s.unit_id::text, null, null, null, s.event_type, null, s.max_processing_scope::text
         from event_type_settings s

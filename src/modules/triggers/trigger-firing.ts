@@ -4,7 +4,7 @@ import type { BatchResult } from '../scoring-worker/scoring.engine.js';
 import type { ClaimedEvent } from '../scoring-worker/scoring-worker.repository.js';
 import { cacheIsCurrent, cachedTriggers, refreshTriggers } from './trigger-cache.js';
 import {
-  createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type EvaluationContext, type FiringPairs, type FiringRow, type FiringWrite,
+  createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type EvaluationContext, type FiringRow, type FiringWrite,
   type HistoryProbe, type TriggerAction, type TriggerRow, type TriggerFiringRepository, type UnitKey, type UnitScope,
 } from './trigger-firing.repository.js';
 import { fireKey, mayFire, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
@@ -41,23 +41,26 @@ function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate
 }
 
 /**
- * One history probe per lead over the longest window of its sequence and pattern triggers; the types
- * read are those of all the batch's probes (a wider history is filtered per trigger by `fireKey`).
+ * One probe per candidate lead: its latest firings, and its history over the longest window of its
+ * sequence and pattern triggers (none for a lead with only milestones to evaluate); the types read
+ * are those of all the batch's probes (a wider history is filtered per trigger by `fireKey`).
  */
 function probesOf(candidates: Candidate[]): HistoryProbe[] {
   const probes = new Map<string, HistoryProbe & { from: number; to: number }>();
   for (const c of candidates) {
-    const windowed = c.triggers.filter((t) => t.rule.kind !== 'milestone');
-    if (windowed.length === 0) continue;
     const e = c.event;
     const at = e.occurred_at.getTime();
-    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_at: '', to_at: '', max_seq: 0, from: at, to: at };
-    for (const t of windowed) p.from = Math.min(p.from, at - windowMs(t.rule));
-    p.to = Math.max(p.to, at);
+    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_at: null, to_at: null, max_seq: 0, from: Infinity, to: -Infinity };
+    for (const t of c.triggers) {
+      if (t.rule.kind === 'milestone') continue;
+      p.from = Math.min(p.from, at - windowMs(t.rule));
+      p.to = Math.max(p.to, at);
+    }
     p.max_seq = Math.max(p.max_seq, Number(e.seq));
     probes.set(leadKey(e), p);
   }
-  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: new Date(from).toISOString(), to_at: new Date(to).toISOString() }));
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: iso(from), to_at: iso(to) }));
 }
 
 /** The types the history probes read: those of the candidates' sequence and pattern triggers. */
@@ -68,24 +71,7 @@ function historyTypesOf(candidates: Candidate[]): string[] {
 }
 
 function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
-  return { probes: probesOf(candidates), types: historyTypesOf(candidates), pairs: firingPairsOf(candidates), units };
-}
-
-/** Each (trigger, lead) pair of the candidates once: whose latest firing evaluation reads. */
-function firingPairsOf(candidates: Candidate[]): FiringPairs {
-  const seen = new Set<string>();
-  const pairs: FiringPairs = { orgIds: [], leadIds: [], triggerIds: [] };
-  for (const c of candidates) {
-    for (const t of c.triggers) {
-      const key = `${t.row.id}:${c.event.lead_id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      pairs.orgIds.push(c.event.org_id);
-      pairs.leadIds.push(c.event.lead_id);
-      pairs.triggerIds.push(t.row.id);
-    }
-  }
-  return pairs;
+  return { probes: probesOf(candidates), types: historyTypesOf(candidates), units };
 }
 
 /** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
