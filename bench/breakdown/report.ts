@@ -1,6 +1,6 @@
 import type { Result } from 'autocannon';
 import type { CpuReport } from '../lib/cpu.js';
-import { summarizeProfile } from '../lib/cpuprofile.js';
+import { profileLines } from '../lib/cpuprofile.js';
 import type { ExplainPlan, StatementStats } from '../lib/pglog.js';
 import type { RelationStats } from '../lib/pgstats.js';
 import { fixed, fmt } from '../lib/stats.js';
@@ -164,20 +164,6 @@ function planLines(input: BreakdownInput): string[] {
   return lines;
 }
 
-function profileLines(file: string | null): string[] {
-  if (!file) return [];
-  const p = summarizeProfile(file);
-  const pct = (v: number) => `${fixed(100 * v, 1)} %`;
-  return [
-    `Server CPU profile (${fixed(p.seconds, 1)} s, ${file}):`,
-    '',
-    `- self time by category: ${p.categories.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
-    `- self time by function: ${p.functions.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
-    `- inclusive time of app functions: ${p.inclusive.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
-    `- native functions by the code that called them: ${p.nativeCallers.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
-  ];
-}
-
 export function printBreakdown(input: BreakdownInput): void {
   const events = (input.after.rows.events ?? 0) - (input.before.rows.events ?? 0);
   const cpu = (r: CpuReport) => `server ${fixed(r.server ?? 0)} cores, PostgreSQL backends of the bench database ${fixed(r['pg app'] ?? 0)}, PG shared processes ${fixed(r['pg shared'] ?? 0)}, other databases ${fixed(r['pg other'] ?? 0)}, machine busy ${fixed(r.machineBusyCores)}`;
@@ -199,7 +185,7 @@ export function printBreakdown(input: BreakdownInput): void {
     '',
     ...planLines(input),
     '',
-    ...profileLines(input.profile),
+    ...(input.profile ? profileLines(input.profile, 'Server CPU profile') : []),
     '',
   ];
   process.stdout.write(out.join('\n'));

@@ -78,3 +78,17 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, v / total] as [string, number]);
   return { seconds: (profile.endTime - profile.startTime) / 1e6, categories: topOf(categories), functions: topOf(functions), inclusive: topOf(inclusive), nativeCallers: topOf(nativeCallers) };
 }
+
+/** A profile's summary as README lines, under `title`. */
+export function profileLines(file: string, title: string): string[] {
+  const p = summarizeProfile(file);
+  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  return [
+    `${title} (${p.seconds.toFixed(1)} s, ${file}):`,
+    '',
+    `- self time by category: ${p.categories.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
+    `- self time by function: ${p.functions.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
+    `- inclusive time of app functions: ${p.inclusive.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
+    `- native functions by the code that called them: ${p.nativeCallers.map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
+  ];
+}

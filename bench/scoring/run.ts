@@ -15,6 +15,7 @@
  */
 import pg from 'pg';
 import { createCpuMeter, type CpuReport } from '../lib/cpu.js';
+import { profileLines } from '../lib/cpuprofile.js';
 import { appDatabase, dbName, drainWithin, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
 import { eventBodies, getText, load } from '../lib/load.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
@@ -42,6 +43,8 @@ const bodies = eventBodies(LEADS, NEW_SHARE);
 const logs: string[] = [];
 const cpuOf = (r: CpuReport) =>
   `server ${fixed(r.server ?? 0)} cores, its PostgreSQL backends ${fixed(r['pg app'] ?? 0)}, other databases ${fixed(r['pg other'] ?? 0)}, machine busy ${fixed(r.machineBusyCores)}`;
+/** BENCH_CPU_PROF=<dir>: the server's CPU profile of each drain, summarized after the table. */
+const profiles: string[][] = [];
 const lines: string[] = ['', header, '| figure | events/s | events | seconds | CPU |', '|---|---:|---:|---:|---|'];
 
 /** Ingests a backlog through POST /events/batch on a server with the worker off; answers events/s. */
@@ -82,11 +85,13 @@ async function drain(label: string, timeout: number) {
   logs.push(server.logFile);
   const cpu = createCpuMeter({ processes: { server: server.pid }, databases: { app: name } });
   const stopCpu = cpu.start();
+  if (env.BENCH_CPU_PROF) await server.ask({ cmd: 'profile-start' });
   // The worker started with the server: count from the first look at the queue.
   const depth0 = await queueDepth(client);
   const { seconds, left } = await drainWithin(client, timeout);
   const used = stopCpu();
   cpu.stop();
+  if (env.BENCH_CPU_PROF) profiles.push(profileLines((await server.ask<{ file: string }>({ cmd: 'profile-stop' })).file, `Server CPU profile of drain ${label}`));
   const rate = (depth0 - left) / seconds;
   const note = left === 0 ? '' : `; **${fmt(left)} still unscored after ${fixed(seconds, 0)} s**`;
   lines.push(`| ${label}: worker drain (default SCORING_* settings${note}) | ${fmt(rate)} | ${fmt(depth0 - left)} | ${fixed(seconds, 1)} | ${cpuOf(used)} |`);
@@ -133,4 +138,4 @@ const { rows } = await client.query<{ n: number }>(
 await client.end();
 removeLogs(...logs);
 notes.push(`(event, ruleset) pairs scored more than once: ${rows[0]?.n ?? 0}; load average now ${loadAverage()}`);
-process.stdout.write([...lines, '', ...notes, ''].join('\n'));
+process.stdout.write([...lines, '', ...notes, '', ...profiles.flatMap((p) => [...p, ''])].join('\n'));

@@ -70,6 +70,8 @@ interface Batch {
   eventScores: EventScoreRow[];
   leadScores: Map<string, Insertable<LeadScoresTable>>;
   outcomes: ScoreOutcome[];
+  /** ISO text of the times of the events scored, by epoch ms. */
+  isoByMs: Map<number, string>;
 }
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
@@ -132,7 +134,7 @@ async function loadBatch(repo: WorkerRepository, events: ClaimedEvent[], cache: 
     const burst = found.get(p.key);
     if (burst) bursts.set(p.event.id, [...(bursts.get(p.event.id) ?? []), { filter: p.filter, burst }]);
   }
-  return { configs, totals, states, bursts, patches: new Map(), roots: new Map(), eventScores: [], leadScores: new Map(), outcomes: [] };
+  return { configs, totals, states, bursts, patches: new Map(), roots: new Map(), eventScores: [], leadScores: new Map(), outcomes: [], isoByMs: new Map() };
 }
 
 /** Moves the lead's session and activity state past `e`; answers n, its 1-based place in the session. */
@@ -174,6 +176,9 @@ function flagInorganic(batch: Batch, e: ClaimedEvent, patch: Patch): boolean {
 
 interface EventContext {
   e: ClaimedEvent;
+  /** The event's lead (`unit:lead`) and time as ISO text. */
+  key: string;
+  at: string;
   config: UnitConfig;
   patch: Patch;
   decay: boolean;
@@ -181,41 +186,36 @@ interface EventContext {
   inorganic: boolean;
 }
 
-/** One ruleset's score of one event (semantics §3), accumulated into the batch's rows. */
+/**
+ * One ruleset's score of one event (semantics §3), accumulated into the batch's rows. The rows are
+ * plain literals with their times as ISO text (no spread, no Date left for JSON.stringify): this
+ * loop and the write's serialization were a third of the worker's CPU (bench/README.md, issue 11).
+ */
 function scoreRuleset(batch: Batch, ctx: EventContext, ruleset: UnitConfig['rulesets'][number]): void {
-  const { e, config, decay, n, inorganic } = ctx;
+  const { e, config, decay, n, inorganic, at } = ctx;
   const matching = decay ? [] : matchingRules(config.rules, ruleset.id, e.event_type, e.occurred_at.getTime());
   const base = matching.reduce((sum, r) => sum + r.weight, 0);
   const multiplier = decay ? 1 : surgeMultiplier(config.surge, n);
   const decrease = e.decay_decrease ?? 0;
   const raw = decay ? -decrease : inorganic ? 0 : roundHalfAwayFromZero(base * multiplier);
-  const totalKey = `${leadKey(e)}:${ruleset.id}`;
+  const totalKey = `${ctx.key}:${ruleset.id}`;
   const before = batch.totals.get(totalKey) ?? 0;
   const after = applyFloor(before, raw, config.allowNegative);
   const delta = after - before;
   batch.totals.set(totalKey, after);
   const surged = !decay && !inorganic && multiplier > 1 && base !== 0;
   const level = levelFor(config.levels, after);
-  const common = { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ruleset_id: ruleset.id };
   batch.eventScores.push({
-    ...common,
-    event_id: e.id,
-    event_type: e.event_type,
+    org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ruleset_id: ruleset.id, event_id: e.id, event_type: e.event_type,
     rules: matching.map((r) => ({ rule_id: r.id, event_type: r.event_type, weight: r.weight })),
-    base,
-    multiplier,
-    delta,
-    score_before: before,
-    score_after: after,
-    inorganic,
-    surged,
-    session_events: decay ? null : n,
-    decay_id: e.decay_id,
-    occurred_at: e.occurred_at,
+    base, multiplier, delta, score_before: before, score_after: after, inorganic, surged,
+    session_events: decay ? null : n, decay_id: e.decay_id, occurred_at: at,
   });
   // A DECAY event is no activity: keep the last activity time (the upsert keeps the stored one).
-  const lastAt = decay ? (batch.leadScores.get(totalKey)?.last_event_at ?? null) : e.occurred_at;
-  batch.leadScores.set(totalKey, { ...common, total_score: after, level, last_event_at: lastAt });
+  const lastAt = decay ? (batch.leadScores.get(totalKey)?.last_event_at ?? null) : at;
+  batch.leadScores.set(totalKey, {
+    org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ruleset_id: ruleset.id, total_score: after, level, last_event_at: lastAt,
+  });
   if (ruleset.is_primary) ctx.patch.score_delta = delta;
   batch.outcomes.push({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: ruleset.id, delta, score: after, level, surged, multiplier, sessionEvents: n, primary: ruleset.is_primary });
 }
@@ -234,8 +234,20 @@ function scoreEvent(batch: Batch, e: ClaimedEvent): void {
   const n = decay ? 0 : advanceSession(state, e, config.surge.idle_reset_seconds);
   batch.roots.set(e.id, null);
   const inorganic = decay ? false : flagInorganic(batch, e, patch);
-  const ctx: EventContext = { e, config, patch, decay, n, inorganic };
+  const at = e.occurred_at.toISOString();
+  batch.isoByMs.set(e.occurred_at.getTime(), at);
+  const ctx: EventContext = { e, key, at, config, patch, decay, n, inorganic };
   for (const ruleset of config.rulesets) scoreRuleset(batch, ctx, ruleset);
+}
+
+/** The lead's state row to write, its times as ISO text (most are the time of an event just scored). */
+function stateRow(batch: Batch, e: ClaimedEvent) {
+  const state = batch.states.get(leadKey(e)) as LeadState;
+  const iso = (d: Date | null) => (d === null ? null : (batch.isoByMs.get(d.getTime()) ?? d.toISOString()));
+  return {
+    org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, session_events: state.session_events, session_last_at: iso(state.session_last_at),
+    last_engaged_at: iso(state.last_engaged_at), last_event_at: iso(state.last_event_at), last_event_type: state.last_event_type,
+  };
 }
 
 async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedEvent[], hooks: EngineHooks): Promise<void> {
@@ -244,9 +256,7 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
   const marked = await repo.writeScores({
     eventScores: batch.eventScores,
     leadScores: [...batch.leadScores.values()],
-    states: events
-      .filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e)))
-      .map((e) => ({ org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, ...(batch.states.get(leadKey(e)) as LeadState) })),
+    states: events.filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e))).map((e) => stateRow(batch, e)),
     patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: rootOf(e) })),
   });
   if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored and dequeued, did ${marked}`);
