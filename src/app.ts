@@ -286,6 +286,7 @@ export async function buildApp({ config, database, scoringHooks }: AppDeps): Pro
     pollMs: scoring.pollMs,
     unitShare: scoring.unitShare,
     passTargetMs: scoring.passTargetMs,
+    queueVacuumEvery: scoring.queueVacuumEvery,
     hooks: scoringHooks,
     decayIntervalSeconds: scoring.decayIntervalSeconds,
     afterScoring: fireTriggersLive,

@@ -80,6 +80,7 @@ const envSchema = z.object({
   SCORING_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   SCORING_UNIT_SHARE: z.coerce.number().gt(0).max(1).default(1),
   SCORING_PASS_TARGET_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  SCORING_QUEUE_VACUUM_EVERY: z.coerce.number().int().min(0).max(10_000_000).default(1000),
   DECAY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   JOBS_WORKER: bool.default(true),
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -148,6 +149,8 @@ export type Config = Readonly<{
     unitShare: number;
     /** Passes are sized to last about this long, at most batchSize events (docs/scoring.md). */
     passTargetMs: number;
+    /** Vacuum the scoring queue after every this many events this process scored (0: leave it to autovacuum). */
+    queueVacuumEvery: number;
     decayIntervalSeconds: number;
   }>;
   /** The durable job runner (src/jobs/); worker=false leaves jobs to other processes. */
@@ -220,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.SCORING_POLL_MS,
       unitShare: e.SCORING_UNIT_SHARE,
       passTargetMs: e.SCORING_PASS_TARGET_MS,
+      queueVacuumEvery: e.SCORING_QUEUE_VACUUM_EVERY,
       decayIntervalSeconds: e.DECAY_INTERVAL_SECONDS,
     }),
     jobs: Object.freeze({ worker: e.JOBS_WORKER, pollMs: e.JOBS_POLL_MS, leaseSeconds: e.JOBS_LEASE_SECONDS }),

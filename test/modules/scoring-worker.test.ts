@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { describe, expect, inject, it } from 'vitest';
 import { queueLeadRescore } from '../../src/modules/scoring-worker/rescore.js';
 import { createScoringWorker, MAX_EVENT_FAILURES } from '../../src/modules/scoring-worker/scoring-worker.js';
@@ -242,5 +243,32 @@ describe('durable scoring worker', () => {
     const metrics = await ctx.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/^events_scored_total [1-9]\d*$/m);
     expect(metrics.body).toMatch(/^event_to_score_latency_seconds_count [1-9]\d*$/m);
+  });
+
+  it('vacuums the scoring queue itself after every SCORING_QUEUE_VACUUM_EVERY events it took off it, not before', async () => {
+    const s = await signup(ctx.app);
+    await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
+    await backlog(s, 3, 4);
+    const registry = new Registry();
+    const worker = createScoringWorker({ database: ctx.database, log: ctx.app.log, registry, batchSize: 5, queueVacuumEvery: 10 });
+    const vacuums = async () => (await registry.getSingleMetricAsString('scoring_queue_vacuums_total')).match(/^scoring_queue_vacuums_total (\d+)$/m)?.[1];
+    const vacuumCount = async () => {
+      const { rows } = await sql<{ n: number }>`select vacuum_count::int as n from pg_stat_user_tables where relname = 'scoring_queue'`.execute(ctx.database.db);
+      return rows[0]?.n ?? 0;
+    };
+    const before = await vacuumCount();
+    expect(await worker.runOnce()).toBe(5);
+    await worker.maintainQueue();
+    expect(await vacuums()).toBe('0');
+    expect(await vacuumCount()).toBe(before);
+    expect(await worker.runOnce()).toBe(5);
+    await worker.maintainQueue();
+    expect(await vacuums()).toBe('1');
+    expect(await vacuumCount()).toBe(before + 1);
+    // The count starts again: two events left, no vacuum for them.
+    expect(await worker.drain()).toBe(2);
+    await worker.maintainQueue();
+    expect(await vacuums()).toBe('1');
+    expect(await unscoredOf(s.unitId)).toBe(0);
   });
 });

@@ -36,6 +36,11 @@ export function createScoringMetrics(registry?: Registry) {
       help: 'Failed scoring attempts of single events (each rolled back alone; the event is retried, then set aside).',
       registers,
     })),
+    queueVacuums: getOrCreate(registry, 'scoring_queue_vacuums_total', () => new Counter({
+      name: 'scoring_queue_vacuums_total',
+      help: 'Vacuums of the scoring queue run by the worker (after every SCORING_QUEUE_VACUUM_EVERY events it took off the queue).',
+      registers,
+    })),
     setAside: getOrCreate(registry, 'scoring_events_set_aside_total', () => new Counter({
       name: 'scoring_events_set_aside_total',
       help: 'Events set aside unscored after repeated scoring failures (listed by GET /admin/scoring/set-aside).',

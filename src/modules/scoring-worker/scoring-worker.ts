@@ -11,6 +11,7 @@ import { scoreIsolated, type PassOutcome } from './scoring-pass.js';
 import { INGESTED_CHANNEL } from './scoring-queue.js';
 import { createWorkerRepository, type ClaimCursor, type ClaimedEvent, type LeadKey } from './scoring-worker.repository.js';
 import { createScoringMetrics, QUEUE_DEPTH_REFRESH_MS, type ScoringMetrics } from './scoring-worker.metrics.js';
+import { createQueueVacuum } from './queue-vacuum.js';
 
 export { MAX_EVENT_FAILURES } from './scoring-pass.js';
 export { INGESTED_CHANNEL } from './scoring-queue.js';
@@ -33,6 +34,8 @@ export interface ScoringWorkerOptions {
   /** Passes are sized to last about this long (at most batchSize events): bounds the wait of a new OU's event. */
   passTargetMs?: number;
   decayIntervalSeconds?: number;
+  /** Vacuum the scoring queue after every this many events taken off it by this process (0: never; queue-vacuum.ts). */
+  queueVacuumEvery?: number;
   /** Test seam: runs inside the scoring transaction just before it commits (throw to simulate a crash). */
   beforeCommit?: (events: ClaimedEvent[]) => void | Promise<void>;
   /** Test hooks of the engine (a failing event): see EngineHooks. */
@@ -47,6 +50,8 @@ interface PassDeps {
   batchSize: number;
   /** The share cap as a fraction of a pass. */
   unitShare: number;
+  /** Told how many queue rows each committed pass deleted or rewrote. */
+  onDequeued: (n: number) => void;
 }
 
 /** The smallest adaptive pass (per-pass costs stay small against it). */
@@ -142,6 +147,8 @@ function createPassRunner(deps: PassDeps) {
     if (!outcome) return 0;
     sizer.observe(outcome.claimed, performance.now() - started);
     reportPass(deps, outcome);
+    // Scored, retried (its row rewritten) or set aside: each left a dead queue row.
+    deps.onDequeued(scoredCount(outcome) + outcome.failed.length);
     return scoredCount(outcome) + outcome.failed.length;
   };
 }
@@ -273,7 +280,8 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
   // PGlite has one connection: concurrent passes would only queue behind each other.
   const concurrency = database.kind === 'pglite' ? 1 : (options.concurrency ?? 2);
   const metrics = createScoringMetrics(options.registry);
-  const passDeps: PassDeps = { options, metrics, batchSize, unitShare: options.unitShare ?? 1 };
+  const vacuum = createQueueVacuum(database, log, options.queueVacuumEvery ?? 1000, metrics?.queueVacuums ?? null);
+  const passDeps: PassDeps = { options, metrics, batchSize, unitShare: options.unitShare ?? 1, onDequeued: vacuum.taken };
   const runOnce = createPassRunner(passDeps);
   const { hooks = {}, afterScoring, beforeCommit } = options;
   const replays = createLeadReplay({ database, log, hooks, afterScoring, beforeCommit, settingsOfPass, report: (outcome) => reportPass(passDeps, outcome) });
@@ -296,6 +304,8 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     wake: () => wakeup.wake(),
     /** A rescore or merge just queued this lead's history: replay it in passes of its own (lead-replay.ts). */
     replayLead: (lead: LeadKey) => replays.replay(lead),
+    /** The queue vacuum's check now (tests; the loop checks every second). */
+    maintainQueue: () => vacuum.runNow(),
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
     runDecay: (now: Date) => runDecayPass(database.db, now),
     async start(): Promise<void> {
@@ -304,6 +314,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       replays.start();
       await listener.ensure(running);
       loops = Array.from({ length: concurrency }, () => runLoop(engine, wait));
+      vacuum.start();
       if (options.decayIntervalSeconds) decay.start();
     },
     /** Stops claiming; waits for the passes in flight to commit or roll back. */
@@ -314,6 +325,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       wakeup.wake();
       await Promise.all(loops);
       loops = [];
+      await vacuum.stop();
       await listener.stop();
     },
   };
