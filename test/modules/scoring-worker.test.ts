@@ -258,16 +258,16 @@ describe('durable scoring worker', () => {
     };
     const before = await vacuumCount();
     expect(await worker.runOnce()).toBe(5);
-    await worker.maintainQueue();
+    await worker.queueVacuumSettled();
     expect(await vacuums()).toBe('0');
     expect(await vacuumCount()).toBe(before);
     expect(await worker.runOnce()).toBe(5);
-    await worker.maintainQueue();
+    await worker.queueVacuumSettled();
     expect(await vacuums()).toBe('1');
     expect(await vacuumCount()).toBe(before + 1);
     // The count starts again: two events left, no vacuum for them.
     expect(await worker.drain()).toBe(2);
-    await worker.maintainQueue();
+    await worker.queueVacuumSettled();
     expect(await vacuums()).toBe('1');
     expect(await unscoredOf(s.unitId)).toBe(0);
   });

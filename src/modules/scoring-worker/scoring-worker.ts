@@ -304,8 +304,8 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
     wake: () => wakeup.wake(),
     /** A rescore or merge just queued this lead's history: replay it in passes of its own (lead-replay.ts). */
     replayLead: (lead: LeadKey) => replays.replay(lead),
-    /** The queue vacuum's check now (tests; the loop checks every second). */
-    maintainQueue: () => vacuum.runNow(),
+    /** Waits for a vacuum of the queue in flight (tests). */
+    queueVacuumSettled: () => vacuum.settled(),
     /** One decay pass at a chosen "now" (tests); DECAY events are then scored by the worker. */
     runDecay: (now: Date) => runDecayPass(database.db, now),
     async start(): Promise<void> {
@@ -314,7 +314,6 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       replays.start();
       await listener.ensure(running);
       loops = Array.from({ length: concurrency }, () => runLoop(engine, wait));
-      vacuum.start();
       if (options.decayIntervalSeconds) decay.start();
     },
     /** Stops claiming; waits for the passes in flight to commit or roll back. */
@@ -325,7 +324,7 @@ export function createScoringWorker(options: ScoringWorkerOptions) {
       wakeup.wake();
       await Promise.all(loops);
       loops = [];
-      await vacuum.stop();
+      await vacuum.settled();
       await listener.stop();
     },
   };
