@@ -13,6 +13,8 @@
  * second. Each delivery's first arrival counts (the outbox is at-least-once).
  */
 import pg from 'pg';
+import { createCpuMeter, type CpuReport } from '../lib/cpu.js';
+import { profileLines } from '../lib/cpuprofile.js';
 import { appDatabase, dbName, queueDepth, seedLeads, waitForDrain } from '../lib/db.js';
 import { getText, load } from '../lib/load.js';
 import { removeLogs, startAppServer } from '../lib/processes.js';
@@ -27,7 +29,8 @@ const DURATION = Number(env.BENCH_DURATION ?? 30);
 const TYPES = ['page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'email_open', 'email_open', 'pricing_view', 'form_submit'];
 
 const header = runHeader('npm run bench:triggers:delivery', { BENCH_LEADS: LEADS, BENCH_CONNECTIONS: CONNECTIONS, BENCH_SUSTAIN_S: SUSTAIN_S, BENCH_DURATION: DURATION });
-const url = await appDatabase(dbName('leadvibe_bench_trigger_delivery'));
+const name = dbName('leadvibe_bench_trigger_delivery');
+const url = await appDatabase(name);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 const receiver = await startReceiver();
@@ -60,8 +63,14 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 1200 && (await openDeliveries()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-// S. The sustained rate.
+// S. The sustained rate (with the CPU of the server and its database; BENCH_CPU_PROF=<dir>: a server profile).
+const cpu = createCpuMeter({ processes: { server: server.pid }, databases: { app: name } });
+const stopCpu = cpu.start();
+if (env.BENCH_CPU_PROF) await server.ask({ cmd: 'profile-start' });
 const s = await load({ port, path: '/events', authorization, connections: CONNECTIONS, duration: SUSTAIN_S, body });
+const sCpu: CpuReport = stopCpu();
+cpu.stop();
+const profile = env.BENCH_CPU_PROF ? profileLines((await server.ask<{ file: string }>({ cmd: 'profile-stop' })).file, 'Server CPU profile of S') : [];
 const leftAfterS = await queueDepth(client);
 const accepted = s.requests.total - s.non2xx;
 const sustained = Math.min(accepted, accepted - leftAfterS) / SUSTAIN_S;
@@ -100,11 +109,14 @@ process.stdout.write(
     '',
     header,
     `S: ${fmt(accepted)} events accepted in ${SUSTAIN_S} s (${fmt(accepted / SUSTAIN_S)}/s), ${fmt(leftAfterS)} unscored when the load stopped → sustained ${fmt(sustained)} events/s`,
+    `CPU during S: server ${fixed(sCpu.server ?? 0)} cores, its PostgreSQL backends ${fixed(sCpu['pg app'] ?? 0)}, machine busy ${fixed(sCpu.machineBusyCores)}`,
     `H: ${fmt(rate)} events/s for ${DURATION} s (achieved ${fmt(h.requests.average)} req/s, ${h.non2xx} non-2xx; queue depth when the load stopped ${fmt(depthEnd)})`,
     `  event→score   (server histogram, ${fmt(score.total)} observations): p50 ${fixed(quantile(score, 0.5) * 1000, 1)} ms, **p99 ${fixed(quantile(score, 0.99) * 1000, 1)} ms**`,
     `  event→webhook (receiver, ${fmt(hook.length)} deliveries, first arrival): p50 ${fixed(exact(hook, 0.5), 1)} ms, **p99 ${fixed(exact(hook, 0.99), 1)} ms**, max ${fixed(exact(hook, 1 - 1e-9), 0)} ms`,
     `deliveries by status (whole run): ${rows.map((r) => `${r.status} ${fmt(r.n)}`).join(', ')}; receiver got ${fmt(receiver.arrivals.length)} POSTs`,
     `load average now ${loadAverage()}`,
+    '',
+    ...profile,
     '',
   ].join('\n'),
 );

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tenant } from '../../../auth/tenant.js';
 import type { Db } from '../../../db/database.js';
+import { preparedStatement } from '../../../db/prepared-pool.js';
 import type { DeliveriesTable, DeliveryKind, DeliveryStatus } from '../../../db/types.js';
 import { DELIVERIES_CHANNEL } from '../trigger-firing.repository.js';
 
@@ -45,7 +46,7 @@ export function createDeliveriesRepository(db: Db) {
     async claim(o: { limit: number; maxUnits: number; leaseSeconds: number; token: string; cursor: ClaimCursor | null }): Promise<DeliveryRecord[]> {
       const co = o.cursor?.org_id ?? ZERO;
       const cu = o.cursor?.unit_id ?? ZERO;
-      const { rows } = await sql<DeliveryRecord>`
+      const { rows } = await sql<DeliveryRecord>`${sql.raw(preparedStatement('delivery_claim'))}
         with recursive after_cursor (org_id, unit_id) as (
           (select org_id, unit_id from deliveries where status in ('pending', 'sending') and (org_id, unit_id) > (${co}::uuid, ${cu}::uuid)
             order by org_id, unit_id limit 1)
@@ -96,7 +97,7 @@ export function createDeliveriesRepository(db: Db) {
      * (`token`): a sender that lost its lease records nothing. Answers whether it recorded.
      */
     async complete(d: DeliveryRecord, token: string, a: AttemptRecord): Promise<boolean> {
-      const { rows } = await sql<{ n: number }>`
+      const { rows } = await sql<{ n: number }>`${sql.raw(preparedStatement('delivery_complete'))}
         with moved as (
           update deliveries set status = ${a.next}, lease_token = null, last_error = ${a.error}, last_http_status = ${a.httpStatus},
             due_at = now() + ${a.retryInMs} * interval '1 millisecond', updated_at = now(),
