@@ -149,7 +149,7 @@ export type Config = Readonly<{
     unitShare: number;
     /** Passes are sized to last about this long, at most batchSize events (docs/scoring.md). */
     passTargetMs: number;
-    /** Vacuum the scoring queue after every this many events this process scored (0: leave it to autovacuum). */
+    /** Vacuum the scoring queue after every this many of its rows this process took off or rewrote (0: leave it to autovacuum). */
     queueVacuumEvery: number;
     decayIntervalSeconds: number;
   }>;

@@ -74,9 +74,10 @@ function createPassSizer(batchSize: number, targetMs: number) {
   };
 }
 
-/** Metrics, live messages and logs of a committed pass. */
+/** Metrics, live messages and logs of a committed pass (a loop's or a lead replay's), and its count for the queue vacuum. */
 function reportPass(deps: PassDeps, outcome: PassOutcome): void {
   const { metrics, options } = deps;
+  deps.onDequeued(takenCount(outcome));
   const now = Date.now();
   for (const result of outcome.scored) {
     metrics?.scored.inc(result.events.length);
@@ -120,7 +121,8 @@ export async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<v
                    set_config('enable_sort', 'off', true), set_config('jit', 'off', true)${commit}`.execute(trx);
 }
 
-const scoredCount = (outcome: PassOutcome) => outcome.scored.reduce((n, r) => n + r.events.length, 0);
+/** Queue rows a committed pass took off or rewrote: scored, retried (its row rewritten) or set aside. */
+const takenCount = (outcome: PassOutcome) => outcome.scored.reduce((n, r) => n + r.events.length, 0) + outcome.failed.length;
 
 /**
  * Passes: each is one transaction that claims a fair batch (round robin over the OUs with a
@@ -147,9 +149,7 @@ function createPassRunner(deps: PassDeps) {
     if (!outcome) return 0;
     sizer.observe(outcome.claimed, performance.now() - started);
     reportPass(deps, outcome);
-    // Scored, retried (its row rewritten) or set aside: each left a dead queue row.
-    deps.onDequeued(scoredCount(outcome) + outcome.failed.length);
-    return scoredCount(outcome) + outcome.failed.length;
+    return takenCount(outcome);
   };
 }
 
