@@ -6,12 +6,12 @@
  */
 export const CAMPAIGNS_SQL = `
   with cl as materialized (
-    select utm_campaign as name, lead_id, count(*) as n,
-           sum(coalesce(score_delta, 0)) as pts,
-           min(occurred_at) as f, max(occurred_at) as l
-      from events
-     where org_id = $1 and unit_id = $2 and utm_campaign is not null and occurred_at >= $3
-       and not (normalized and not normalized_parent)
+    select e.utm_campaign as name, e.lead_id, count(*) as n,
+           sum(coalesce(o.score_delta, 0)) as pts,
+           min(e.occurred_at) as f, max(e.occurred_at) as l
+      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+     where e.org_id = $1 and e.unit_id = $2 and e.utm_campaign is not null and e.occurred_at >= $3
+       and not (e.normalized and not e.normalized_parent)
      group by 1, 2),
   lv as materialized (
     select cl.name, cl.lead_id, l.account_id,
@@ -97,8 +97,8 @@ export const ATTRIBUTION_SQL = `
     union
     select w.id, l.id from won w join leads l on l.org_id = $1 and l.unit_id = $2 and l.account_id = w.account_id and l.merged_into is null),
   lt as materialized (
-    select e.lead_id, e.event_type, sum(coalesce(e.score_delta, 0)) as pts
-      from events e
+    select e.lead_id, e.event_type, sum(coalesce(o.score_delta, 0)) as pts
+      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
      where e.org_id = $1 and e.unit_id = $2 and e.lead_id in (select lead_id from contacts)
        and not (e.normalized and not e.normalized_parent) and e.decay_id is null
      group by e.lead_id, e.event_type),

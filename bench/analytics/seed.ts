@@ -59,22 +59,27 @@ async function seedDealContactsAndMilestones(c: pg.Client, orgId: string, unitId
 
 /**
  * `size.events` events of the OU over `size.days` days, 60 % tagged with UTMs (campaigns skewed:
- * a few large, a long tail), every event with a score_delta as the worker writes it, all already
- * scored (nothing queued), then VACUUM ANALYZE (autovacuum is off on the bench PostgreSQL).
+ * a few large, a long tail), every event with a score_delta in its outcome row as the worker writes
+ * it, all already scored (nothing queued), then VACUUM ANALYZE (autovacuum is off on the bench PostgreSQL).
  */
 export async function seedAnalytics(url: string, orgId: string, unitId: string, size: SeedSize): Promise<void> {
   await seedLeads(url, orgId, unitId, size.leads);
   await withClient(url, async (c) => {
     await seedAccountsAndScores(c, orgId, unitId, size);
+    // The worker's outcome rows (migrations/0071) carry the points, as scoring writes them.
     await c.query(
-      `insert into events (org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at, scored_at)
-       select $1, $2, ${leadSql('1 + (g * 7919) % $4::bigint')}, (array['page_view','email_open','form_submit','webinar_join'])[1 + g % 4], 'web',
-              case when g % 10 < 6 then jsonb_build_object(
-                     'utm_campaign', 'campaign-' || floor($5 * power(((g * 104729) % 1000003) / 1000003.0, 2))::int,
-                     'utm_source', 'source-' || g % 10, 'utm_medium', 'medium-' || g % 5, 'score_delta', g % 11, 'url', '/p/' || g % 100)
-                   else jsonb_build_object('score_delta', g % 11, 'url', '/p/' || g % 100) end,
-              now() - (g::float8 / $3) * ($6 || ' days')::interval, now(), now()
-         from generate_series(1, $3::bigint) g`,
+      `with scored as (
+         insert into events (org_id, unit_id, lead_id, event_type, channel, metadata, occurred_at, received_at)
+         select $1, $2, ${leadSql('1 + (g * 7919) % $4::bigint')}, (array['page_view','email_open','form_submit','webinar_join'])[1 + g % 4], 'web',
+                case when g % 10 < 6 then jsonb_build_object(
+                       'utm_campaign', 'campaign-' || floor($5 * power(((g * 104729) % 1000003) / 1000003.0, 2))::int,
+                       'utm_source', 'source-' || g % 10, 'utm_medium', 'medium-' || g % 5, 'url', '/p/' || g % 100)
+                     else jsonb_build_object('url', '/p/' || g % 100) end,
+                now() - (g::float8 / $3) * ($6 || ' days')::interval, now()
+           from generate_series(1, $3::bigint) g
+         returning org_id, id, seq)
+       insert into event_outcomes (org_id, event_id, patch)
+       select org_id, id, jsonb_build_object('score_delta', seq % 11) from scored`,
       [orgId, unitId, size.events, size.leads, size.campaigns, size.days],
     );
     await c.query('vacuum analyze');

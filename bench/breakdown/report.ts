@@ -13,7 +13,7 @@ const PREPARED: Record<string, string> = {
   live_notify: 'live NOTIFY (event_ingested, score_update)',
   score_claim: 'worker claim (SKIP LOCKED + advisory locks)',
   score_bursts: 'worker bursts probe (inorganic filter)',
-  score_write: 'worker write (event_scores, lead_scores, state, events.scored_at)',
+  score_write: 'worker write (event_scores, lead_scores, state, event_outcomes)',
 };
 
 const UNNAMED: Array<[RegExp, string]> = [

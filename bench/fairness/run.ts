@@ -57,7 +57,8 @@ async function backlog(s: S): Promise<void> {
 }
 
 async function unscored(unitId: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unitId} and scored_at is null`.execute(database.db);
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from events e where e.unit_id = ${unitId} and e.scored_at is null
+    and not exists (select 1 from event_outcomes o where o.org_id = e.org_id and o.event_id = e.id)`.execute(database.db);
   return rows[0]?.n ?? 0;
 }
 
@@ -95,7 +96,8 @@ await trickle;
 await waitScored(b.unitId);
 await worker.stop();
 const { rows: lat } = await sql<{ ms: number }>`
-  select extract(epoch from (scored_at - received_at)) * 1000 as ms from events where unit_id = ${b.unitId} order by 1`.execute(database.db);
+  select extract(epoch from (o.scored_at - e.received_at)) * 1000 as ms from events e
+    join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id where e.unit_id = ${b.unitId} order by 1`.execute(database.db);
 const ms = lat.map((r) => Number(r.ms));
 
 // 3. One event of B behind A's backlog.
@@ -105,8 +107,8 @@ await new Promise((r) => setTimeout(r, 200));
 const single = await post(app, b, '/events', { event_type: 'page_view', aliases: [{ alias_kind: 'email', raw_value: 'single@b.io' }] });
 const t0 = performance.now();
 for (;;) {
-  const row = await database.db.selectFrom('events').select('scored_at').where('id', '=', single.metadata.event_id).executeTakeFirstOrThrow();
-  if (row.scored_at) break;
+  const row = await database.db.selectFrom('event_outcomes').select('scored_at').where('event_id', '=', single.metadata.event_id).executeTakeFirst();
+  if (row) break;
   await new Promise((r) => setTimeout(r, 5));
 }
 const singleMs = performance.now() - t0;

@@ -3,7 +3,7 @@
  * blocks no other lead's scoring". A server as users run it (worker on) holds a source lead with
  * BENCH_MERGE_EVENTS events (10k) and a target with 500, both scored by the worker, among
  * BENCH_LEADS other leads with BENCH_EVENTS events. Meanwhile another lead receives POST /events
- * at BENCH_OTHER_RATE events/s: its event→score latency (send → `events.scored_at` seen, polled
+ * at BENCH_OTHER_RATE events/s: its event→score latency (send → `event_outcomes.scored_at` seen, polled
  * every 20 ms) before the merge, then while POST /leads/merge runs and the worker replays the
  * target's history (until the target has nothing queued). Reports the merge request's duration,
  * the rescore's, and the other lead's latencies in both windows. BENCH_OP=rescore: instead of the
@@ -73,7 +73,7 @@ async function otherLead(running: () => boolean, sent: Sent[]): Promise<void> {
   const pending = new Map<string, Sent>();
   const poll = (async () => {
     while (running() || pending.size > 0) {
-      const { rows } = await poller.query<{ id: string }>(`select id from events where org_id = $1 and id = any($2::uuid[]) and scored_at is not null`, [orgId, [...pending.keys()]]);
+      const { rows } = await poller.query<{ id: string }>(`select event_id as id from event_outcomes where org_id = $1 and event_id = any($2::uuid[])`, [orgId, [...pending.keys()]]);
       const now = performance.now();
       for (const { id } of rows) {
         const s = pending.get(id);

@@ -216,7 +216,7 @@ export interface CheckResult {
 export async function waitForScoring(client: pg.Client, timeoutMs: number): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from events where scored_at is null');
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from events e where e.scored_at is null and not exists (select 1 from event_outcomes o where o.org_id = e.org_id and o.event_id = e.id)');
     if ((rows[0]?.n ?? 0) === 0) return (Date.now() - started) / 1000;
     if (Date.now() - started > timeoutMs) return Number.NaN;
     await sleep(200);
@@ -252,7 +252,7 @@ export async function checkInvariants(client: pg.Client, answers: Answers): Prom
   if (duplicates > 0) fail(`${duplicates} message ids are stored more than once`);
   const events = await one(`select count(*)::int as n from events where metadata ? 'client_msg'`);
   if (events !== answers.size) fail(`${events} client events stored for ${answers.size} answered message ids`);
-  const unscored = await one('select count(*)::int as n from events where scored_at is null');
+  const unscored = await one('select count(*)::int as n from events e where e.scored_at is null and not exists (select 1 from event_outcomes o where o.org_id = e.org_id and o.event_id = e.id)');
   if (unscored > 0) fail(`${unscored} events are unscored`);
   // Set-based (grouped joins, not a correlated count per event): the full run checks 100k events.
   const scoreRows = await one(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql, type SqlBool } from 'kysely';
 import type { Db } from '../../src/db/database.js';
 import type { JsonObject } from '../../src/db/types.js';
 
@@ -73,4 +74,28 @@ export async function countEvents(db: Db, ou: Ou): Promise<number> {
     .where('unit_id', '=', ou.unitId)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * An `events` row the scoring worker has not scored yet: no outcome row (migrations/0071) and no
+ * scored_at from ingestion (observe scope). For queries on the unaliased `events` table.
+ */
+export const unscored = sql<SqlBool>`(events.scored_at is null and not exists (
+  select 1 from event_outcomes o where o.org_id = events.org_id and o.event_id = events.id))`;
+export const scored = sql<SqlBool>`(not ${unscored})`;
+
+/** An event as readers see it: metadata with the worker's keys, when it was scored, its burst root. */
+export async function shownEvent(db: Db, eventId: string): Promise<{ metadata: JsonObject; scored_at: Date | null; burst_root: string | null }> {
+  const { rows } = await sql<{ metadata: JsonObject; scored_at: Date | null; burst_root: string | null }>`
+    select e.metadata || coalesce(o.patch, '{}'::jsonb) as metadata, coalesce(o.scored_at, e.scored_at) as scored_at, o.burst_root
+      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+     where e.id = ${eventId}`.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error(`no event ${eventId}`);
+  return row;
+}
+
+/** When the event was scored (by the worker, or at ingestion for observe scope); null while unscored. */
+export async function scoredAtOf(db: Db, eventId: string): Promise<Date | null> {
+  return (await shownEvent(db, eventId)).scored_at;
 }

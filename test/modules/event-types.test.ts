@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
-import { countEvents, insertEvent, insertLead, insertNormalizedPair } from '../helpers/events-factory.js';
+import { countEvents, insertEvent, insertLead, insertNormalizedPair, unscored } from '../helpers/events-factory.js';
 import { addMember, assign, createCredential, expectError, signup, type Session } from '../helpers/factories.js';
 
 // Rows are inserted directly and read back exactly: the scoring worker must not score them meanwhile.
@@ -236,7 +236,7 @@ describe('delete preview and DELETE /settings/event-types/{eventType}/events', (
   }
 
   async function countUnscored(s: Session): Promise<number> {
-    const rows = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where('scored_at', 'is', null).execute();
+    const rows = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where(unscored).execute();
     return rows.length;
   }
 

@@ -53,7 +53,9 @@ async function scoreRows(s: Session) {
     leadScores: await q(sql`select ruleset_id, total_score, level, last_event_at from lead_scores where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = 'ld' order by ruleset_id`),
     state: await q(sql`select session_events, session_last_at, last_engaged_at, last_event_at, last_event_type from lead_scoring_state
       where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = 'ld'`),
-    events: await q(sql`select id, metadata, burst_root, scored_at is not null as scored from events where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = 'ld' order by seq`),
+    events: await q(sql`select e.id, e.metadata || coalesce(o.patch, '{}'::jsonb) as metadata, o.burst_root, coalesce(o.scored_at, e.scored_at) is not null as scored
+      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+      where e.org_id = ${s.orgId} and e.unit_id = ${s.unitId} and e.lead_id = 'ld' order by e.seq`),
   };
 }
 

@@ -34,7 +34,9 @@ async function scoreRows(s: Session, leadId: string) {
       where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = ${leadId} order by occurred_at, event_id, ruleset_id`),
     state: await q(sql`select session_events, session_last_at, last_engaged_at, last_event_at, last_event_type from lead_scoring_state
       where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = ${leadId}`),
-    eventMetadata: await q(sql`select id, metadata from events where org_id = ${s.orgId} and unit_id = ${s.unitId} and lead_id = ${leadId} order by seq`),
+    eventMetadata: await q(sql`select e.id, e.metadata || coalesce(o.patch, '{}'::jsonb) as metadata, o.burst_root
+      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+      where e.org_id = ${s.orgId} and e.unit_id = ${s.unitId} and e.lead_id = ${leadId} order by e.seq`),
   };
 }
 

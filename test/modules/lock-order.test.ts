@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { signup, type Session } from '../helpers/factories.js';
 import { createRule, primaryRulesetId } from '../helpers/scoring-factory.js';
+import { unscored } from '../helpers/events-factory.js';
 
 // The worker runs in the background (small batches, short poll) while the requests race it.
 const ctx = setupTestApp({ SCORING_WORKER: 'true', SCORING_BATCH_SIZE: '7', SCORING_POLL_MS: '10', SCORING_CONCURRENCY: '3' });
@@ -59,8 +60,8 @@ async function scoredSoFar(): Promise<number> {
 async function expectConsistentScores(s: Session, rulesetId: string, deletedIds: Set<string>) {
   const db = ctx.database.db;
   const unit = s.unitId;
-  const unscored = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unit} and scored_at is null`.execute(db);
-  expect(unscored.rows[0]?.n).toBe(0);
+  const left = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unit} and ${unscored}`.execute(db);
+  expect(left.rows[0]?.n).toBe(0);
   const notOnce = await sql<{ id: string; n: number }>`
     select e.id, count(es.event_id)::int as n from events e
     left join event_scores es on es.event_id = e.id and es.ruleset_id = ${rulesetId}

@@ -8,6 +8,7 @@ import { registerErrorHandlers } from '../../src/http/errors.js';
 import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
 import { createRule, insertEvents, insertLead } from '../helpers/scoring-factory.js';
+import { unscored } from '../helpers/events-factory.js';
 
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
 const onPostgres = inject('testDb').kind === 'postgres';
@@ -21,7 +22,7 @@ async function leadWithEvents(s: Session, n: number): Promise<{ lead: string; ev
 
 async function unscoredOf(s: Session, lead?: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from events where unit_id = ${s.unitId} and scored_at is null
+    select count(*)::int as n from events where unit_id = ${s.unitId} and ${unscored}
     and (${lead ?? null}::text is null or lead_id = ${lead ?? null})`.execute(ctx.database.db);
   return rows[0]?.n ?? 0;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { signup } from '../helpers/factories.js';
@@ -9,7 +10,9 @@ async function decayRows(leadId: string) {
   return ctx.database.db
     .selectFrom('events as e')
     .innerJoin('event_scores as s', 's.event_id', 'e.id')
-    .select(['e.event_type', 'e.channel', 'e.metadata', 's.delta', 's.score_after', 's.decay_id'])
+    .leftJoin('event_outcomes as o', (j) => j.onRef('o.org_id', '=', 'e.org_id').onRef('o.event_id', '=', 'e.id'))
+    .select(['e.event_type', 'e.channel', 's.delta', 's.score_after', 's.decay_id'])
+    .select(sql<Record<string, unknown>>`e.metadata || coalesce(o.patch, '{}'::jsonb)`.as('metadata'))
     .where('e.lead_id', '=', leadId)
     .where('e.event_type', '=', 'DECAY')
     .orderBy('e.seq')

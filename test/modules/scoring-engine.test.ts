@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { signup, type Session } from '../helpers/factories.js';
+import { shownEvent, unscored } from '../helpers/events-factory.js';
 import { createRule, deltas, eventScores, insertEvents, insertLead, leadTotal, primaryRulesetId, putSurge } from '../helpers/scoring-factory.js';
 
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
@@ -31,7 +32,7 @@ describe('scoring an event (semantics §3)', () => {
     expect(row).toMatchObject({ ruleset_id: primary, base: 8, multiplier: 1, delta: 8, score_before: 0, score_after: 8, inorganic: false, surged: false });
     expect((row?.rules as Array<{ rule_id: string }>).map((r) => r.rule_id).sort()).toEqual([r1, r2].sort());
     expect(await leadTotal(ctx.database.db, s.unitId, lead, primary)).toBe(8);
-    const event = await ctx.database.db.selectFrom('events').select(['metadata', 'scored_at']).where('id', '=', ev as string).executeTakeFirstOrThrow();
+    const event = await shownEvent(ctx.database.db, ev as string);
     expect(event.metadata).toMatchObject({ score_delta: 8 });
     expect(event.scored_at).not.toBeNull();
   });
@@ -67,8 +68,8 @@ describe('scoring an event (semantics §3)', () => {
     expect(await deltas(ctx.database.db, sales, ids)).toEqual([50, 7]);
     expect(await leadTotal(ctx.database.db, s.unitId, lead, primary)).toBe(10);
     expect(await leadTotal(ctx.database.db, s.unitId, lead, sales)).toBe(57);
-    const meta = await ctx.database.db.selectFrom('events').select('metadata').where('id', 'in', ids).orderBy('seq').execute();
-    expect(meta.map((m) => (m.metadata as { score_delta: number }).score_delta)).toEqual([10, 0]);
+    const meta = await Promise.all(ids.map(async (id) => (await shownEvent(ctx.database.db, id)).metadata));
+    expect(meta.map((m) => m.score_delta)).toEqual([10, 0]);
   });
 });
 
@@ -155,8 +156,7 @@ describe('inorganic filters', () => {
     ]);
     await ctx.app.scoringWorker.drain();
     expect(await deltas(ctx.database.db, primary, ids)).toEqual([10, 10, 0, 0, 10]);
-    const events = await ctx.database.db.selectFrom('events').select(['id', 'metadata']).where('id', 'in', ids).orderBy('seq').execute();
-    const meta = events.map((e) => e.metadata as Record<string, unknown>);
+    const meta = await Promise.all(ids.map(async (id) => (await shownEvent(ctx.database.db, id)).metadata));
     expect(meta.map((m) => m.inorganic ?? false)).toEqual([false, false, true, true, false]);
     expect(meta[2]).toMatchObject({ inorganic: true, grouped_into: ids[0], score_delta: 0 });
     expect(meta[3]).toMatchObject({ inorganic: true, grouped_into: ids[0] });
@@ -174,8 +174,8 @@ describe('inorganic filters', () => {
     const ids = await insertEvents(ctx.database.db, s, lead, series('click', 5, 1));
     await ctx.app.scoringWorker.drain();
     expect(await deltas(ctx.database.db, primary, ids)).toEqual([2, 0, 0, 0, 0]);
-    const events = await ctx.database.db.selectFrom('events').select('metadata').where('id', 'in', ids).orderBy('seq').execute();
-    expect(events.map((e) => (e.metadata as { grouped_into?: string }).grouped_into ?? null)).toEqual([null, ids[0], ids[0], ids[0], ids[0]]);
+    const meta = await Promise.all(ids.map(async (id) => (await shownEvent(ctx.database.db, id)).metadata));
+    expect(meta.map((m) => m.grouped_into ?? null)).toEqual([null, ids[0], ids[0], ids[0], ids[0]]);
   });
 });
 
@@ -230,7 +230,7 @@ describe('what is never scored', () => {
     await ctx.app.scoringWorker.drain();
     expect(await ctx.database.db.selectFrom('event_scores').select('event_id').where('event_id', 'in', ids).execute()).toEqual([]);
     expect(await leadTotal(ctx.database.db, s.unitId, lead, primary)).toBeUndefined();
-    const unscored = await ctx.database.db.selectFrom('events').select('id').where('id', 'in', ids).where('scored_at', 'is', null).execute();
-    expect(unscored).toEqual([]);
+    const left = await ctx.database.db.selectFrom('events').select('id').where('id', 'in', ids).where(unscored).execute();
+    expect(left).toEqual([]);
   });
 });

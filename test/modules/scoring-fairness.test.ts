@@ -8,6 +8,7 @@ import { MAX_EVENT_FAILURES } from '../../src/modules/scoring-worker/scoring-wor
 import { createTestDatabase, TEST_ENV } from '../helpers/app.js';
 import { basic, signup, type Session } from '../helpers/factories.js';
 import { createRule } from '../helpers/scoring-factory.js';
+import { scoredAtOf, unscored } from '../helpers/events-factory.js';
 
 const onPostgres = inject('testDb').kind === 'postgres';
 /** OU A's backlog: 20,000 events on PostgreSQL; PGlite (one connection, in-process) gets a smaller one. */
@@ -66,8 +67,8 @@ async function postOne(s: Session, lead: string): Promise<string> {
   return res.json().metadata.event_id as string;
 }
 
-async function unscored(unitId: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unitId} and scored_at is null`.execute(database.db);
+async function unscoredIn(unitId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where unit_id = ${unitId} and ${unscored}`.execute(database.db);
   return rows[0]?.n ?? 0;
 }
 
@@ -75,8 +76,7 @@ async function unscored(unitId: string): Promise<number> {
 async function scoredWithin(eventId: string, timeoutMs: number): Promise<number> {
   const t0 = performance.now();
   for (;;) {
-    const row = await database.db.selectFrom('events').select('scored_at').where('id', '=', eventId).executeTakeFirstOrThrow();
-    if (row.scored_at) return performance.now() - t0;
+    if (await scoredAtOf(database.db, eventId)) return performance.now() - t0;
     if (performance.now() - t0 > timeoutMs) throw new Error(`event ${eventId} not scored within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -97,12 +97,12 @@ describe('fair scoring across OUs', () => {
     await app.scoringWorker.start();
     try {
       // The worker is in the middle of A's backlog when B's event arrives.
-      while ((await unscored(a.unitId)) > BACKLOG - 1) await new Promise((r) => setTimeout(r, 5));
+      while ((await unscoredIn(a.unitId)) > BACKLOG - 1) await new Promise((r) => setTimeout(r, 5));
       const bEvent = await postOne(b, 'b-0');
       const waited = await scoredWithin(bEvent, 10_000);
       if (onPostgres) expect(waited).toBeLessThan(B_WAIT_MS);
       const drained = performance.now();
-      while ((await unscored(a.unitId)) > 0) {
+      while ((await unscoredIn(a.unitId)) > 0) {
         expect(performance.now() - drained).toBeLessThan(240_000);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -117,8 +117,9 @@ describe('fair scoring across OUs', () => {
     // be committed only as A's smaller backlog there runs out.
     if (!onPostgres) return;
     const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from events where unit_id = ${a.unitId}
-        and scored_at > (select scored_at from events where unit_id = ${b.unitId})`.execute(database.db);
+      select count(*)::int as n from event_outcomes o join events e on e.org_id = o.org_id and e.id = o.event_id where e.unit_id = ${a.unitId}
+        and o.scored_at > (select o.scored_at from event_outcomes o join events e on e.org_id = o.org_id and e.id = o.event_id
+                            where e.unit_id = ${b.unitId})`.execute(database.db);
     expect(rows[0]?.n).toBeGreaterThan(0);
   }, 300_000);
 
@@ -140,7 +141,7 @@ describe('fair scoring across OUs', () => {
     } finally {
       await app.scoringWorker.stop();
     }
-    expect(await unscored(a.unitId)).toBe(0);
+    expect(await unscoredIn(a.unitId)).toBe(0);
     expect(await scoreRows(a.unitId)).toBe(199);
     expect(await scoreRows(b.unitId)).toBe(10);
     // The poison lead's later events were scored after it was set aside, in ingestion order (the

@@ -6,13 +6,14 @@ import { createScoringWorker, MAX_EVENT_FAILURES } from '../../src/modules/scori
 import type { LiveEventMap } from '../../src/live/live-hub.js';
 import { buildTestApp, setupTestApp } from '../helpers/app.js';
 import { signup, type Session } from '../helpers/factories.js';
+import { scored, scoredAtOf, unscored } from '../helpers/events-factory.js';
 import { createRule, insertEvents, insertLead, primaryRulesetId } from '../helpers/scoring-factory.js';
 
 const ctx = setupTestApp({ SCORING_WORKER: 'false' });
 
 const series3 = () => [0, 1, 2].map((i) => ({ type: 'page_view', at: new Date(Date.parse('2025-03-01T10:00:00Z') + i * 60_000) }));
 async function unscoredOf(unitId: string): Promise<number> {
-  const rows = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', unitId).where('scored_at', 'is', null).execute();
+  const rows = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', unitId).where(unscored).execute();
   return rows.length;
 }
 
@@ -33,8 +34,8 @@ async function backlog(s: Session, leads: number, perLead: number): Promise<stri
 /** Every event scored once, in ingestion order per lead, with history consistent with the totals. */
 async function expectExactlyOnce(s: Session, primary: string, leads: string[], perLead: number) {
   const db = ctx.database.db;
-  const unscored = await db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where('scored_at', 'is', null).execute();
-  expect(unscored).toEqual([]);
+  const left = await db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where(unscored).execute();
+  expect(left).toEqual([]);
   for (const lead of leads) {
     const { rows } = await sql<{ seq: number; delta: number; session_events: number; n: number }>`
       select e.seq, es.delta, es.session_events, count(*) over (partition by e.id)::int as n
@@ -73,7 +74,7 @@ describe('durable scoring worker', () => {
     expect(await crashing.runOnce()).toBeGreaterThan(0);
     expect(await crashing.runOnce()).toBeGreaterThan(0);
     await expect(crashing.runOnce()).rejects.toThrow('simulated crash');
-    const scoredSoFar = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where('scored_at', 'is not', null).execute();
+    const scoredSoFar = await ctx.database.db.selectFrom('events').select('id').where('unit_id', '=', s.unitId).where(scored).execute();
     expect(scoredSoFar.length).toBeGreaterThan(0);
     expect(scoredSoFar.length).toBeLessThan(32);
 
@@ -158,6 +159,29 @@ describe('durable scoring worker', () => {
     expect(score.json()).toMatchObject({ score: 12, level: 'Cold' });
   });
 
+  it('leaves the event row as ingestion wrote it: the score shows through its outcome (migrations/0071)', async () => {
+    const s = await signup(ctx.app);
+    await createRule(ctx.app, s, { event_type: 'visit', weight: 4 });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: s.headers,
+      payload: { event_type: 'visit', aliases: [{ alias_kind: 'email', raw_value: 'rows@example.com' }], metadata: { page: '/a' } },
+    });
+    const { event_id: eventId } = res.json().metadata;
+    // xmin is the transaction that wrote the row version: an UPDATE of the event would change it.
+    const version = () => sql<{ v: string }>`select xmin::text as v from events where id = ${eventId}`.execute(ctx.database.db).then((r) => r.rows[0]?.v);
+    const before = await version();
+    await ctx.app.scoringWorker.drain();
+    expect(await version()).toBe(before);
+    const listed = await ctx.app.inject({ method: 'GET', url: '/events', headers: s.headers });
+    const event = (listed.json() as Array<{ id: string; metadata: unknown; scored_at: string | null }>).find((e) => e.id === eventId);
+    expect(event?.metadata).toEqual({ page: '/a', score_delta: 4 });
+    expect(event?.scored_at).not.toBeNull();
+    const filtered = await ctx.app.inject({ method: 'GET', url: '/events?metadata=score_delta:4', headers: s.headers });
+    expect((filtered.json() as Array<{ id: string }>).map((e) => e.id)).toEqual([eventId]);
+  });
+
   it('rescores a lead from scratch with the same result (O(events of the lead))', async () => {
     const s = await signup(ctx.app);
     const primary = await primaryRulesetId(ctx.app, s);
@@ -167,7 +191,7 @@ describe('durable scoring worker', () => {
     const [first, second] = leads as [string, string];
     const queued = await ctx.database.db.transaction().execute((trx) => queueLeadRescore(trx, { orgId: s.orgId, unitId: s.unitId }, first));
     expect(queued).toBe(6);
-    const untouched = await ctx.database.db.selectFrom('events').select('id').where('lead_id', '=', second).where('scored_at', 'is', null).execute();
+    const untouched = await ctx.database.db.selectFrom('events').select('id').where('lead_id', '=', second).where(unscored).execute();
     expect(untouched).toEqual([]);
     await ctx.app.scoringWorker.drain();
     await expectExactlyOnce(s, primary, leads, 6);
@@ -220,8 +244,7 @@ describe('durable scoring worker', () => {
     });
     // Pass 1: e0 scored, e1 fails (attempt 1), e2 waits behind it; e1 is retried after its delay.
     expect(await worker.runOnce()).toBe(2);
-    const third = await ctx.database.db.selectFrom('events').select('scored_at').where('id', '=', ids[2] as string).executeTakeFirstOrThrow();
-    expect(third.scored_at).toBeNull();
+    expect(await scoredAtOf(ctx.database.db, ids[2] as string)).toBeNull();
     await worker.drain();
     expect(await unscoredOf(s.unitId)).toBe(0);
     const queued = await sql<{ attempts: number }>`select attempts from scoring_set_aside where event_id = ${poison}`.execute(ctx.database.db);

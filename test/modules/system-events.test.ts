@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { createCredential, expectError, signup, type Session } from '../helpers/factories.js';
@@ -148,7 +149,8 @@ describe('client metadata never steers scoring', () => {
     await ctx.app.scoringWorker.drain();
     const events = await eventsOf(s, first.lead_id);
     expect(events.map((e) => e.metadata.grouped_into ?? null)).toEqual([null, null, first.event_id, first.event_id]);
-    const rows = await ctx.database.db.selectFrom('events').select('burst_root').where('lead_id', '=', first.lead_id).orderBy('seq').execute();
+    const { rows } = await sql<{ burst_root: string | null }>`select o.burst_root from events e
+      left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id where e.lead_id = ${first.lead_id} order by e.seq`.execute(ctx.database.db);
     expect(rows.map((r) => r.burst_root)).toEqual([null, null, first.event_id, first.event_id]);
     const deltas = await ctx.database.db
       .selectFrom('event_scores')

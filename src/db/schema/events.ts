@@ -41,13 +41,23 @@ export interface EventsTable {
   /** Server-owned (migrations/0010): set only by the decay scheduler on the DECAY events it creates. */
   decay_id: string | null;
   decay_decrease: number | null;
-  /** Server-owned: the first event of the inorganic burst the scoring worker grouped this one into. */
-  burst_root: string | null;
   /** Generated from metadata (migrations/0045): the UTM keys as text, null unless a non-empty string. */
   utm_campaign: ColumnType<string | null, never, never>;
   utm_source: ColumnType<string | null, never, never>;
   utm_medium: ColumnType<string | null, never, never>;
-  /** Generated from metadata.score_delta (the primary ruleset's points, written by the scoring worker). */
+}
+
+/**
+ * What the scoring worker wrote about an event (migrations/0071): readers show the event's
+ * metadata as `events.metadata || patch` (src/db/event-outcomes.ts).
+ */
+export interface EventOutcomesTable {
+  org_id: string;
+  event_id: string;
+  scored_at: DefaultedTimestamp;
+  patch: DefaultedJson;
+  burst_root: string | null;
+  /** Generated from patch.score_delta: the primary ruleset's points. */
   score_delta: ColumnType<number | null, never, never>;
 }
 
@@ -76,5 +86,6 @@ export interface EventsTables {
   ingest_messages: IngestMessagesTable;
   lead_aliases: LeadAliasesTable;
   events: EventsTable;
+  event_outcomes: EventOutcomesTable;
   event_type_settings: EventTypeSettingsTable;
 }

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
+import { outcomeJoin } from '../../db/event-outcomes.js';
 import type { CampaignGroup } from './analytics.schemas.js';
 import { windowSql, type DateWindow } from '../../http/date-window.js';
 
@@ -48,8 +49,8 @@ function taggedEvents(t: Tenant, group: CampaignGroup, w: DateWindow, name?: str
   const utm = sql.ref(`e.${UTM_COLUMN[group]}`);
   return sql`
     select ${utm} as name, e.lead_id, e.occurred_at,
-           coalesce(e.score_delta, 0) as points
-      from events e
+           coalesce(o.score_delta, 0) as points
+      from events e ${outcomeJoin('e')}
      where e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and ${utm} is not null
        and not (e.normalized and not e.normalized_parent)
        and ${windowSql('e.occurred_at', w)}

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
+import { outcomeJoin } from '../../db/event-outcomes.js';
 
 export interface AttributionRow {
   closed_won_deals: number;
@@ -33,9 +34,10 @@ export async function attributionInsights(db: Db, t: Tenant): Promise<Attributio
         join leads l on l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.account_id = w.account_id and l.merged_into is null),
     ev as (
       select e.lead_id, e.event_type,
-             coalesce(e.score_delta, 0) as points
+             coalesce(o.score_delta, 0) as points
         from (select distinct lead_id from contacts) cl
         join events e on e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and e.lead_id = cl.lead_id
+        ${outcomeJoin('e')}
        where not (e.normalized and not e.normalized_parent) and e.decay_id is null),
     points as (select event_type, sum(points)::bigint as total_points from ev group by event_type),
     deal_types as (

@@ -1,5 +1,6 @@
 import { sql, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { outcomeJoin, shownMetadata } from '../../db/event-outcomes.js';
 import type { EventTypeSettingsTable } from '../../db/types.js';
 import { distinctEventValues } from '../events/events.repository.js';
 import type { Tenant } from '../../auth/tenant.js';
@@ -51,9 +52,9 @@ export function createEventTypesRepository(db: Db) {
     async properties(scope: Tenant, eventType: string): Promise<string[]> {
       const { rows } = await sql<{ key: string }>`
         select distinct k.key from (
-          select metadata from events
-           where org_id = ${scope.orgId} and unit_id = ${scope.unitId} and event_type = ${eventType}
-           order by occurred_at desc limit ${PROPERTY_SAMPLE}
+          select ${shownMetadata('e')} as metadata from events e ${outcomeJoin('e')}
+           where e.org_id = ${scope.orgId} and e.unit_id = ${scope.unitId} and e.event_type = ${eventType}
+           order by e.occurred_at desc limit ${PROPERTY_SAMPLE}
         ) recent
         cross join lateral jsonb_object_keys(
           case when jsonb_typeof(recent.metadata) = 'object' then recent.metadata else '{}'::jsonb end

@@ -1,4 +1,5 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { outcomeJoin, shownMetadata } from '../../db/event-outcomes.js';
 
 /** The lead a correlated events subquery belongs to: expressions of the outer query. */
 export interface LeadKeyRefs {
@@ -17,7 +18,7 @@ export function leadHasEvent(
   test: (metadata: Expression<unknown>) => RawBuilder<SqlBool>,
 ): RawBuilder<SqlBool> {
   const byType = eventType === null ? sql`` : sql`and e.event_type = ${eventType}`;
-  return sql<SqlBool>`exists (select 1 from events e
+  return sql<SqlBool>`exists (select 1 from events e ${outcomeJoin('e')}
     where e.org_id = ${lead.orgId} and e.unit_id = ${lead.unitId} and e.lead_id = ${lead.leadId} ${byType}
-    and ${test(sql.ref('e.metadata'))})`;
+    and ${test(shownMetadata('e'))})`;
 }

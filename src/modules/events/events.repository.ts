@@ -1,23 +1,22 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { DB, EventsTable, JsonObject } from '../../db/types.js';
+import type { DB, EventOutcomesTable, EventsTable, JsonObject } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
+import { scoredAt, shownMetadata } from '../../db/event-outcomes.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
-export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'burst_root' | 'utm_campaign' | 'utm_source' | 'utm_medium' | 'score_delta'>;
+export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'utm_campaign' | 'utm_source' | 'utm_medium'>;
 
 const EVENT_COLUMNS = [
   'events.id',
   'events.lead_id',
   'events.event_type',
   'events.channel',
-  'events.metadata',
   'events.occurred_at',
   'events.received_at',
   'events.normalized',
   'events.normalized_parent',
   'events.raw_event_id',
-  'events.scored_at',
 ] as const;
 
 export interface EventFilter {
@@ -37,7 +36,8 @@ export interface ExportCursor {
  */
 const canonical = sql<SqlBool>`not (events.normalized and not events.normalized_parent)`;
 
-type EventsQuery<O> = SelectQueryBuilder<DB, 'events', O>;
+/** Every events query of this repository has the event's outcome joined as `o` (PostgreSQL drops the join where nothing reads it). */
+type EventsQuery<O> = SelectQueryBuilder<DB & { o: EventOutcomesTable }, 'events' | 'o', O>;
 
 function inScope<O>(qb: EventsQuery<O>, scope: Tenant): EventsQuery<O> {
   return qb.where('events.org_id', '=', scope.orgId).where('events.unit_id', '=', scope.unitId);
@@ -47,7 +47,7 @@ function inScope<O>(qb: EventsQuery<O>, scope: Tenant): EventsQuery<O> {
 function withFilter<O>(qb: EventsQuery<O>, filter: EventFilter): EventsQuery<O> {
   if (filter.metadata.length === 0) return qb;
   const matches: Expression<SqlBool>[] = filter.metadata.map(
-    ({ key, value }) => sql<SqlBool>`events.metadata ->> ${key} = ${value}`,
+    ({ key, value }) => sql<SqlBool>`${shownMetadata('events')} ->> ${key} = ${value}`,
   );
   return qb.where((eb) => (filter.logic === 'and' ? eb.and(matches) : eb.or(matches)));
 }
@@ -75,8 +75,10 @@ export function distinctEventValues(scope: Tenant, column: 'channel' | 'event_ty
 }
 
 export function createEventsRepository(db: Db) {
-  const events = () => db.selectFrom('events');
-  const selectEvents = () => events().select(EVENT_COLUMNS);
+  const events = (): EventsQuery<object> =>
+    db.selectFrom('events').leftJoin('event_outcomes as o', (j) => j.onRef('o.org_id', '=', 'events.org_id').onRef('o.event_id', '=', 'events.id'));
+  const selectEvents = () =>
+    events().select(EVENT_COLUMNS).select([shownMetadata('events').as('metadata'), scoredAt('events').as('scored_at')]);
 
   return {
     list(scope: Tenant, filter: EventFilter, page: { limit: number; offset: number }): Promise<EventRow[]> {
@@ -102,7 +104,7 @@ export function createEventsRepository(db: Db) {
     exportPage(scope: Tenant, filter: EventFilter, after: ExportCursor | null, size: number) {
       return withFilter(inScope(events(), scope), filter)
         .select(['events.id', 'events.lead_id', 'events.event_type', 'events.occurred_at', 'events.channel'])
-        .select(['events.received_at', 'events.metadata', 'events.seq'])
+        .select(['events.received_at', 'events.seq', shownMetadata('events').as('metadata')])
         .select(sql<string>`events.occurred_at::text`.as('cursor_at'))
         .$if(after !== null, (qb) =>
           qb.where(sql<SqlBool>`(events.occurred_at, events.seq) < (${after?.occurredAt}::timestamptz, ${after?.seq})`),

@@ -53,6 +53,9 @@ export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: s
       where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])
       returning org_id, id, unit_id, lead_id, seq
     ),
+    unscored as (
+      delete from event_outcomes o using marked m where o.org_id = m.org_id and o.event_id = m.id
+    ),
     queued as (
       insert into scoring_queue (org_id, event_id, unit_id, lead_id, seq, lane)
       select org_id, id, unit_id, lead_id, seq, ${lane}::smallint from marked

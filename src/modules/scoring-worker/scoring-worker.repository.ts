@@ -351,13 +351,13 @@ export function createWorkerRepository(db: Db) {
         to_at: p.event.occurred_at.toISOString(),
       }));
       const { rows } = await sql<{ key: number; n: number; first_id: string | null; first_root: string | null }>`${sql.raw(preparedStatement('score_bursts'))}
-        select x.key, b.n, b.first_id, b.first_root
+        select x.key, b.n, b.first_id,
+               (select o.burst_root::text from event_outcomes o where o.org_id = x.org_id and o.event_id = b.first_id::uuid) as first_root
         from json_to_recordset(${JSON.stringify(input)}::json)
           as x(key int, org_id uuid, unit_id uuid, lead_id text, event_type text, seq bigint, from_at timestamptz, to_at timestamptz)
         cross join lateral (
           select count(*)::int as n,
-                 (array_agg(e.id::text order by e.occurred_at, e.seq))[1] as first_id,
-                 (array_agg(e.burst_root::text order by e.occurred_at, e.seq))[1] as first_root
+                 (array_agg(e.id::text order by e.occurred_at, e.seq))[1] as first_id
           from events e
           -- "|| ''" keeps the planner on the (unit, lead, time) index: the (unit, type, time) one would
           -- walk every lead's events of that type in the window.
@@ -413,10 +413,11 @@ export function createWorkerRepository(db: Db) {
         patches_in as materialized (
           select * from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid)
         ),
+        -- events stays insert-only: the outcome is a row of its own (migrations/0071).
         marked as (
-          update events e set scored_at = now(), metadata = e.metadata || x.patch, burst_root = x.burst_root
-          from patches_in x
-          where e.org_id = x.org_id and e.id = x.id and e.scored_at is null
+          insert into event_outcomes (org_id, event_id, patch, burst_root)
+          select org_id, id, patch, burst_root from patches_in
+          on conflict (org_id, event_id) do nothing
           returning 1
         ),
         dequeued as (
@@ -458,8 +459,9 @@ export function createWorkerRepository(db: Db) {
           returning org_id, event_id, unit_id, lead_id
         ),
         marked as (
-          update events set scored_at = now(), metadata = metadata || ${JSON.stringify({ scoring_error: code })}::jsonb
-          where org_id = ${event.org_id} and id = ${event.id} and scored_at is null
+          insert into event_outcomes (org_id, event_id, patch)
+          values (${event.org_id}, ${event.id}, ${JSON.stringify({ scoring_error: code })}::jsonb)
+          on conflict (org_id, event_id) do nothing
         )
         insert into scoring_set_aside (org_id, event_id, unit_id, lead_id, error, attempts)
         select org_id, event_id, unit_id, lead_id, ${code}, ${attempts} from gone

@@ -93,11 +93,11 @@ export function createTriggersRepository(db: Db) {
       const { rows } = await sql<ReplayRow>`
         select e.lead_id, e.id::text as id, e.seq::float8 as seq, e.event_type, e.occurred_at, s.score_after as score
         from events e
-        -- Scored rows only: an observe-scope event has scored_at but no score.
+        -- Scored rows only (an observe-scope event has scored_at but no score): its primary score row.
         join rulesets r on r.org_id = e.org_id and r.unit_id = e.unit_id and r.is_primary
         join event_scores s on s.org_id = e.org_id and s.event_id = e.id and s.ruleset_id = r.id
         where e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and e.event_type = any(${q.types}::text[]) and e.occurred_at >= ${q.from}
-          and e.scored_at is not null and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+          and e.decay_id is null and not (e.normalized and not e.normalized_parent)
           ${q.leadId !== undefined ? sql`and e.lead_id = ${q.leadId}` : sql``}
           ${q.after ? sql`and (e.lead_id, e.seq) > (${q.after.lead_id}, ${q.after.seq}::bigint)` : sql``}
         order by e.lead_id, e.seq
