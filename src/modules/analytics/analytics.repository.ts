@@ -43,18 +43,20 @@ export interface CampaignLeadRow {
 
 /**
  * The OU's tagged events of one grouping in the window, canonical rows only (the raw row of a
- * normalized pair, normalized and not normalized_parent, is left out: seed 001), as `ev`.
+ * normalized pair, normalized and not normalized_parent, is left out: seed 001), as `ev`; with
+ * `points` (the outcome's score_delta) when asked: without it the events are read from the index
+ * alone (the drilldown's index does not carry the event id that joins the outcome).
  */
-function taggedEvents(t: Tenant, group: CampaignGroup, w: DateWindow, name?: string): RawBuilder<unknown> {
+function taggedEvents(t: Tenant, group: CampaignGroup, w: DateWindow, opts: { name?: string; points: boolean }): RawBuilder<unknown> {
   const utm = sql.ref(`e.${UTM_COLUMN[group]}`);
   return sql`
-    select ${utm} as name, e.lead_id, e.occurred_at,
-           coalesce(o.score_delta, 0) as points
-      from events e ${outcomeJoin('e')}
+    select ${utm} as name, e.lead_id, e.occurred_at
+           ${opts.points ? sql`, coalesce(o.score_delta, 0) as points` : sql``}
+      from events e ${opts.points ? outcomeJoin('e') : sql``}
      where e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and ${utm} is not null
        and not (e.normalized and not e.normalized_parent)
        and ${windowSql('e.occurred_at', w)}
-       ${name !== undefined ? sql`and ${utm} = ${name}` : sql``}`;
+       ${opts.name !== undefined ? sql`and ${utm} = ${opts.name}` : sql``}`;
 }
 
 /** A lead's primary score (0 without a score row) as `score`, joined on `alias`.id. */
@@ -95,7 +97,7 @@ export function createAnalyticsRepository(db: Db) {
       const result = await sql<CampaignAggregateRow>`
         with campaign_leads as materialized (
           select name, lead_id, count(*) as n, sum(points) as points, min(occurred_at) as first_at, max(occurred_at) as last_at
-            from (${taggedEvents(t, group, w)}) ev group by name, lead_id),
+            from (${taggedEvents(t, group, w, { points: true })}) ev group by name, lead_id),
         per_campaign as (
           select name, sum(n)::int as total_events, count(*)::int as unique_leads,
                  coalesce(sum(points), 0)::bigint as total_points, min(first_at) as first_event_at, max(last_at) as last_event_at
@@ -130,7 +132,7 @@ export function createAnalyticsRepository(db: Db) {
       const result = await sql<CampaignLeadRow>`
         with touches as (
           select lead_id, min(occurred_at) as first_touch_at, max(occurred_at) as last_touch_at
-            from (${taggedEvents(t, group, w, name)}) ev group by lead_id
+            from (${taggedEvents(t, group, w, { name, points: false })}) ev group by lead_id
           order by first_touch_at desc, lead_id asc limit ${cap})
         select l.id as lead_id,
                (select a.value from lead_aliases a where a.org_id = l.org_id and a.unit_id = l.unit_id and a.lead_id = l.id
