@@ -97,15 +97,20 @@ export const ATTRIBUTION_SQL = `
     union
     select w.id, l.id from won w join leads l on l.org_id = $1 and l.unit_id = $2 and l.account_id = w.account_id and l.merged_into is null),
   lt as materialized (
-    select e.lead_id, e.event_type, sum(coalesce(o.score_delta, 0)) as pts
-      from events e left join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+    select distinct e.lead_id, e.event_type
+      from events e
      where e.org_id = $1 and e.unit_id = $2 and e.lead_id in (select lead_id from contacts)
-       and not (e.normalized and not e.normalized_parent) and e.decay_id is null
-     group by e.lead_id, e.event_type),
+       and not (e.normalized and not e.normalized_parent) and e.decay_id is null),
+  pts as (
+    select s.event_type, sum(s.delta)::bigint as total_points
+      from event_scores s
+     where s.org_id = $1 and s.unit_id = $2 and s.lead_id in (select lead_id from contacts) and s.decay_id is null
+       and s.ruleset_id = (select id from rulesets where org_id = $1 and unit_id = $2 and is_primary)
+     group by s.event_type),
   types as (
-    select lt.event_type, sum(lt.pts)::bigint as total_points,
+    select lt.event_type, coalesce(max(p.total_points), 0)::bigint as total_points,
            (select count(distinct c.deal_id) from contacts c join lt l2 on l2.lead_id = c.lead_id and l2.event_type = lt.event_type)::int as deal_count
-      from lt group by lt.event_type)
+      from lt left join pts p on p.event_type = lt.event_type group by lt.event_type)
   select (select count(*)::int from won) as closed_won_deals,
          (select json_object_agg(milestone, a) from (
             select ms.milestone, round(avg(ms.score)::numeric, 1) as a from deal_milestone_scores ms join won w on w.id = ms.deal_id

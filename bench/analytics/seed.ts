@@ -82,6 +82,15 @@ export async function seedAnalytics(url: string, orgId: string, unitId: string, 
        select org_id, id, jsonb_build_object('score_delta', seq % 11) from scored`,
       [orgId, unitId, size.events, size.leads, size.campaigns, size.days],
     );
+    // And the primary ruleset's event score of each, whose delta is that score_delta.
+    await c.query(
+      `insert into event_scores (event_id, ruleset_id, org_id, unit_id, lead_id, event_type, base, multiplier, delta, score_before, score_after, occurred_at)
+       select e.id, r.id, e.org_id, e.unit_id, e.lead_id, e.event_type, o.score_delta, 1, o.score_delta, 0, o.score_delta, e.occurred_at
+         from events e join event_outcomes o on o.org_id = e.org_id and o.event_id = e.id
+         cross join (select id from rulesets where org_id = $1 and unit_id = $2 and is_primary) r
+        where e.org_id = $1 and e.unit_id = $2`,
+      [orgId, unitId],
+    );
     await c.query('vacuum analyze');
   });
 }

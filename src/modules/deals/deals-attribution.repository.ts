@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
-import { outcomeJoin } from '../../db/event-outcomes.js';
 
 export interface AttributionRow {
   closed_won_deals: number;
@@ -32,20 +31,28 @@ export async function attributionInsights(db: Db, t: Tenant): Promise<Attributio
       union
       select w.id, l.id from won w
         join leads l on l.org_id = ${t.orgId} and l.unit_id = ${t.unitId} and l.account_id = w.account_id and l.merged_into is null),
+    leads as (select distinct lead_id from contacts),
     ev as (
-      select e.lead_id, e.event_type,
-             coalesce(o.score_delta, 0) as points
-        from (select distinct lead_id from contacts) cl
+      select e.lead_id, e.event_type
+        from leads cl
         join events e on e.org_id = ${t.orgId} and e.unit_id = ${t.unitId} and e.lead_id = cl.lead_id
-        ${outcomeJoin('e')}
        where not (e.normalized and not e.normalized_parent) and e.decay_id is null),
-    points as (select event_type, sum(points)::bigint as total_points from ev group by event_type),
+    -- The points are the primary ruleset's event scores (an event's score_delta): read by lead from
+    -- event_scores_unit_lead_time, not one outcome probe per event. Only canonical rows are scored;
+    -- DECAY rows carry a decay_id.
+    points as (
+      select s.event_type, sum(s.delta)::bigint as total_points
+        from leads cl
+        join event_scores s on s.org_id = ${t.orgId} and s.unit_id = ${t.unitId} and s.lead_id = cl.lead_id
+       where s.ruleset_id = (select r.id from rulesets r where r.org_id = ${t.orgId} and r.unit_id = ${t.unitId} and r.is_primary)
+         and s.decay_id is null
+       group by s.event_type),
     deal_types as (
       select lt.event_type, count(distinct c.deal_id)::int as deal_count
         from (select distinct lead_id, event_type from ev) lt join contacts c on c.lead_id = lt.lead_id group by lt.event_type),
     top as (
-      select p.event_type, d.deal_count, p.total_points from points p join deal_types d on d.event_type = p.event_type
-       order by p.total_points desc, d.deal_count desc, p.event_type collate "C" asc limit ${TOP_TYPES})
+      select d.event_type, d.deal_count, coalesce(p.total_points, 0) as total_points from deal_types d left join points p on p.event_type = d.event_type
+       order by 3 desc, d.deal_count desc, d.event_type collate "C" asc limit ${TOP_TYPES})
     select (select count(*)::int from won) as closed_won_deals,
            ${avg('mql')} as avg_score_at_mql, ${avg('sql')} as avg_score_at_sql,
            ${avg('opportunity')} as avg_score_at_opportunity, ${avg('close')} as avg_score_at_close,
