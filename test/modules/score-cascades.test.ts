@@ -71,7 +71,7 @@ describe('score rows follow the events and rule sets they belong to', () => {
     expect(await rowsOfLead(kept.lead)).toEqual({ scores: 0, states: 0 });
   });
 
-  it('deleting a rule set removes its event scores only', async () => {
+  it('deleting a rule set removes its event scores and lead scores (0072) only', async () => {
     const s = await signup(ctx.app);
     const primary = await primaryRulesetId(ctx.app, s);
     const created = await ctx.app.inject({ method: 'POST', url: '/rulesets', headers: s.headers, payload: { name: 'Second' } });
@@ -80,12 +80,14 @@ describe('score rows follow the events and rule sets they belong to', () => {
     await createRule(ctx.app, s, { event_type: 'page_view', weight: 10 });
     const { ids } = await scoredLead(s, 2);
     const byRuleset = async (rulesetId: string) =>
-      (await sql<{ n: number }>`select count(*)::int as n from event_scores where org_id = ${s.orgId} and ruleset_id = ${rulesetId}`.execute(ctx.database.db)).rows[0]?.n;
-    expect(await byRuleset(second)).toBe(ids.length);
+      (await sql<{ n: number; totals: number }>`
+        select (select count(*)::int from event_scores where org_id = ${s.orgId} and ruleset_id = ${rulesetId}) as n,
+               (select count(*)::int from lead_scores where org_id = ${s.orgId} and ruleset_id = ${rulesetId}) as totals`.execute(ctx.database.db)).rows[0];
+    expect(await byRuleset(second)).toEqual({ n: ids.length, totals: 1 });
 
     const res = await ctx.app.inject({ method: 'DELETE', url: `/rulesets/${second}`, headers: s.headers });
     expect(res.statusCode, res.body).toBe(204);
-    expect(await byRuleset(second)).toBe(0);
-    expect(await byRuleset(primary)).toBe(ids.length);
+    expect(await byRuleset(second)).toEqual({ n: 0, totals: 0 });
+    expect(await byRuleset(primary)).toEqual({ n: ids.length, totals: 1 });
   });
 });
