@@ -11,6 +11,17 @@ export function outcomeJoin(e: string): RawBuilder<unknown> {
   return sql`left join event_outcomes o on o.org_id = ${sql.ref(`${e}.org_id`)} and o.event_id = ${sql.ref(`${e}.id`)}`;
 }
 
+/**
+ * The top-level metadata keys the scoring worker writes, into the outcome's patch. Ingestion drops
+ * them from client metadata, so any other key is answered by `events.metadata` alone.
+ */
+export const WORKER_METADATA_KEYS: readonly string[] = ['score_delta', 'inorganic', 'grouped_into', 'scoring_error'];
+
+/** Whether reading the metadata path `path` (dotted: its first segment is the top-level key) needs the outcome. */
+export function needsOutcome(path: string): boolean {
+  return WORKER_METADATA_KEYS.includes(path.split('.')[0] ?? path);
+}
+
 /** The event's metadata with the worker's keys over it (score_delta, inorganic, grouped_into, scoring_error). */
 export function shownMetadata(e: string): RawBuilder<JsonObject> {
   return sql<JsonObject>`(${sql.ref(`${e}.metadata`)} || coalesce(o.patch, '{}'::jsonb))`;

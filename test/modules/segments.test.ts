@@ -191,6 +191,12 @@ describe('segment evaluation (semantics §6)', () => {
     expect(await matches(s, [{ rule_type: 'event_metadata', event_type: 'signup', field_name: 'source', operator: 'exists' }])).toEqual([]);
   });
 
+  it('tests the keys the scoring worker wrote into an event\'s metadata (kept in its outcome row)', async () => {
+    expect(await matches(s, [{ rule_type: 'event_metadata', field_name: 'score_delta', operator: 'gte', value: '50' }])).toEqual(['a', 'c']);
+    expect(await matches(s, [{ rule_type: 'event_metadata', event_type: 'page_view', field_name: 'score_delta', operator: 'equals', value: '5' }])).toEqual(['b']);
+    expect(await matches(s, [{ rule_type: 'event_metadata', field_name: 'inorganic', operator: 'exists' }])).toEqual([]);
+  });
+
   it('ANDs logic groups, binds AND tighter than OR in a group, follows order_index and skips inactive rules', async () => {
     // group 0 in order_index order: plan = enterprise OR plan = pro AND employees > 1000  →  c, (a and false)
     const group0: [RuleBody, RuleBody, RuleBody] = [

@@ -2,7 +2,7 @@ import { sql, type Expression, type Selectable, type SelectQueryBuilder, type Sq
 import type { Db } from '../../db/database.js';
 import type { DB, EventOutcomesTable, EventsTable, JsonObject } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
-import { scoredAt, shownMetadata } from '../../db/event-outcomes.js';
+import { needsOutcome, scoredAt, shownMetadata } from '../../db/event-outcomes.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
 export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'utm_campaign' | 'utm_source' | 'utm_medium'>;
@@ -47,7 +47,7 @@ function inScope<O>(qb: EventsQuery<O>, scope: Tenant): EventsQuery<O> {
 function withFilter<O>(qb: EventsQuery<O>, filter: EventFilter): EventsQuery<O> {
   if (filter.metadata.length === 0) return qb;
   const matches: Expression<SqlBool>[] = filter.metadata.map(
-    ({ key, value }) => sql<SqlBool>`${shownMetadata('events')} ->> ${key} = ${value}`,
+    ({ key, value }) => sql<SqlBool>`${needsOutcome(key) ? shownMetadata('events') : sql.ref('events.metadata')} ->> ${key} = ${value}`,
   );
   return qb.where((eb) => (filter.logic === 'and' ? eb.and(matches) : eb.or(matches)));
 }

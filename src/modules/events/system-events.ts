@@ -1,3 +1,5 @@
+import { WORKER_METADATA_KEYS } from '../../db/event-outcomes.js';
+
 /**
  * Event types and metadata keys that belong to the server (semantics §2). Defined once: ingestion
  * refuses the types, the event-type settings refuse them as a canonical_type, and the decay
@@ -24,4 +26,4 @@ export const RESERVED_TYPE_MESSAGE = `${RESERVED_EVENT_TYPES.join(', ')} (any ca
  * from client metadata, so a stored value of one of them always comes from the server; the engine
  * reads none of them in any case (it reads server-owned columns).
  */
-export const SERVER_METADATA_KEYS: readonly string[] = ['score_delta', 'inorganic', 'grouped_into', 'scoring_error', 'decay_id', 'decrease'];
+export const SERVER_METADATA_KEYS: readonly string[] = [...WORKER_METADATA_KEYS, 'decay_id', 'decrease'];

@@ -15,8 +15,8 @@ function matchingRows(db: Db, t: Tenant, rulesetId: string | null, matching: Lea
     createdAt: sql.ref('l.created_at'),
     lastEventAt: sql.ref('st.last_event_at'),
     accountId: sql.ref('l.account_id'),
-    hasEvent: (eventType, test) =>
-      leadHasEvent({ orgId: sql.ref('l.org_id'), unitId: sql.ref('l.unit_id'), leadId: sql.ref('l.id') }, eventType, test),
+    hasEvent: (eventType, path, test) =>
+      leadHasEvent({ orgId: sql.ref('l.org_id'), unitId: sql.ref('l.unit_id'), leadId: sql.ref('l.id') }, eventType, path, test),
   };
   return { query: query.where(matching(refs)), score };
 }

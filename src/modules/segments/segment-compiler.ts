@@ -25,7 +25,7 @@ export interface LeadRefs {
   lastEventAt: Expression<Date | null>;
   accountId: Expression<string | null>;
   /** `exists` one of the lead's events (of `eventType` when given) whose metadata passes `test`. */
-  hasEvent(eventType: string | null, test: (metadata: Expression<unknown>) => RawBuilder<SqlBool>): RawBuilder<SqlBool>;
+  hasEvent(eventType: string | null, path: string, test: (metadata: Expression<unknown>) => RawBuilder<SqlBool>): RawBuilder<SqlBool>;
 }
 
 /** A compared value: its text, and its number and time when it has them (else NULL). */
@@ -130,7 +130,7 @@ function compileRule(rule: CompilableRule, refs: LeadRefs): RawBuilder<SqlBool> 
   const operator = rule.operator as Operator;
   const value = rule.value ?? '';
   if (rule.rule_type === 'lead_metadata') return test(leadField(refs, rule.field_name), operator, value);
-  return refs.hasEvent(rule.event_type, (metadata) => test(metadataField(metadata, rule.field_name), operator, value));
+  return refs.hasEvent(rule.event_type, rule.field_name, (metadata) => test(metadataField(metadata, rule.field_name), operator, value));
 }
 
 const joinAll = (parts: RawBuilder<SqlBool>[], op: 'and' | 'or') => sql<SqlBool>`(${sql.join(parts, sql.raw(` ${op} `))})`;
