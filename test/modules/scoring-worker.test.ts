@@ -17,6 +17,13 @@ async function unscoredOf(unitId: string): Promise<number> {
   return rows.length;
 }
 
+/** POST /events, answered 202: the stored event's id and its lead. */
+async function postEvent(s: Session, payload: Record<string, unknown>): Promise<{ event_id: string; lead_id: string }> {
+  const res = await ctx.app.inject({ method: 'POST', url: '/events', headers: s.headers, payload });
+  expect(res.statusCode, res.body).toBe(202);
+  return res.json().metadata;
+}
+
 /** Standard surge, weight 10, events 60 s apart: the n-th event of the session scores this. */
 const expectedDelta = (n: number) => (n <= 2 ? 10 : n <= 4 ? 13 : 15);
 
@@ -144,14 +151,7 @@ describe('durable scoring worker', () => {
   it('scores an event ingested through POST /events (ingestion → worker), primary delta in its metadata', async () => {
     const s = await signup(ctx.app);
     await createRule(ctx.app, s, { event_type: 'form_submit', weight: 12 });
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/events',
-      headers: s.headers,
-      payload: { event_type: 'form_submit', aliases: [{ alias_kind: 'email', raw_value: 'e2e@example.com' }] },
-    });
-    expect(res.statusCode, res.body).toBe(202);
-    const { event_id: eventId, lead_id: leadId } = res.json().metadata;
+    const { event_id: eventId, lead_id: leadId } = await postEvent(s, { event_type: 'form_submit', aliases: [{ alias_kind: 'email', raw_value: 'e2e@example.com' }] });
     await ctx.app.scoringWorker.drain();
     const explain = await ctx.app.inject({ method: 'GET', url: `/events/${eventId}/explain`, headers: s.headers });
     expect(explain.json().rulesets).toEqual([expect.objectContaining({ delta: 12, score_after: 12 })]);
@@ -162,13 +162,7 @@ describe('durable scoring worker', () => {
   it('leaves the event row as ingestion wrote it: the score shows through its outcome (migrations/0071)', async () => {
     const s = await signup(ctx.app);
     await createRule(ctx.app, s, { event_type: 'visit', weight: 4 });
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/events',
-      headers: s.headers,
-      payload: { event_type: 'visit', aliases: [{ alias_kind: 'email', raw_value: 'rows@example.com' }], metadata: { page: '/a' } },
-    });
-    const { event_id: eventId } = res.json().metadata;
+    const { event_id: eventId } = await postEvent(s, { event_type: 'visit', aliases: [{ alias_kind: 'email', raw_value: 'rows@example.com' }], metadata: { page: '/a' } });
     // xmin is the transaction that wrote the row version: an UPDATE of the event would change it.
     const version = () => sql<{ v: string }>`select xmin::text as v from events where id = ${eventId}`.execute(ctx.database.db).then((r) => r.rows[0]?.v);
     const before = await version();

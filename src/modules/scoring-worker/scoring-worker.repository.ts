@@ -370,8 +370,9 @@ export function createWorkerRepository(db: Db) {
 
     /**
      * Every write of a scoring pass in one statement (one round trip, one plan): event scores
-     * (score_history is a view of them), lead totals, lead session state, and the events marked scored with their metadata
-     * patches, and their scoring_queue rows deleted. Each table's rows travel as one json parameter,
+     * (score_history is a view of them), lead totals, lead session state, the events' outcome rows
+     * (scored_at, metadata patch, burst root: migrations/0071), and their scoring_queue rows deleted.
+     * Each table's rows travel as one json parameter,
      * not ~18 binds per row (json, not jsonb: it is read once). Answers how many events were both
      * marked scored and taken off the queue.
      */
@@ -449,8 +450,9 @@ export function createWorkerRepository(db: Db) {
     },
 
     /**
-     * Sets a poison event aside in the pass's transaction: off the queue, `scored_at` set without
-     * scores, `metadata.scoring_error` = the code, and listed in scoring_set_aside for the OU's admins.
+     * Sets a poison event aside in the pass's transaction: off the queue, an outcome row without
+     * scores (so `scored_at` is set) whose patch carries `scoring_error` = the code, and listed in
+     * scoring_set_aside for the OU's admins.
      */
     async setAside(event: { org_id: string; id: string }, code: string, attempts: number): Promise<void> {
       await sql`
