@@ -91,7 +91,8 @@ function compiledHarness(): Promise<string> {
 export async function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
   const appDir = resolve((env.BENCH_SERVER_DIR ?? process.env.BENCH_SERVER_DIR) || REPO);
   await buildServer(appDir);
-  return startProcess<AppReady>(await compiledHarness(), { ...env, BENCH_DB_URL: url, BENCH_APP_DIR: appDir }, label);
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {};
+  return startProcess<AppReady>(await compiledHarness(), { ...env, ...nodeOptions, BENCH_DB_URL: url, BENCH_APP_DIR: appDir }, label);
 }
 
 /** The checkout a server runs (BENCH_SERVER_DIR), for reports: its path and commit. */
