@@ -91,7 +91,8 @@ function compiledHarness(): Promise<string> {
 export async function startAppServer(url: string, env: Record<string, string> = {}, label = 'app-server') {
   const appDir = resolve((env.BENCH_SERVER_DIR ?? process.env.BENCH_SERVER_DIR) || REPO);
   await buildServer(appDir);
-  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {};
+  // BENCH_SERVER_NODE_OPTIONS: the app server's NODE_OPTIONS only (bench/README.md, Knobs).
+  const nodeOptions: Record<string, string> = process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {};
   return startProcess<AppReady>(await compiledHarness(), { ...env, ...nodeOptions, BENCH_DB_URL: url, BENCH_APP_DIR: appDir }, label);
 }
 
