@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type JoinBuilder, type RawBuilder } from 'kysely';
 import type { JsonObject } from './types.js';
 
 /**
@@ -9,6 +9,12 @@ import type { JsonObject } from './types.js';
  */
 export function outcomeJoin(e: string): RawBuilder<unknown> {
   return sql`left join event_outcomes o on o.org_id = ${sql.ref(`${e}.org_id`)} and o.event_id = ${sql.ref(`${e}.id`)}`;
+}
+
+/** The same join for the query builder: `.leftJoin('event_outcomes as o', onOutcome('e'))`. */
+export function onOutcome(e: string) {
+  // `any`: the helper serves any query's events alias; onRef checks nothing more at this depth.
+  return <J extends JoinBuilder<any, any>>(j: J): J => j.onRef('o.org_id', '=', `${e}.org_id`).onRef('o.event_id', '=', `${e}.id`) as J;
 }
 
 /**

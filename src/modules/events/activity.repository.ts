@@ -3,7 +3,7 @@ import type { Tenant } from '../../auth/tenant.js';
 import type { Db } from '../../db/database.js';
 import { windowSql, type DateWindow } from '../../http/date-window.js';
 import type { EventsTable } from '../../db/types.js';
-import { scoredAt, shownMetadata } from '../../db/event-outcomes.js';
+import { onOutcome, scoredAt, shownMetadata } from '../../db/event-outcomes.js';
 
 export interface ActivityFilter {
   window: DateWindow;
@@ -28,7 +28,7 @@ const latencyMs = sql<number>`floor(extract(epoch from (e.received_at - e.occurr
 export function listActivityEvents(db: Db, t: Tenant, leadId: string, f: ActivityFilter, cap: number): Promise<ActivityEventRow[]> {
   return db
     .selectFrom('events as e')
-    .leftJoin('event_outcomes as o', (j) => j.onRef('o.org_id', '=', 'e.org_id').onRef('o.event_id', '=', 'e.id'))
+    .leftJoin('event_outcomes as o', onOutcome('e'))
     .select(['e.id', 'e.lead_id', 'e.event_type', 'e.channel', 'e.occurred_at', 'e.received_at', 'e.normalized', 'e.normalized_parent', 'e.raw_event_id'])
     .select([shownMetadata('e').as('metadata'), scoredAt('e').as('scored_at'), scoreDelta.as('score_delta'), latencyMs.as('latency_ms')])
     .where('e.org_id', '=', t.orgId)

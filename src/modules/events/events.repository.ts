@@ -2,7 +2,7 @@ import { sql, type Expression, type Selectable, type SelectQueryBuilder, type Sq
 import type { Db } from '../../db/database.js';
 import type { DB, EventOutcomesTable, EventsTable, JsonObject } from '../../db/types.js';
 import type { Tenant } from '../../auth/tenant.js';
-import { needsOutcome, scoredAt, shownMetadata } from '../../db/event-outcomes.js';
+import { needsOutcome, onOutcome, scoredAt, shownMetadata } from '../../db/event-outcomes.js';
 
 /** A stored event as the API reads it (org_id, unit_id, seq and the server's scoring columns stay in the database). */
 export type EventRow = Omit<Selectable<EventsTable>, 'org_id' | 'unit_id' | 'seq' | 'decay_id' | 'decay_decrease' | 'utm_campaign' | 'utm_source' | 'utm_medium'>;
@@ -76,7 +76,7 @@ export function distinctEventValues(scope: Tenant, column: 'channel' | 'event_ty
 
 export function createEventsRepository(db: Db) {
   const events = (): EventsQuery<object> =>
-    db.selectFrom('events').leftJoin('event_outcomes as o', (j) => j.onRef('o.org_id', '=', 'events.org_id').onRef('o.event_id', '=', 'events.id'));
+    db.selectFrom('events').leftJoin('event_outcomes as o', onOutcome('events'));
   const selectEvents = () =>
     events().select(EVENT_COLUMNS).select([shownMetadata('events').as('metadata'), scoredAt('events').as('scored_at')]);
 

@@ -1,7 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { windowSql, type DateWindow } from '../../http/date-window.js';
 import type { Db } from '../../db/database.js';
-import { scoredAt, shownMetadata } from '../../db/event-outcomes.js';
+import { onOutcome, scoredAt, shownMetadata } from '../../db/event-outcomes.js';
 import type { Tenant } from '../../auth/tenant.js';
 
 export interface LeadListFilters {
@@ -163,7 +163,7 @@ export function createScoresRepository(db: Db) {
     findEvent(t: Tenant, eventId: string) {
       return db
         .selectFrom('events as e')
-        .leftJoin('event_outcomes as o', (j) => j.onRef('o.org_id', '=', 'e.org_id').onRef('o.event_id', '=', 'e.id'))
+        .leftJoin('event_outcomes as o', onOutcome('e'))
         .select(['e.id', 'e.lead_id', 'e.event_type', 'e.occurred_at', scoredAt('e').as('scored_at'), shownMetadata('e').as('metadata')])
         .where('e.org_id', '=', t.orgId)
         .where('e.unit_id', '=', t.unitId)

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { WORKER_METADATA_KEYS } from '../../db/event-outcomes.js';
 import { INGESTED_CHANNEL, SCORING_LANE } from './scoring-queue.js';
 
 /** The OU whose leads are queued (every statement filters by both, org_id first). */
@@ -49,7 +50,8 @@ export async function queueLeadsRescore(trx: Db, scope: RescoreScope, leadIds: s
   const { rows } = await sql<{ n: number }>`
     with marked as (
       update events set lead_id = ${moveTo ?? sql.ref('lead_id')}, scored_at = null,
-                        metadata = metadata - 'score_delta' - 'inorganic' - 'grouped_into' - 'scoring_error'
+                        -- the worker's keys an event scored before migrations/0071 still carries
+                        metadata = metadata - ${WORKER_METADATA_KEYS}::text[]
       where org_id = ${orgId} and unit_id = ${unitId} and lead_id = any(${leadIds}::text[])
       returning org_id, id, unit_id, lead_id, seq
     ),
