@@ -90,4 +90,25 @@ describe('decay (semantics §4)', () => {
     expect(await ctx.app.scoringWorker.runDecay(new Date('2025-03-08T00:00:00Z'))).toBe(1);
     expect(await decayRows(lb)).toEqual([]);
   });
+  it('applies a new rule to every idle lead of a large OU at once: one DECAY event each, queued and linked, once', async () => {
+    const s = await signup(ctx.app);
+    const n = 12_000; // one bind parameter per value overflowed the protocol's 65,535 past ~7,000 leads
+    await sql`insert into leads (org_id, unit_id, id) select ${s.orgId}, ${s.unitId}, 'idle-' || g from generate_series(1, ${n}) g`.execute(ctx.database.db);
+    await sql`insert into lead_scoring_state (org_id, unit_id, lead_id, session_events, last_engaged_at)
+      select ${s.orgId}, ${s.unitId}, 'idle-' || g, 1, '2025-01-01T00:00:00Z'::timestamptz from generate_series(1, ${n}) g`.execute(ctx.database.db);
+    const decay = await ctx.app.inject({ method: 'POST', url: '/decays', headers: s.headers, payload: { inactive_for: 7, unit: 'days', decrease: 5 } });
+    expect(decay.statusCode).toBe(201);
+    const decayId = decay.json().decay_id as string;
+
+    expect(await ctx.app.scoringWorker.runDecay(new Date('2025-02-01T00:00:00Z'))).toBe(n);
+    const { rows } = await sql<{ events: number; leads: number; queued: number; linked: number; decrease: number }>`
+      select (select count(*)::int from events e where e.unit_id = ${s.unitId} and e.event_type = 'DECAY' and e.decay_id = ${decayId}
+                and e.metadata->>'decrease' = '5' and e.decay_decrease = 5) as events,
+             (select count(distinct lead_id)::int from events e where e.unit_id = ${s.unitId} and e.event_type = 'DECAY') as leads,
+             (select count(*)::int from scoring_queue q where q.org_id = ${s.orgId} and q.unit_id = ${s.unitId}) as queued,
+             (select count(*)::int from decay_applications a join events e on e.id = a.event_id and e.lead_id = a.lead_id
+               where a.unit_id = ${s.unitId} and a.decay_id = ${decayId}) as linked`.execute(ctx.database.db);
+    expect(rows[0]).toMatchObject({ events: n, leads: n, queued: n, linked: n });
+    expect(await ctx.app.scoringWorker.runDecay(new Date('2025-02-02T00:00:00Z'))).toBe(0);
+  });
 });

@@ -192,10 +192,14 @@ async function backlogOf(db: Db, held: HeldLead[]): Promise<ClaimedEvent[]> {
         order by q.seq limit k.quota
       ) q
     ),
+    -- One key probe per backlog row, whatever the queue's statistics say: a semi-join planned from a
+    -- queue analyzed while empty scanned the whole queue per row (bench/README.md, issue 11 session 5).
     locked as materialized (
-      select org_id, event_id, attempts, coalesce(retry_at > now(), false) as delayed from scoring_queue
-      where (org_id, event_id) in (select org_id, event_id from backlog)
-      for update skip locked
+      select q.org_id, q.event_id, q.attempts, coalesce(q.retry_at > now(), false) as delayed from backlog b cross join lateral (
+        select org_id, event_id, attempts, retry_at from scoring_queue q
+        where q.org_id = b.org_id and q.event_id = b.event_id
+        for update skip locked
+      ) q
     )
     select e.*, l.attempts::int as attempts, coalesce(l.delayed, true) as delayed
     from backlog b left join locked l on l.org_id = b.org_id and l.event_id = b.event_id
@@ -421,8 +425,15 @@ export function createWorkerRepository(db: Db) {
           on conflict (org_id, event_id) do nothing
           returning 1
         ),
+        -- The queue rows by their row ids, found by one key probe per event (this pass locked them in
+        -- its claim): a delete joined to patches_in was planned from the queue's statistics and, with a
+        -- queue analyzed while empty, scanned the whole queue per event (issue 11 session 5).
         dequeued as (
-          delete from scoring_queue q using patches_in x where q.org_id = x.org_id and q.event_id = x.id
+          delete from scoring_queue q
+          where q.ctid = any(array(
+            select k.ctid from patches_in x cross join lateral (
+              select ctid from scoring_queue k where k.org_id = x.org_id and k.event_id = x.id offset 0
+            ) k))
           returning 1
         )
         select (select count(*) from marked)::int as marked, (select count(*) from dequeued)::int as dequeued`.execute(db);

@@ -108,7 +108,9 @@ function publishOutcomes(live: Pick<LiveHub, 'publish'>, result: BatchResult): v
  * Settings of a scoring transaction. Index probes only: the claim and the writes are planned
  * without sequential scans, bitmap scans or sorts where an index can serve, so their plans do not
  * depend on planner statistics (autovacuum may be off, and the queue's statistics are stale by
- * nature: it is empty, then holds a backlog). `synchronous_commit = off` (PostgreSQL) is safe:
+ * nature: it is empty, then holds a backlog), and their prepared statements keep one generic plan
+ * (planning them before every pass cost more than running them at live load; docs/scoring.md).
+ * `synchronous_commit = off` (PostgreSQL) is safe:
  * score rows and the queue delete commit or vanish together, so a commit lost in a crash only means
  * those events are scored again after restart, still exactly once.
  */
@@ -118,7 +120,8 @@ export async function settingsOfPass(trx: Db, kind: Database['kind']): Promise<v
   // One statement (a round trip per pass counts when passes are small).
   const commit = kind === 'postgres' ? sql`, set_config('synchronous_commit', 'off', true)` : sql``;
   await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
-                   set_config('enable_sort', 'off', true), set_config('jit', 'off', true)${commit}`.execute(trx);
+                   set_config('enable_sort', 'off', true), set_config('jit', 'off', true),
+                   set_config('plan_cache_mode', 'force_generic_plan', true)${commit}`.execute(trx);
 }
 
 /** Queue rows a committed pass took off or rewrote: scored, retried (its row rewritten) or set aside. */
