@@ -95,7 +95,7 @@ describe('decay (semantics §4)', () => {
     const n = 12_000; // one bind parameter per value overflowed the protocol's 65,535 past ~7,000 leads
     await sql`insert into leads (org_id, unit_id, id) select ${s.orgId}, ${s.unitId}, 'idle-' || g from generate_series(1, ${n}) g`.execute(ctx.database.db);
     await sql`insert into lead_scoring_state (org_id, unit_id, lead_id, session_events, last_engaged_at)
-      select ${s.orgId}, ${s.unitId}, 'idle-' || g, 1, '2025-01-01T00:00:00Z'::timestamptz from generate_series(1, ${n}) g`.execute(ctx.database.db);
+      select ${s.orgId}, ${s.unitId}, 'idle-' || g, 1, '2025-01-01T00:00:00.123456Z'::timestamptz from generate_series(1, ${n}) g`.execute(ctx.database.db);
     const decay = await ctx.app.inject({ method: 'POST', url: '/decays', headers: s.headers, payload: { inactive_for: 7, unit: 'days', decrease: 5 } });
     expect(decay.statusCode).toBe(201);
     const decayId = decay.json().decay_id as string;

@@ -10,7 +10,8 @@ interface Application {
   unit_id: string;
   lead_id: string;
   decrease: number;
-  anchor_at: Date;
+  /** As PostgreSQL's text: microseconds kept, so the link below finds the row (a Date keeps milliseconds). */
+  anchor_at: string;
 }
 
 /** Applications written per DECAY-event statement: a pass over any number of idle leads stays a few statements. */
@@ -55,7 +56,7 @@ async function applyDueRules(trx: Db, now: Date): Promise<Application[]> {
     on conflict do nothing
     returning decay_id::text as decay_id, org_id::text as org_id, unit_id::text as unit_id, lead_id,
               (select r.decrease from decay_rules r
-                where r.org_id = decay_applications.org_id and r.id = decay_applications.decay_id) as decrease, anchor_at`.execute(trx);
+                where r.org_id = decay_applications.org_id and r.id = decay_applications.decay_id) as decrease, anchor_at::text as anchor_at`.execute(trx);
   return rows;
 }
 
