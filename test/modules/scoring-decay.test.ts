@@ -101,7 +101,7 @@ describe('decay (semantics §4)', () => {
     const decayId = decay.json().decay_id as string;
 
     expect(await ctx.app.scoringWorker.runDecay(new Date('2025-02-01T00:00:00Z'))).toBe(n);
-    const { rows } = await sql<{ events: number; leads: number; queued: number; linked: number; decrease: number }>`
+    const { rows } = await sql<{ events: number; leads: number; queued: number; linked: number }>`
       select (select count(*)::int from events e where e.unit_id = ${s.unitId} and e.event_type = 'DECAY' and e.decay_id = ${decayId}
                 and e.metadata->>'decrease' = '5' and e.decay_decrease = 5) as events,
              (select count(distinct lead_id)::int from events e where e.unit_id = ${s.unitId} and e.event_type = 'DECAY') as leads,
