@@ -8,7 +8,8 @@
  * (a third each milestones, `every` sequences and patterns; email actions, so deliveries accumulate
  * unsent). Each of BENCH_ROUNDS rounds queues BENCH_CHUNK events per (checkout, triggers on/off) and
  * drains them with the worker (SCORING_CONCURRENCY passes of SCORING_BATCH_SIZE), in an order that
- * alternates between rounds. "Off" runs the worker without the afterScoring hook. Besides events/s it
+ * alternates between rounds. "Off" runs the worker without the afterScoring hook. Each side runs its
+ * checkout's own worker and trigger evaluation. Besides events/s it
  * reports CPU seconds per 1,000 events (the database backends + this process, from /proc), which the
  * other sessions' load moves much less than the wall clock.
  */
@@ -44,6 +45,8 @@ interface Side {
   label: string;
   database: Database;
   fire: Fire;
+  /** The checkout's scoring worker (before issue 12 session 6 both sides ran this checkout's). */
+  createWorker: typeof createScoringWorker;
   tenant: { org_id: string; unit_id: string };
   rates: { off: number[]; on: number[] };
   /** CPU seconds per 1,000 events (the database's backends + this process), per drain. */
@@ -76,7 +79,10 @@ function triggerRow(tenant: Side['tenant'], i: number) {
 }
 
 /** A database migrated by `dir`'s migrations, set up as bench:scoring:direct does, with 20 triggers. */
-async function setUp(label: string, dir: string, fire: Fire): Promise<Side> {
+async function setUp(label: string, dir: string): Promise<Side> {
+  const load = async <T>(path: string) => (await import(pathToFileURL(join(dir, path)).href)) as T;
+  const { fireTriggers: fire } = await load<{ fireTriggers: Fire }>('src/modules/triggers/trigger-firing.ts');
+  const { createScoringWorker: createWorker } = await load<{ createScoringWorker: typeof createScoringWorker }>('src/modules/scoring-worker/scoring-worker.ts');
   const u = new URL(BENCH_ADMIN_URL);
   u.pathname = `/${dbName(`leadvibe_bench_trigger_worker_${label}`)}`;
   await emptyDatabase(u.pathname.slice(1));
@@ -93,7 +99,7 @@ async function setUp(label: string, dir: string, fire: Fire): Promise<Side> {
   await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
   await db.insertInto('triggers').values(Array.from({ length: 20 }, (_, i) => triggerRow(tenant, i))).execute();
   await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
-  return { label, database, fire, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0, fireMs: [], passSize: { off: [], on: [] } };
+  return { label, database, fire, createWorker, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0, fireMs: [], passSize: { off: [], on: [] } };
 }
 
 /** Queues `n` events for random leads in one statement, as ingestion does (migrations/0014). */
@@ -102,7 +108,10 @@ async function ingest(side: Side, n: number): Promise<void> {
   await sql`with e as (
       insert into events (org_id, unit_id, lead_id, event_type, channel, occurred_at)
       select ${org_id}, ${unit_id}, 'lead-' || (1 + floor(random() * ${LEADS}))::int,
-             (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web', now()
+             (${TYPES}::text[])[1 + floor(random() * ${TYPES.length})::int], 'web',
+             -- milliseconds, as the API and the import store times (until issue 12 session 6: now(), with
+             -- microseconds, whose events the evaluation's history read missed; fixed then)
+             date_trunc('milliseconds', now())
       from generate_series(1, ${n})
       returning org_id, id, unit_id, lead_id, seq
     )
@@ -151,7 +160,7 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
     await side.fire(trx, r);
     fireMs += performance.now() - t;
   };
-  const worker = createScoringWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, beforeCommit: () => void passes++, afterScoring: on ? async (trx, r) => void (await fire(trx, r)) : undefined });
+  const worker = side.createWorker({ database: side.database, log: pino({ level: 'warn' }), batchSize: BATCH, concurrency: CONCURRENCY, passTargetMs: PASS_TARGET_MS, beforeCommit: () => void passes++, afterScoring: on ? async (trx, r) => void (await fire(trx, r)) : undefined });
   const cpu0 = await cpuNow(side);
   const t0 = performance.now();
   const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
@@ -163,11 +172,8 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
 }
 
 const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH, SCORING_PASS_TARGET_MS: PASS_TARGET_MS ?? '(default)', BENCH_TRIGGER_MIX: MIX });
-const sides = [await setUp('branch', join(import.meta.dirname, '../..'), fireTriggers)];
-if (BASE_DIR) {
-  const base = (await import(pathToFileURL(join(BASE_DIR, 'src/modules/triggers/trigger-firing.ts')).href)) as { fireTriggers: Fire };
-  sides.unshift(await setUp('base', BASE_DIR, base.fireTriggers));
-}
+const sides = [await setUp('branch', join(import.meta.dirname, '../..'))];
+if (BASE_DIR) sides.unshift(await setUp('base', BASE_DIR));
 const runs = sides.flatMap((side) => [false, true].map((on) => ({ side, on })));
 for (let r = 0; r < ROUNDS; r++) for (const { side, on } of r % 2 ? [...runs].reverse() : runs) await drainChunk(side, on);
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../helpers/app.js';
 import { expectError, signup, type Session } from '../helpers/factories.js';
@@ -91,6 +92,19 @@ describe('sequence triggers', () => {
     // a b fires; a second b alone is no new run (its a belongs to the first); a b fires again.
     expect(await fired(id, evs(['a', 0], ['b', 1], ['b', 2], ['a', 3], ['b', 4]))).toEqual([1, 4]);
     expect(await fired(id, evs(['a', 0], ['b', 1], ['b', 2], ['a', 3], ['b', 4]), 5)).toEqual([1, 4]);
+  });
+
+  it('reads steps stored with microseconds: the window ends after the whole millisecond of the last step', async () => {
+    const id = await create(s, '/sequences', { event_types: ['a', 'b'], window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
+    const lead = await insertLead(ctx.database.db, s);
+    // a then b within one millisecond, as a SQL import keeps them (the API and the CSV import store milliseconds).
+    const [a, b] = await insertEvents(ctx.database.db, s, lead, evs(['a', 0], ['b', 0]));
+    for (const [eventId, micros] of [[a, 400], [b, 700]] as const) {
+      await sql`update events set occurred_at = occurred_at + ${micros} * interval '1 microsecond' where org_id = ${s.orgId} and id = ${eventId}`.execute(ctx.database.db);
+    }
+    await ctx.app.scoringWorker.drain();
+    const rows = await ctx.database.db.selectFrom('trigger_firings').select('event_id').where('org_id', '=', s.orgId).where('trigger_id', '=', id).execute();
+    expect(rows).toEqual([{ event_id: b }]);
   });
 
   it('an observe-scope event is no step of a run (its scope is read with the active triggers)', async () => {

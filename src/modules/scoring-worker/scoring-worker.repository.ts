@@ -23,6 +23,13 @@ export interface ClaimedEvent {
   decay_decrease: number | null;
   /** Failed scoring attempts so far (scoring_queue.attempts). */
   attempts: number;
+  /**
+   * The row id (`ctid`) of the event's scoring_queue row, which the claim locked: the pass deletes
+   * that row by it. A row locked by this transaction cannot be updated or deleted by another, so its
+   * id holds until the pass ends (only the pass's own recordFailure moves a row, and it never
+   * deletes one it failed).
+   */
+  queue_row: string;
 }
 
 /** An event_scores row as the worker writes it (rules as a JSON value, not a string). */
@@ -36,7 +43,7 @@ export interface ScoreWrites {
   leadScores: Array<Insertable<LeadScoresTable>>;
   states: Array<Insertable<LeadScoringStateTable>>;
   /** Metadata shown to readers, and the burst root the engine reads (a server-owned column). */
-  patches: Array<{ org_id: string; id: string; patch: Record<string, JsonValue>; burst_root: string | null }>;
+  patches: Array<{ org_id: string; id: string; patch: Record<string, JsonValue>; burst_root: string | null; queue_row: string }>;
 }
 
 /**
@@ -186,22 +193,24 @@ async function backlogOf(db: Db, held: HeldLead[]): Promise<ClaimedEvent[]> {
       select * from json_to_recordset(${JSON.stringify(held)}::json) as h(org_id uuid, unit_id uuid, lead_id text, quota int)
     ),
     backlog as materialized (
-      select q.org_id, q.event_id, q.seq from held k cross join lateral (
-        select org_id, event_id, seq from scoring_queue q
+      select q.row_id, q.org_id, q.event_id, q.seq from held k cross join lateral (
+        select ctid as row_id, org_id, event_id, seq from scoring_queue q
         where q.org_id = k.org_id and q.unit_id = k.unit_id and q.lead_id = k.lead_id
         order by q.seq limit k.quota
       ) q
     ),
-    -- One key probe per backlog row, whatever the queue's statistics say: a semi-join planned from a
-    -- queue analyzed while empty scanned the whole queue per row (bench/README.md, issue 11 session 5).
+    -- Each backlog row locked by its row id (a TID scan): no index to choose. A semi-join planned
+    -- from a queue analyzed while empty scanned the whole queue per row, and so did a key probe whose
+    -- generic plan tied the primary key with the lead index and took the latter on org_id alone
+    -- (bench/README.md, issue 11 session 5 and issue 12 session 6).
     locked as materialized (
-      select q.org_id, q.event_id, q.attempts, coalesce(q.retry_at > now(), false) as delayed from backlog b cross join lateral (
-        select org_id, event_id, attempts, retry_at from scoring_queue q
-        where q.org_id = b.org_id and q.event_id = b.event_id
+      select q.row_id, q.org_id, q.event_id, q.attempts, coalesce(q.retry_at > now(), false) as delayed from backlog b cross join lateral (
+        select ctid as row_id, org_id, event_id, attempts, retry_at from scoring_queue q
+        where q.ctid = b.row_id and q.org_id = b.org_id and q.event_id = b.event_id
         for update skip locked
       ) q
     )
-    select e.*, l.attempts::int as attempts, coalesce(l.delayed, true) as delayed
+    select e.*, l.attempts::int as attempts, coalesce(l.delayed, true) as delayed, l.row_id::text as queue_row
     from backlog b left join locked l on l.org_id = b.org_id and l.event_id = b.event_id
     cross join lateral (
       select id, seq, org_id, unit_id, lead_id, event_type, channel, occurred_at, received_at, normalized, normalized_parent,
@@ -416,7 +425,7 @@ export function createWorkerRepository(db: Db) {
             last_event_type = excluded.last_event_type
         ),
         patches_in as materialized (
-          select * from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid)
+          select * from json_to_recordset(${JSON.stringify(w.patches)}::json) as x(org_id uuid, id uuid, patch jsonb, burst_root uuid, queue_row tid)
         ),
         -- events stays insert-only: the outcome is a row of its own (migrations/0071).
         marked as (
@@ -425,15 +434,12 @@ export function createWorkerRepository(db: Db) {
           on conflict (org_id, event_id) do nothing
           returning 1
         ),
-        -- The queue rows by their row ids, found by one key probe per event (this pass locked them in
-        -- its claim): a delete joined to patches_in was planned from the queue's statistics and, with a
-        -- queue analyzed while empty, scanned the whole queue per event (issue 11 session 5).
+        -- The queue rows by the row ids the claim locked (a TID scan, see ClaimedEvent.queue_row): a
+        -- delete joined to patches_in, or probing a key, was planned from the queue's statistics and,
+        -- with a queue analyzed while empty, scanned the whole queue per event (issue 11 session 5).
         dequeued as (
           delete from scoring_queue q
-          where q.ctid = any(array(
-            select k.ctid from patches_in x cross join lateral (
-              select ctid from scoring_queue k where k.org_id = x.org_id and k.event_id = x.id offset 0
-            ) k))
+          where q.ctid = any(array(select queue_row from patches_in))
           returning 1
         )
         select (select count(*) from marked)::int as marked, (select count(*) from dequeued)::int as dequeued`.execute(db);

@@ -257,7 +257,7 @@ async function writeBatch(repo: WorkerRepository, batch: Batch, events: ClaimedE
     eventScores: batch.eventScores,
     leadScores: [...batch.leadScores.values()],
     states: events.filter((e) => touched.delete(leadKey(e)) && batch.states.has(leadKey(e))).map((e) => stateRow(batch, e)),
-    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: rootOf(e) })),
+    patches: events.map((e) => ({ org_id: e.org_id, id: e.id, patch: batch.patches.get(e.id) ?? {}, burst_root: rootOf(e), queue_row: e.queue_row })),
   });
   if (marked !== events.length) throw new Error(`expected to mark ${events.length} events scored and dequeued, did ${marked}`);
 }

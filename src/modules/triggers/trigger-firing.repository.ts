@@ -72,8 +72,8 @@ export interface UnitKey {
 }
 
 /**
- * A lead the evaluator reads: its latest firing of each trigger, and its events in a time range up
- * to a seq (no range, null, when none of its candidate triggers has a window).
+ * A lead the evaluator reads: its latest firing of each trigger, and its events in a time range
+ * [from_at, to_at) up to a seq (no range, null, when none of its candidate triggers has a window).
  */
 export interface HistoryProbe {
   org_id: string;
@@ -189,7 +189,7 @@ export function createTriggerFiringRepository(db: Db) {
           -- offset 0: one index probe per lead, whatever the planner thinks of the table's size (a hash join scans all events)
           select seq, event_type, occurred_at from events e
           where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
-            and e.occurred_at >= p.from_at and e.occurred_at <= p.to_at and e.seq <= p.max_seq
+            and e.occurred_at >= p.from_at and e.occurred_at < p.to_at and e.seq <= p.max_seq
             and e.event_type = any(${req.types}::text[]) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
           offset 0
         ) e

@@ -60,7 +60,8 @@ function probesOf(candidates: Candidate[]): HistoryProbe[] {
     probes.set(leadKey(e), p);
   }
   const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
-  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: iso(from), to_at: iso(to) }));
+  // to_at is exclusive, the millisecond after the latest: an event stored with microseconds in that millisecond is read.
+  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: iso(from), to_at: iso(to + 1) }));
 }
 
 /** The types the history probes read: those of the candidates' sequence and pattern triggers. */
