@@ -72,22 +72,27 @@ export function createDeliveriesRepository(db: Db) {
         ),
         -- Round robin: each OU's first due row, then each OU's second, ... up to the limit.
         candidates as (
-          select c.org_id, c.id, row_number() over (partition by u.ord order by c.due_at) as rn, u.ord
+          select c.row_id, c.org_id, c.id, row_number() over (partition by u.ord order by c.due_at) as rn, u.ord
           from units u cross join lateral (
-            select d.org_id, d.id, d.due_at from deliveries d
+            select d.ctid as row_id, d.org_id, d.id, d.due_at from deliveries d
             where d.org_id = u.org_id and d.unit_id = u.unit_id and d.status in ('pending', 'sending') and d.due_at <= now()
             order by d.due_at limit ${o.limit}
           ) c
         ),
-        chosen as (select org_id, id from candidates order by rn, ord limit ${o.limit}),
+        chosen as (select row_id, org_id, id from candidates order by rn, ord limit ${o.limit}),
+        -- Each chosen row locked by its row id (a TID scan; the lock rechecks a row updated meanwhile).
+        -- A semi-join by key was planned from the table's statistics: with those of an empty outbox,
+        -- each row was found by walking the org's due rows (bench/README.md, issue 12 session 6).
         picked as (
-          select d.org_id, d.id from deliveries d
-          where (d.org_id, d.id) in (select org_id, id from chosen) and d.status in ('pending', 'sending') and d.due_at <= now()
-          for update skip locked
+          select d.row_id, d.org_id, d.id from chosen c cross join lateral (
+            select d.ctid as row_id, d.org_id, d.id from deliveries d
+            where d.ctid = c.row_id and d.org_id = c.org_id and d.id = c.id and d.status in ('pending', 'sending') and d.due_at <= now()
+            for update skip locked
+          ) d
         )
         update deliveries d set status = 'sending', lease_token = ${o.token}::uuid, due_at = now() + ${o.leaseSeconds} * interval '1 second',
           attempts = d.attempts + 1, total_attempts = d.total_attempts + 1, updated_at = now()
-        from picked p where d.org_id = p.org_id and d.id = p.id
+        from picked p where d.ctid = p.row_id and d.org_id = p.org_id and d.id = p.id
         returning d.*`.execute(db);
       return rows;
     },
