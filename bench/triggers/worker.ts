@@ -64,16 +64,20 @@ interface Side {
  * one event in 3–4 fires something. `alerts`: the same 20 triggers as a team sets them up to be
  * told about a lead: milestones at 100–480 points, sequences once per lead (the seed's default
  * fire_mode), patterns of a burst (three of one type and one of another within 10 minutes).
+ * `quiet`: the alerts triggers made unable to fire while every candidate is still read (a first step
+ * and a condition on a type never sent; milestones past any score): what evaluation costs without
+ * the firings' writes.
  */
-const MIX = env.BENCH_TRIGGER_MIX === 'alerts' ? 'alerts' : 'often';
+const MIX = env.BENCH_TRIGGER_MIX === 'alerts' || env.BENCH_TRIGGER_MIX === 'quiet' ? env.BENCH_TRIGGER_MIX : 'often';
 
 /** Trigger i: a milestone, a two-step sequence or a pattern over the event types, in turn. */
 function triggerRow(tenant: Side['tenant'], i: number) {
-  const a = TYPES[i % TYPES.length] as string;
+  const quiet = MIX === 'quiet';
+  const a = quiet && i % 3 !== 0 ? 'never_sent' : (TYPES[i % TYPES.length] as string);
   const b = TYPES[(i + 3) % TYPES.length] as string;
   const base = { ...tenant, emails: ['bench@example.com'] };
-  const alerts = MIX === 'alerts';
-  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: alerts ? 100 + 20 * i : 40 + i };
+  const alerts = MIX !== 'often';
+  if (i % 3 === 0) return { ...base, kind: 'milestone' as const, event_type: a, score_threshold: quiet ? 1_000_000 : alerts ? 100 + 20 * i : 40 + i };
   if (i % 3 === 1) return { ...base, kind: 'sequence' as const, event_types: [a, b], ordered: true, fire_mode: alerts ? ('once' as const) : ('every' as const), window_seconds: 1, window_unit: 'hours' as const };
   return { ...base, kind: 'pattern' as const, window_seconds: 600, conditions: JSON.stringify([{ event_type: a, min_count: alerts ? 3 : 2 }, { event_type: b, min_count: 1 }]) };
 }
