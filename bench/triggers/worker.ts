@@ -10,8 +10,10 @@
  * drains them with the worker (SCORING_CONCURRENCY passes of SCORING_BATCH_SIZE), in an order that
  * alternates between rounds. "Off" runs the worker without the afterScoring hook. Each side runs its
  * checkout's own worker and trigger evaluation. Besides events/s it
- * reports CPU seconds per 1,000 events (the database backends + this process, from /proc), which the
- * other sessions' load moves much less than the wall clock.
+ * reports CPU seconds per 1,000 events (the database backends + this process, from /proc; the
+ * database's share apart), which the other sessions' load moves much less than the wall clock, and
+ * fireTriggers alone on one batch of 600 events, rolled back (evaluateAlone): the least noisy A/B of
+ * a change to the evaluation itself.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import pino from 'pino';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { provisionScoringDefaults } from '../../src/modules/scoring/scoring.service.js';
+import type { ClaimedEvent } from '../../src/modules/scoring-worker/scoring-worker.repository.js';
 import type { createScoringWorker } from '../../src/modules/scoring-worker/scoring-worker.js';
 import type { fireTriggers } from '../../src/modules/triggers/trigger-firing.js';
 import { BENCH_ADMIN_URL, dbName, emptyDatabase } from '../lib/db.js';
@@ -29,7 +32,8 @@ import { describeCheckout } from '../lib/processes.js';
 import { fixed, fmt, loadAverage, median, runHeader } from '../lib/stats.js';
 
 const env = process.env;
-const LEADS = Number(env.BENCH_LEADS ?? 10_000);
+/** 100k as the other benches (until issue 12 session 7: 10k, bench:scoring:direct's, where each lead gets ~5 events per run: a concentrated stress case). */
+const LEADS = Number(env.BENCH_LEADS ?? 100_000);
 const CHUNK = Number(env.BENCH_CHUNK ?? 6000);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
 const CONCURRENCY = Number(env.SCORING_CONCURRENCY ?? 2);
@@ -51,11 +55,15 @@ interface Side {
   rates: { off: number[]; on: number[] };
   /** CPU seconds per 1,000 events (the database's backends + this process), per drain. */
   cpu: { off: number[]; on: number[] };
+  /** Of those, the database backends' share (the rest is this process: the worker and its evaluation). */
+  dbCpu: { off: number[]; on: number[] };
   firings: number;
   /** Wall ms inside fireTriggers per 1,000 events, per drain with triggers on. */
   fireMs: number[];
   /** Mean events per pass, per drain: the pass sizer shrinks passes that take longer. */
   passSize: { off: number[]; on: number[] };
+  /** fireTriggers alone on one fixed batch, rolled back (see evaluateAlone). */
+  alone?: { wallMs: number; cpuMs: number; fired: number };
 }
 
 /**
@@ -103,7 +111,7 @@ async function setUp(label: string, dir: string): Promise<Side> {
   await db.insertInto('inorganic_filters').values({ ...tenant, event_type: 'video_play', count_threshold: 20, time_window_ms: 1000, created_by: null, updated_by: null }).execute();
   await db.insertInto('triggers').values(Array.from({ length: 20 }, (_, i) => triggerRow(tenant, i))).execute();
   await sql`insert into leads (org_id, unit_id, id) select ${org.id}, ${unit.id}, 'lead-' || g from generate_series(1, ${LEADS}) g`.execute(db);
-  return { label, database, fire, createWorker, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, firings: 0, fireMs: [], passSize: { off: [], on: [] } };
+  return { label, database, fire, createWorker, tenant, rates: { off: [], on: [] }, cpu: { off: [], on: [] }, dbCpu: { off: [], on: [] }, firings: 0, fireMs: [], passSize: { off: [], on: [] } };
 }
 
 /** Queues `n` events for random leads in one statement, as ingestion does (migrations/0014). */
@@ -146,10 +154,11 @@ async function cpuNow(side: Side): Promise<{ backends: Map<number, number>; self
   return { backends: new Map(rows.map((r) => [r.pid, procCpu(r.pid)])), self: (user + system) / 1e6 };
 }
 
-function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>): number {
-  let total = after.self - before.self;
-  for (const [pid, cpu] of after.backends) total += cpu - (before.backends.get(pid) ?? 0);
-  return total;
+/** CPU seconds since `before`: the database's backends and this process, apart. */
+function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>): { database: number; worker: number } {
+  let database = 0;
+  for (const [pid, cpu] of after.backends) database += cpu - (before.backends.get(pid) ?? 0);
+  return { database, worker: after.self - before.self };
 }
 
 /** Queues CHUNK events and drains them; answers events/s. */
@@ -169,17 +178,50 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
   const t0 = performance.now();
   const drained = (await Promise.all(Array.from({ length: CONCURRENCY }, () => worker.drain()))).reduce((a, b) => a + b, 0);
   side.rates[on ? 'on' : 'off'].push(drained / ((performance.now() - t0) / 1000));
-  side.cpu[on ? 'on' : 'off'].push((cpuSince(cpu0, await cpuNow(side)) / drained) * 1000);
+  const used = cpuSince(cpu0, await cpuNow(side));
+  side.cpu[on ? 'on' : 'off'].push(((used.database + used.worker) / drained) * 1000);
+  side.dbCpu[on ? 'on' : 'off'].push((used.database / drained) * 1000);
   side.firings += (await count(side, 'trigger_firings')) - before;
   if (on) side.fireMs.push((fireMs / drained) * 1000);
   side.passSize[on ? 'on' : 'off'].push(drained / passes);
 }
 
+const ALONE_CALLS = 40;
+/**
+ * fireTriggers alone, ALONE_CALLS times on one batch of 600 of the side's latest events (scored
+ * against pseudo-random scores up to 500), each call in a transaction rolled back: its median wall
+ * time and this process's CPU per call, which the machine's load moves far less than a drain.
+ */
+async function evaluateAlone(side: Side): Promise<void> {
+  const db = side.database.db;
+  const { rows } = await sql<ClaimedEvent & { score: number }>`select e.*, abs(hashtext(e.id::text)) % 500 as score
+    from (select * from events where decay_id is null order by seq desc limit 3000) e order by md5(e.id::text) limit 600`.execute(db);
+  const events = rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => ({ ...r, seq: Number(r.seq), attempts: 0, queue_row: '(0,1)' }));
+  const outcomes = events.map((e) => ({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: '', delta: 1, score: Number(e.score), level: null, surged: false, multiplier: 1, sessionEvents: 1, primary: true }));
+  const walls: number[] = [];
+  let fired = 0;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < ALONE_CALLS; i++) {
+    await db.transaction().execute(async (trx) => {
+      const t = performance.now();
+      const out = await side.fire(trx, { events, outcomes });
+      walls.push(performance.now() - t);
+      fired += Array.isArray(out) ? out.length : Number(out);
+      throw new RolledBack();
+    }).catch((e: unknown) => { if (!(e instanceof RolledBack)) throw e; });
+  }
+  const cpu = process.cpuUsage(cpu0);
+  side.alone = { wallMs: median(walls), cpuMs: (cpu.user + cpu.system) / 1000 / ALONE_CALLS, fired: fired / ALONE_CALLS };
+}
+class RolledBack extends Error {}
+
 const header = runHeader('npm run bench:triggers:worker', { BENCH_LEADS: LEADS, BENCH_CHUNK: CHUNK, BENCH_ROUNDS: ROUNDS, SCORING_CONCURRENCY: CONCURRENCY, SCORING_BATCH_SIZE: BATCH, SCORING_PASS_TARGET_MS: PASS_TARGET_MS ?? '(default)', BENCH_TRIGGER_MIX: MIX });
 const sides = [await setUp('branch', join(import.meta.dirname, '../..'))];
 if (BASE_DIR) sides.unshift(await setUp('base', BASE_DIR));
-const runs = sides.flatMap((side) => [false, true].map((on) => ({ side, on })));
+// BENCH_ONLY=true or false: only the drains with (or without) triggers, e.g. to profile one of them.
+const runs = sides.flatMap((side) => [false, true].map((on) => ({ side, on }))).filter((r) => !env.BENCH_ONLY || String(r.on) === env.BENCH_ONLY);
 for (let r = 0; r < ROUNDS; r++) for (const { side, on } of r % 2 ? [...runs].reverse() : runs) await drainChunk(side, on);
+for (const side of sides) await evaluateAlone(side);
 
 const lines = ['', header, `base checkout: ${BASE_DIR ? describeCheckout(BASE_DIR) : '(none)'}`, '', '| checkout | no triggers, events/s | 20 triggers, events/s | ratio per round | median ratio | firings per 1,000 events |', '|---|---|---|---|---:|---:|'];
 for (const s of sides) {
@@ -193,12 +235,15 @@ for (const s of sides) {
   lines.push(`| ${s.label} | ${s.cpu.off.map((x) => fixed(x)).join(' · ')} | ${s.cpu.on.map((x) => fixed(x)).join(' · ')} | ${ratios.map((x) => fixed(x)).join(' · ')} | **${fixed(median(ratios))}** |`);
 }
 // Wall time inside fireTriggers (both loops together, so up to twice the drain's wall time) against the drain's.
-lines.push('', '| checkout | ms in fireTriggers per 1,000 events (both loops) | drain ms per 1,000 events, none / 20 triggers | events per pass, none / 20 triggers |', '|---|---|---|---|');
+lines.push('', '| checkout | ms in fireTriggers per 1,000 events (both loops) | drain ms per 1,000 events, none / 20 triggers | events per pass, none / 20 triggers | database CPU ms per 1,000 events, none / 20 triggers |', '|---|---|---|---|---|');
 for (const s of sides) {
   const drainMs = (rates: number[]) => rates.map((r) => fixed(1e6 / r, 0)).join(' · ');
   const sizes = (xs: number[]) => xs.map((x) => fixed(x, 0)).join(' · ');
-  lines.push(`| ${s.label} | ${s.fireMs.map((x) => fixed(x, 0)).join(' · ')} | ${drainMs(s.rates.off)} / ${drainMs(s.rates.on)} | ${sizes(s.passSize.off)} / ${sizes(s.passSize.on)} |`);
+  const dbMs = (xs: number[]) => xs.map((x) => fixed(x * 1000, 0)).join(' · ');
+  lines.push(`| ${s.label} | ${s.fireMs.map((x) => fixed(x, 0)).join(' · ')} | ${drainMs(s.rates.off)} / ${drainMs(s.rates.on)} | ${sizes(s.passSize.off)} / ${sizes(s.passSize.on)} | ${dbMs(s.dbCpu.off)} / ${dbMs(s.dbCpu.on)} |`);
 }
+lines.push('', `| checkout | fireTriggers alone on 600 events, median ms per call | this process's CPU ms per call | firings per call |`, '|---|---:|---:|---:|');
+for (const s of sides) lines.push(`| ${s.label} | ${fixed(s.alone?.wallMs ?? 0, 1)} | ${fixed(s.alone?.cpuMs ?? 0, 1)} | ${fixed(s.alone?.fired ?? 0, 0)} |`);
 lines.push('', `load average now ${loadAverage()}`, '');
 process.stdout.write(lines.join('\n'));
 for (const s of sides) await s.database.close();

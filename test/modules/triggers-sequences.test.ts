@@ -149,6 +149,22 @@ describe('pattern triggers', () => {
     expect(await fired(id, evs(['x', 0], ['x', 60], ['y', 60]))).toEqual([]);
   });
 
+  it('a sequence and a pattern counting one type read it each over its own window, in one pass or several', async () => {
+    const sequence = await create(s, '/sequences', { event_types: ['c', 'y'], window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
+    const pattern = await create(s, '/triggers', { window_seconds: 600, conditions: [{ event_type: 'c', min_count: 1 }, { event_type: 'y', min_count: 1 }] });
+    for (const passes of [1, 2]) {
+      const lead = await insertLead(ctx.database.db, s);
+      // c 30 minutes before y: inside the sequence's hour, outside the pattern's 10 minutes; then c again 5 minutes after y.
+      for (const chunk of passes === 1 ? [evs(['c', 0], ['y', 1800], ['c', 2100])] : [evs(['c', 0]), evs(['y', 1800], ['c', 2100])]) {
+        await insertEvents(ctx.database.db, s, lead, chunk);
+        await ctx.app.scoringWorker.drain();
+      }
+      const rows = await ctx.database.db.selectFrom('trigger_firings').select(['trigger_id', 'event_type']).where('org_id', '=', s.orgId).where('lead_id', '=', lead).orderBy('event_seq').execute();
+      expect(rows.filter((r) => r.trigger_id === sequence).map((r) => r.event_type), `passes: ${passes}`).toEqual(['y']);
+      expect(rows.filter((r) => r.trigger_id === pattern).map((r) => r.event_type), `passes: ${passes}`).toEqual(['c']);
+    }
+  });
+
   it('an inactive trigger never fires', async () => {
     const id = await create(s, '/triggers', { active: false, window_seconds: 60, conditions: [{ event_type: 'x', min_count: 1 }] });
     expect(await fired(id, evs(['x', 0]))).toEqual([]);

@@ -19,7 +19,8 @@ export type ActiveTrigger = TriggerRow & { row_version: string };
  */
 export interface EvaluationContext {
   history: Map<string, HistoryEvent[]>;
-  last: Map<string, LastFiring>;
+  /** Per lead (`unit:lead`), its latest firing of each trigger (by trigger id). */
+  last: Map<string, Map<string, LastFiring>>;
   scopes: UnitScope[];
   versions: Map<string, string>;
 }
@@ -52,7 +53,13 @@ const versionOf = (agg: string | null) => (agg ? agg.split(',').sort().join(',')
 function contextOf(rows: ContextRow[], probes: HistoryProbe[] = []): EvaluationContext {
   const ctx: EvaluationContext = { history: new Map(), last: new Map(), scopes: [], versions: new Map() };
   for (const r of rows) {
-    if (r.part === 'l') ctx.last.set(`${r.id}:${(probes[Number(r.n) - 1] as HistoryProbe).lead_id}`, { seq: Number(r.seq), at: Number(r.at_ms) });
+    if (r.part === 'l') {
+      const probe = probes[Number(r.n) - 1] as HistoryProbe;
+      const key = `${probe.unit_id}:${probe.lead_id}`;
+      const latest = ctx.last.get(key) ?? new Map<string, LastFiring>();
+      latest.set(r.id as string, { seq: Number(r.seq), at: Number(r.at_ms) });
+      ctx.last.set(key, latest);
+    }
     else if (r.part === 's') ctx.scopes.push({ unit_id: r.unit_id as string, event_type: r.event_type as string, scope: r.note as string });
     else if (r.part === 'v') ctx.versions.set(`${r.org_id}:${r.unit_id}`, versionOf(r.note));
     else {
@@ -73,21 +80,23 @@ export interface UnitKey {
 
 /**
  * A lead the evaluator reads: its latest firing of each trigger, and its events in a time range
- * [from_at, to_at) up to a seq (no range, null, when none of its candidate triggers has a window).
+ * [from_ms, to_ms) (epoch milliseconds) up to a seq, of the types `windows` names, each from its own
+ * start (a JSON object type → epoch ms; no range and no windows, null, when none of its candidate
+ * triggers has a window).
  */
 export interface HistoryProbe {
   org_id: string;
   unit_id: string;
   lead_id: string;
-  from_at: string | null;
-  to_at: string | null;
+  from_ms: number | null;
+  to_ms: number | null;
+  windows: string | null;
   max_seq: number;
 }
 
-/** What the context statement reads: one probe per candidate lead (history of `types`), and the OUs to check. */
+/** What the context statement reads: one probe per candidate lead, and the OUs to check. */
 export interface ContextRequest {
   probes: HistoryProbe[];
-  types: string[];
   units: UnitKey[];
 }
 
@@ -178,9 +187,12 @@ export function createTriggerFiringRepository(db: Db) {
       const { orgs, ids } = arrays(req.units);
       const { rows } = await sql<ContextRow>`${sql.raw(preparedStatement('trigger_context_leads'))}
         with p as materialized (
-          select * from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
-                               ${p.map((x) => x.from_at)}::timestamptz[], ${p.map((x) => x.to_at)}::timestamptz[], ${p.map((x) => x.max_seq)}::bigint[])
-            with ordinality as p(org_id, unit_id, lead_id, from_at, to_at, max_seq, n)
+          -- epoch milliseconds to timestamptz exactly (whole milliseconds times an interval, no float seconds)
+          select org_id, unit_id, lead_id, timestamptz 'epoch' + from_ms * interval '1 millisecond' as from_at,
+                 timestamptz 'epoch' + to_ms * interval '1 millisecond' as to_at, windows, max_seq, n
+          from unnest(${p.map((x) => x.org_id)}::uuid[], ${p.map((x) => x.unit_id)}::uuid[], ${p.map((x) => x.lead_id)}::text[],
+                      ${p.map((x) => x.from_ms)}::float8[], ${p.map((x) => x.to_ms)}::float8[], ${p.map((x) => x.windows)}::jsonb[], ${p.map((x) => x.max_seq)}::bigint[])
+            with ordinality as p(org_id, unit_id, lead_id, from_ms, to_ms, windows, max_seq, n)
         )
         select 'h' as part, p.n::int as n, null as org_id, null as unit_id, null as lead_id, null as id, e.seq::float8 as seq, e.event_type,
           ${epochMs('e.occurred_at')} as at_ms, null as note
@@ -190,7 +202,9 @@ export function createTriggerFiringRepository(db: Db) {
           select seq, event_type, occurred_at from events e
           where e.org_id = p.org_id and e.unit_id = p.unit_id and e.lead_id = p.lead_id
             and e.occurred_at >= p.from_at and e.occurred_at < p.to_at and e.seq <= p.max_seq
-            and e.event_type = any(${req.types}::text[]) and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+            and e.decay_id is null and not (e.normalized and not e.normalized_parent)
+            -- only the types the lead's candidate triggers count, each within its own window (none: no such key)
+            and ${epochMs('e.occurred_at')} >= (p.windows ->> e.event_type)::float8
           offset 0
         ) e
         where p.from_at is not null

@@ -13,11 +13,20 @@ export function toFiringTrigger(row: TriggerRow): FiringTrigger {
   return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
 }
 
+/** An active trigger as evaluation uses it: the row, its rule, how many deliveries a firing of it queues. */
+interface Armed {
+  row: ActiveTrigger;
+  rule: FiringTrigger;
+  actions: number;
+}
+
 /** A scored event that may fire a trigger of its OU, with the lead's primary score after it. */
 interface Candidate {
   event: ClaimedEvent;
+  /** The lead's key (`unit:lead`) in the context's maps. */
+  lead: string;
   score: number;
-  triggers: Array<{ row: ActiveTrigger; rule: FiringTrigger }>;
+  triggers: Armed[];
 }
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
@@ -27,52 +36,53 @@ const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.l
  * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
  */
 function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
-  const byUnit = new Map<string, Array<{ row: ActiveTrigger; rule: FiringTrigger }>>();
-  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule: toFiringTrigger(row) }]);
+  const byUnit = new Map<string, Armed[]>();
+  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule: toFiringTrigger(row), actions: actionsOf(row).length }]);
   const primary = new Map(result.outcomes.filter((o) => o.primary).map((o) => [o.eventId, o.score]));
   const out: Candidate[] = [];
   for (const event of result.events) {
     const score = primary.get(event.id);
     if (score === undefined || event.decay_id !== null) continue;
     const listening = (byUnit.get(event.unit_id) ?? []).filter((t) => mayFire(t.rule, event.event_type, score));
-    if (listening.length > 0) out.push({ event, score, triggers: listening });
+    if (listening.length > 0) out.push({ event, lead: leadKey(event), score, triggers: listening });
   }
   return out;
 }
 
 /**
- * One probe per candidate lead: its latest firings, and its history over the longest window of its
- * sequence and pattern triggers (none for a lead with only milestones to evaluate); the types read
- * are those of all the batch's probes (a wider history is filtered per trigger by `fireKey`).
+ * One probe per candidate lead: its latest firings, and its history of the types its candidate
+ * sequence and pattern triggers count, each type from the start of the widest window that counts it
+ * (none for a lead with only milestones to evaluate), up to its latest candidate event.
  */
 function probesOf(candidates: Candidate[]): HistoryProbe[] {
-  const probes = new Map<string, HistoryProbe & { from: number; to: number }>();
+  const probes = new Map<string, { probe: HistoryProbe; windows: Map<string, number> }>();
   for (const c of candidates) {
     const e = c.event;
     const at = e.occurred_at.getTime();
-    const p = probes.get(leadKey(e)) ?? { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_at: null, to_at: null, max_seq: 0, from: Infinity, to: -Infinity };
+    let entry = probes.get(c.lead);
+    if (!entry) {
+      entry = { probe: { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_ms: null, to_ms: null, windows: null, max_seq: 0 }, windows: new Map() };
+      probes.set(c.lead, entry);
+    }
+    const { probe, windows } = entry;
     for (const t of c.triggers) {
       if (t.rule.kind === 'milestone') continue;
-      p.from = Math.min(p.from, at - windowMs(t.rule));
-      p.to = Math.max(p.to, at);
+      const from = at - windowMs(t.rule);
+      for (const type of relevantTypes(t.rule)) windows.set(type, Math.min(windows.get(type) ?? Infinity, from));
+      probe.from_ms = Math.min(probe.from_ms ?? Infinity, from);
+      // Exclusive: the millisecond after the latest, so an event stored with microseconds in that millisecond is read.
+      probe.to_ms = Math.max(probe.to_ms ?? -Infinity, at + 1);
     }
-    p.max_seq = Math.max(p.max_seq, Number(e.seq));
-    probes.set(leadKey(e), p);
+    probe.max_seq = Math.max(probe.max_seq, Number(e.seq));
   }
-  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
-  // to_at is exclusive, the millisecond after the latest: an event stored with microseconds in that millisecond is read.
-  return [...probes.values()].map(({ from, to, ...p }) => ({ ...p, from_at: iso(from), to_at: iso(to + 1) }));
-}
-
-/** The types the history probes read: those of the candidates' sequence and pattern triggers. */
-function historyTypesOf(candidates: Candidate[]): string[] {
-  const types = new Set<string>();
-  for (const c of candidates) for (const t of c.triggers) if (t.rule.kind !== 'milestone') for (const type of relevantTypes(t.rule)) types.add(type);
-  return [...types];
+  return [...probes.values()].map(({ probe, windows }) => {
+    if (windows.size > 0) probe.windows = `{${[...windows].map(([type, from]) => `${JSON.stringify(type)}:${from}`).join(',')}}`;
+    return probe;
+  });
 }
 
 function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
-  return { probes: probesOf(candidates), types: historyTypesOf(candidates), units };
+  return { probes: probesOf(candidates), units };
 }
 
 /** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
@@ -89,7 +99,7 @@ function actionsOf(row: TriggerRow): TriggerAction[] {
 
 interface Evaluation {
   history: Map<string, HistoryEvent[]>;
-  last: Map<string, LastFiring>;
+  last: Map<string, Map<string, LastFiring>>;
   quiet: Set<string>;
   firings: FiringWrite[];
   /** Per firing id, how many deliveries it queues if written (its trigger's actions; 0 in decide scope). */
@@ -100,12 +110,13 @@ interface Evaluation {
 function evaluate(ev: Evaluation, c: Candidate): void {
   const e = c.event;
   const current: HistoryEvent = { id: e.id, seq: Number(e.seq), event_type: e.event_type, at: e.occurred_at.getTime() };
-  const history = ev.history.get(leadKey(e)) ?? [current];
-  for (const { row, rule } of c.triggers) {
-    const lastKey = `${row.id}:${e.lead_id}`;
-    const key = fireKey(rule, current, c.score, history, ev.last.get(lastKey) ?? null);
+  const history = ev.history.get(c.lead) ?? [current];
+  let last = ev.last.get(c.lead);
+  for (const { row, rule, actions } of c.triggers) {
+    const key = fireKey(rule, current, c.score, history, last?.get(row.id) ?? null);
     if (key === null) continue;
-    ev.last.set(lastKey, { seq: current.seq, at: current.at });
+    if (!last) ev.last.set(c.lead, (last = new Map()));
+    last.set(row.id, { seq: current.seq, at: current.at });
     const delivered = !ev.quiet.has(`${e.unit_id}:${e.event_type}`);
     const firing: FiringWrite = {
       org_id: e.org_id, unit_id: e.unit_id, id: randomUUID(), trigger_id: row.id, kind: row.kind, lead_id: e.lead_id, event_id: e.id,
@@ -113,7 +124,7 @@ function evaluate(ev: Evaluation, c: Candidate): void {
       event_received_at: e.received_at.toISOString(),
     };
     ev.firings.push(firing);
-    ev.deliveries.set(firing.id, delivered ? actionsOf(row).length : 0);
+    ev.deliveries.set(firing.id, delivered ? actions : 0);
   }
 }
 
@@ -145,9 +156,13 @@ export interface WrittenFiring extends FiringRow {
 function writtenFirings(ev: Evaluation, triggers: TriggerRow[], ids: string[], firedAt: string): WrittenFiring[] {
   const written = new Set(ids);
   const names = new Map(triggers.map((t) => [t.id, t.name]));
-  return ev.firings
-    .filter((f) => written.has(f.id))
-    .map(({ event_received_at: _, ...f }) => ({ ...f, trigger_name: names.get(f.trigger_id) ?? '', deliveries: ev.deliveries.get(f.id) ?? 0, fired_at: firedAt }));
+  const out: WrittenFiring[] = [];
+  for (const f of ev.firings) {
+    if (!written.has(f.id)) continue;
+    const { event_received_at: _, ...row } = f;
+    out.push(Object.assign(row, { trigger_name: names.get(f.trigger_id) ?? '', deliveries: ev.deliveries.get(f.id) ?? 0, fired_at: firedAt }));
+  }
+  return out;
 }
 
 interface BatchContext {

@@ -64,6 +64,20 @@ export function mayFire(t: FiringTrigger, eventType: string, score: number): boo
 
 const before = (a: HistoryEvent, b: HistoryEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
+/** The latest event of `type` before `pointer` (no sort, no copy: this runs per candidate and trigger). */
+function latestBefore(events: HistoryEvent[], type: string | undefined, pointer: HistoryEvent): HistoryEvent | undefined {
+  let latest: HistoryEvent | undefined;
+  for (const e of events) if (e.event_type === type && before(e, pointer) && (!latest || before(latest, e))) latest = e;
+  return latest;
+}
+
+/** How many of `events` are of `type`. */
+function countOf(events: HistoryEvent[], type: string): number {
+  let n = 0;
+  for (const e of events) if (e.event_type === type) n += 1;
+  return n;
+}
+
 /**
  * Ordered: the current event is the last step, and walking back from it the latest earlier event
  * of each previous step exists inside the window (taking the latest keeps the run as short as it
@@ -71,10 +85,9 @@ const before = (a: HistoryEvent, b: HistoryEvent) => a.at < b.at || (a.at === b.
  */
 function orderedRun(steps: string[], inWindow: HistoryEvent[], current: HistoryEvent): boolean {
   if (steps[steps.length - 1] !== current.event_type) return false;
-  const sorted = [...inWindow].sort((a, b) => (before(a, b) ? -1 : 1));
   let pointer = current;
   for (let k = steps.length - 2; k >= 0; k--) {
-    const step = sorted.filter((e) => e.event_type === steps[k] && before(e, pointer)).pop();
+    const step = latestBefore(inWindow, steps[k], pointer);
     if (!step) return false;
     pointer = step;
   }
@@ -86,7 +99,7 @@ function unorderedRun(steps: string[], inWindow: HistoryEvent[], current: Histor
   if (!steps.includes(current.event_type)) return false;
   const need = new Map<string, number>();
   for (const s of steps) need.set(s, (need.get(s) ?? 0) + 1);
-  for (const [type, n] of need) if (inWindow.filter((e) => e.event_type === type).length < n) return false;
+  for (const [type, n] of need) if (countOf(inWindow, type) < n) return false;
   return true;
 }
 
@@ -119,6 +132,6 @@ export function fireKey(t: FiringTrigger, current: HistoryEvent, score: number, 
   if (last && last.at > current.at - w) return null;
   // Trailing window (t − W, t]; firings at least W apart always fall into different tumbling windows.
   const seen = visible(history, current, current.at - w + 1, -Infinity);
-  const holds = conditions.every((c) => seen.filter((e) => e.event_type === c.event_type).length >= c.min_count);
+  const holds = conditions.every((c) => countOf(seen, c.event_type) >= c.min_count);
   return holds ? `window:${Math.floor(current.at / w)}` : null;
 }
