@@ -64,8 +64,8 @@ interface Side {
   fireMs: number[];
   /** Mean events per pass, per drain: the pass sizer shrinks passes that take longer. */
   passSize: { off: number[]; on: number[] };
-  /** fireTriggers alone on one fixed batch of this checkout's database, rolled back (see evaluateAlone). */
-  alone?: { wallMs: number; cpuMs: number; fired: number };
+  /** fireTriggers alone on one fixed batch of this checkout's database, rolled back (see evaluateAlone), or why it failed there. */
+  alone?: { wallMs: number; cpuMs: number; fired: number } | string;
 }
 
 /**
@@ -189,43 +189,59 @@ async function drainChunk(side: Side, on: boolean): Promise<void> {
 }
 
 const ALONE_CALLS = 40;
-/**
- * fireTriggers alone: every side's, in turn, ALONE_CALLS times each on one batch of 600 of this
- * checkout's database's latest events (scored against pseudo-random scores up to 500), each call in a
- * transaction rolled back, so all sides see the same input and the same machine: the median wall
- * time, this process's CPU per call (which the machine's load moves far less than a drain) and the
- * firings per call. A side whose evaluation does not run on this checkout's schema is left out.
- */
-async function evaluateAlone(sides: Side[]): Promise<void> {
-  const url = (sides[sides.length - 1] as Side).url;
-  const db = (sides[sides.length - 1] as Side).database.db;
+const WARM_UP_CALLS = 5;
+type AloneBatch = Parameters<Fire>[1];
+interface AloneRun {
+  db: Database;
+  walls: number[];
+  cpuMs: number;
+  fired: number;
+  /** Why this side's evaluation failed on this checkout's database (then it is left out). */
+  error: string | null;
+}
+
+/** 600 of the database's latest events, in ingestion order, each "scored" to a pseudo-random score up to 500. */
+async function aloneBatch(db: Database['db']): Promise<AloneBatch> {
   const { rows } = await sql<ClaimedEvent & { score: number }>`select e.*, abs(hashtext(e.id::text)) % 500 as score
     from (select * from events where decay_id is null order by seq desc limit 3000) e order by md5(e.id::text) limit 600`.execute(db);
   const events = rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => ({ ...r, seq: Number(r.seq), attempts: 0, queue_row: '(0,1)' }));
   const outcomes = events.map((e) => ({ unitId: e.unit_id, leadId: e.lead_id, eventId: e.id, rulesetId: '', delta: 1, score: Number(e.score), level: null, surged: false, multiplier: 1, sessionEvents: 1, primary: true }));
-  // One connection of its own per side: each checkout prepares its statements under the same names.
-  const runs = new Map<Side, { db: Database; walls: number[]; cpuMs: number; fired: number; failed: boolean }>();
-  for (const side of sides) runs.set(side, { db: await createDatabase({ kind: 'postgres', url, poolSize: 1 }), walls: [], cpuMs: 0, fired: 0, failed: false });
-  // In blocks (sides, then the reverse), each after warm-up calls: a block's garbage is collected in the block.
-  for (const order of [sides, [...sides].reverse()]) {
-    for (const side of order) {
-      const run = runs.get(side) as NonNullable<ReturnType<typeof runs.get>>;
-      for (let i = 0; i < 5 + ALONE_CALLS / 2 && !run.failed; i++) {
-        const cpu0 = process.cpuUsage();
-        await run.db.db.transaction().execute(async (trx) => {
-          const t = performance.now();
-          const out = await side.fire(trx, { events, outcomes });
-          if (i >= 5) run.walls.push(performance.now() - t);
-          if (i >= 5) run.fired += Array.isArray(out) ? out.length : Number(out);
-          throw new RolledBack();
-        }).catch((e: unknown) => { if (!(e instanceof RolledBack)) { if (env.BENCH_DEBUG) console.error(e); run.failed = true; } });
-        const cpu = process.cpuUsage(cpu0);
-        if (i >= 5) run.cpuMs += (cpu.user + cpu.system) / 1000;
-      }
-    }
+  return { events, outcomes };
+}
+
+/** One block of a side's calls, each rolled back; the first WARM_UP_CALLS are not counted. */
+async function timeBlock(side: Side, run: AloneRun, batch: AloneBatch): Promise<void> {
+  for (let i = 0; i < WARM_UP_CALLS + ALONE_CALLS / 2 && run.error === null; i++) {
+    const counted = i >= WARM_UP_CALLS;
+    const cpu0 = process.cpuUsage();
+    await run.db.db.transaction().execute(async (trx) => {
+      const t = performance.now();
+      const out = await side.fire(trx, batch);
+      if (counted) run.walls.push(performance.now() - t);
+      if (counted) run.fired += Array.isArray(out) ? out.length : Number(out);
+      throw new RolledBack();
+    }).catch((e: unknown) => { if (!(e instanceof RolledBack)) run.error = e instanceof Error ? e.message : String(e); });
+    const cpu = process.cpuUsage(cpu0);
+    if (counted) run.cpuMs += (cpu.user + cpu.system) / 1000;
   }
+}
+
+/**
+ * fireTriggers alone: every side's, ALONE_CALLS times each on one batch of this checkout's database,
+ * each call in a transaction rolled back, so all sides see the same input and the same machine: the
+ * median wall time, this process's CPU per call (which the machine's load moves far less than a
+ * drain) and the firings per call. In blocks (the sides, then the reverse), each after warm-up
+ * calls, so a block's garbage is collected in the block.
+ */
+async function evaluateAlone(sides: Side[]): Promise<void> {
+  const own = sides[sides.length - 1] as Side;
+  const batch = await aloneBatch(own.database.db);
+  // One connection of its own per side: each checkout prepares its statements under the same names.
+  const runs = new Map<Side, AloneRun>();
+  for (const side of sides) runs.set(side, { db: await createDatabase({ kind: 'postgres', url: own.url, poolSize: 1 }), walls: [], cpuMs: 0, fired: 0, error: null });
+  for (const order of [sides, [...sides].reverse()]) for (const side of order) await timeBlock(side, runs.get(side) as AloneRun, batch);
   for (const [side, run] of runs) {
-    if (!run.failed) side.alone = { wallMs: median(run.walls), cpuMs: run.cpuMs / ALONE_CALLS, fired: run.fired / ALONE_CALLS };
+    side.alone = run.error ?? { wallMs: median(run.walls), cpuMs: run.cpuMs / ALONE_CALLS, fired: run.fired / ALONE_CALLS };
     await run.db.close();
   }
 }
@@ -260,7 +276,10 @@ for (const s of sides) {
   lines.push(`| ${s.label} | ${s.fireMs.map((x) => fixed(x, 0)).join(' · ')} | ${drainMs(s.rates.off)} / ${drainMs(s.rates.on)} | ${sizes(s.passSize.off)} / ${sizes(s.passSize.on)} | ${dbMs(s.dbCpu.off)} / ${dbMs(s.dbCpu.on)} |`);
 }
 lines.push('', `| checkout | fireTriggers alone on 600 events, median ms per call | this process's CPU ms per call | firings per call |`, '|---|---:|---:|---:|');
-for (const s of sides) lines.push(s.alone ? `| ${s.label} | ${fixed(s.alone.wallMs, 1)} | ${fixed(s.alone.cpuMs, 1)} | ${fixed(s.alone.fired, 0)} |` : `| ${s.label} | n/a (fails on this checkout's schema) | | |`);
+for (const s of sides) {
+  const a = s.alone;
+  lines.push(typeof a === 'object' ? `| ${s.label} | ${fixed(a.wallMs, 1)} | ${fixed(a.cpuMs, 1)} | ${fixed(a.fired, 0)} |` : `| ${s.label} | n/a: ${a ?? 'not run'} | | |`);
+}
 lines.push('', `load average now ${loadAverage()}`, '');
 process.stdout.write(lines.join('\n'));
 for (const s of sides) await s.database.close();
