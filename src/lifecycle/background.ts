@@ -56,20 +56,32 @@ export function everyInterval(
 /**
  * Idle waits of a background loop that wake() ends early (a NOTIFY, new work queued, stop()):
  * a loop that found nothing to do waits `idle(pollMs)`, and whoever makes work calls wake().
+ * A wake while no loop is idle (every loop mid-pass, perhaps one whose claim ran before the new
+ * work committed) is kept: the next idle() returns at once instead of sleeping on it.
  */
 export function createWakeup() {
   let waiters: Array<() => void> = [];
+  let missed = false;
   return {
     wake(): void {
+      if (waiters.length === 0) {
+        missed = true;
+        return;
+      }
       const current = waiters;
       waiters = [];
       for (const resolve of current) resolve();
     },
     idle(ms: number): Promise<void> {
+      if (missed) {
+        missed = false;
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
         const timer = setTimeout(done, ms);
         function done() {
           clearTimeout(timer);
+          waiters = waiters.filter((w) => w !== done);
           resolve();
         }
         waiters.push(done);
