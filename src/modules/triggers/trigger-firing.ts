@@ -13,12 +13,22 @@ export function toFiringTrigger(row: TriggerRow): FiringTrigger {
   return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
 }
 
-/** An active trigger as evaluation uses it: the row, its rule, how many deliveries a firing of it queues. */
+/**
+ * An active trigger as evaluation uses it: the row, its rule, how many deliveries a firing of it
+ * queues, and what it needs read (the types it counts, its window in ms; computed once per batch).
+ */
 interface Armed {
   row: ActiveTrigger;
   rule: FiringTrigger;
   actions: number;
+  types: string[];
+  window: number;
 }
+
+const armed = (row: ActiveTrigger): Armed => {
+  const rule = toFiringTrigger(row);
+  return { row, rule, actions: actionsOf(row).length, types: relevantTypes(rule), window: windowMs(rule) };
+};
 
 /** A scored event that may fire a trigger of its OU, with the lead's primary score after it. */
 interface Candidate {
@@ -37,7 +47,7 @@ const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.l
  */
 function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
   const byUnit = new Map<string, Armed[]>();
-  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), { row, rule: toFiringTrigger(row), actions: actionsOf(row).length }]);
+  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), armed(row)]);
   const primary = new Map(result.outcomes.filter((o) => o.primary).map((o) => [o.eventId, o.score]));
   const out: Candidate[] = [];
   for (const event of result.events) {
@@ -54,35 +64,32 @@ function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate
  * sequence and pattern triggers count, each type from the start of the widest window that counts it
  * (none for a lead with only milestones to evaluate), up to its latest candidate event.
  */
-function probesOf(candidates: Candidate[]): HistoryProbe[] {
-  const probes = new Map<string, { probe: HistoryProbe; windows: Map<string, number> }>();
+function probesOf(candidates: Candidate[], units: UnitKey[]): HistoryProbe[] {
+  const unitIndex = new Map(units.map((u, i) => [u.unit_id, i]));
+  const probes = new Map<string, HistoryProbe>();
   for (const c of candidates) {
     const e = c.event;
+    let probe = probes.get(c.lead);
+    if (!probe) probes.set(c.lead, (probe = { u: unitIndex.get(e.unit_id) ?? -1, lead_id: e.lead_id, from_ms: null, to_ms: null, windows: null, max_seq: 0 }));
     const at = e.occurred_at.getTime();
-    let entry = probes.get(c.lead);
-    if (!entry) {
-      entry = { probe: { org_id: e.org_id, unit_id: e.unit_id, lead_id: e.lead_id, from_ms: null, to_ms: null, windows: null, max_seq: 0 }, windows: new Map() };
-      probes.set(c.lead, entry);
-    }
-    const { probe, windows } = entry;
     for (const t of c.triggers) {
       if (t.rule.kind === 'milestone') continue;
-      const from = at - windowMs(t.rule);
-      for (const type of relevantTypes(t.rule)) windows.set(type, Math.min(windows.get(type) ?? Infinity, from));
-      probe.from_ms = Math.min(probe.from_ms ?? Infinity, from);
+      const from = at - t.window;
+      // No prototype: an event type named like an Object.prototype member is a plain key here.
+      const windows = (probe.windows ??= Object.create(null) as Record<string, number>);
+      for (const type of t.types) if (!(windows[type] !== undefined && windows[type] <= from)) windows[type] = from;
+      if (probe.from_ms === null || from < probe.from_ms) probe.from_ms = from;
       // Exclusive: the millisecond after the latest, so an event stored with microseconds in that millisecond is read.
-      probe.to_ms = Math.max(probe.to_ms ?? -Infinity, at + 1);
+      if (probe.to_ms === null || at + 1 > probe.to_ms) probe.to_ms = at + 1;
     }
-    probe.max_seq = Math.max(probe.max_seq, Number(e.seq));
+    const seq = Number(e.seq);
+    if (seq > probe.max_seq) probe.max_seq = seq;
   }
-  return [...probes.values()].map(({ probe, windows }) => {
-    if (windows.size > 0) probe.windows = `{${[...windows].map(([type, from]) => `${JSON.stringify(type)}:${from}`).join(',')}}`;
-    return probe;
-  });
+  return [...probes.values()];
 }
 
 function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
-  return { probes: probesOf(candidates), units };
+  return { probes: probesOf(candidates, units), units };
 }
 
 /** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
