@@ -171,6 +171,33 @@ describe('pattern triggers', () => {
   });
 });
 
+describe('what evaluation reads of a lead', () => {
+  it('event types named like object members or with quotes and braces are plain data: steps read and counted', async () => {
+    const steps = ['__proto__', 'constructor', 'x"y\\z{},'];
+    const sequence = await create(s, '/sequences', { event_types: steps, window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
+    const pattern = await create(s, '/triggers', { window_seconds: 600, conditions: [{ event_type: '__proto__', min_count: 2 }, { event_type: 'toString', min_count: 1 }] });
+    expect(await fired(sequence, evs([steps[0]!, 0], [steps[1]!, 10], [steps[2]!, 20]), 3)).toEqual([2]);
+    expect(await fired(pattern, evs(['__proto__', 0], ['toString', 10], ['__proto__', 20]), 2)).toEqual([2]);
+  });
+
+  it('a lead whose triggers count more types than one probe names (31) has them all read', async () => {
+    const own = await signup(ctx.app);
+    await putSurge(ctx.app, own, { mode: 'off' });
+    const t = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    const u = Array.from({ length: 20 }, (_, i) => `u${i}`);
+    const sequence = await create(own, '/sequences', { event_types: t, ordered: false, window_seconds: 1, window_unit: 'hours', webhook_url: HOOK });
+    const pattern = await create(own, '/triggers', { window_seconds: 600, conditions: u.map((type) => ({ event_type: type, min_count: 1 })) });
+    const lead = await insertLead(ctx.database.db, own);
+    // One pass: the t types take the first 20 bits, u11…u19 come past the mask's 31.
+    const ids = await insertEvents(ctx.database.db, own, lead, evs(...[...t, ...u].map((type, i): [string, number] => [type, i])));
+    await ctx.app.scoringWorker.drain();
+    const rows = await ctx.database.db.selectFrom('trigger_firings').select(['trigger_id', 'event_id']).where('org_id', '=', own.orgId).where('lead_id', '=', lead).execute();
+    const firedBy = (id: string) => rows.filter((r) => r.trigger_id === id).map((r) => ids.indexOf(r.event_id));
+    expect(firedBy(sequence)).toEqual([19]);
+    expect(firedBy(pattern)).toEqual([39]);
+  });
+});
+
 describe('surge triggers [paused]', () => {
   it('stores and validates them (exactly one destination) and never fires; surge events are empty', async () => {
     const id = await create(s, '/surge-triggers', { event_type: 'x', window_seconds: 2, window_unit: 'days', threshold_count: 3, emails: ['a@example.com'] });

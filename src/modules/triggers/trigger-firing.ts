@@ -7,7 +7,7 @@ import {
   createTriggerFiringRepository, type ActiveTrigger, type ContextRequest, type EvaluationContext, type FiringRow, type FiringWrite,
   type HistoryProbe, type TriggerAction, type TriggerRow, type TriggerFiringRepository, type UnitKey, type UnitScope,
 } from './trigger-firing.repository.js';
-import { fireKey, mayFire, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
+import { fireKey, firingTypes, mayFire, relevantTypes, windowMs, type FiringTrigger, type HistoryEvent, type LastFiring, type PatternCondition } from './trigger-rules.js';
 
 export function toFiringTrigger(row: TriggerRow): FiringTrigger {
   return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
@@ -41,43 +41,67 @@ interface Candidate {
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
 
-/**
- * The scored, non-DECAY events of the batch that can fire some active trigger of their OU (its type
- * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
- */
-function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
-  const byUnit = new Map<string, Armed[]>();
-  for (const row of triggers) byUnit.set(row.unit_id, [...(byUnit.get(row.unit_id) ?? []), armed(row)]);
-  const primary = new Map(result.outcomes.filter((o) => o.primary).map((o) => [o.eventId, o.score]));
-  const out: Candidate[] = [];
-  for (const event of result.events) {
-    const score = primary.get(event.id);
-    if (score === undefined || event.decay_id !== null) continue;
-    const listening = (byUnit.get(event.unit_id) ?? []).filter((t) => mayFire(t.rule, event.event_type, score));
-    if (listening.length > 0) out.push({ event, lead: leadKey(event), score, triggers: listening });
+/** Per OU (unit id), per event type, the armed triggers an event of that type may fire. */
+function byUnitAndType(triggers: ActiveTrigger[]): Map<string, Map<string, Armed[]>> {
+  const out = new Map<string, Map<string, Armed[]>>();
+  for (const row of triggers) {
+    const t = armed(row);
+    let byType = out.get(row.unit_id);
+    if (!byType) out.set(row.unit_id, (byType = new Map()));
+    for (const type of firingTypes(t.rule)) {
+      const list = byType.get(type);
+      if (list) list.push(t);
+      else byType.set(type, [t]);
+    }
   }
   return out;
 }
 
 /**
- * One probe per candidate lead: its latest firings, and its history of the types its candidate
- * sequence and pattern triggers count, each type from the start of the widest window that counts it
- * (none for a lead with only milestones to evaluate), up to its latest candidate event.
+ * The scored, non-DECAY events of the batch that can fire some active trigger of their OU (its type
+ * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
  */
-function probesOf(candidates: Candidate[], units: UnitKey[]): HistoryProbe[] {
+function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
+  const armedOf = byUnitAndType(triggers);
+  const primary = new Map<string, number>();
+  for (const o of result.outcomes) if (o.primary) primary.set(o.eventId, o.score);
+  const out: Candidate[] = [];
+  for (const event of result.events) {
+    const score = primary.get(event.id);
+    const listed = armedOf.get(event.unit_id)?.get(event.event_type);
+    if (score === undefined || event.decay_id !== null || !listed) continue;
+    const listening = listed.filter((t) => mayFire(t.rule, event.event_type, score));
+    if (listening.length > 0) out.push({ event, lead: leadKey(event), score, triggers: listening });
+  }
+  return out;
+}
+
+/** Types a probe's mask can name (bits of an int4); a lead counting a type past them reads every type. */
+const MASK_TYPES = 31;
+
+/**
+ * One probe per candidate lead: its latest firings, and its history of the types its candidate
+ * sequence and pattern triggers count (a bit mask over the request's `types`) from the start of the
+ * widest window among them (none for a lead with only milestones to evaluate), up to its latest
+ * candidate event. Each trigger's own window is applied in memory (`fireKey`).
+ */
+function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
   const unitIndex = new Map(units.map((u, i) => [u.unit_id, i]));
+  const typeIndex = new Map<string, number>();
   const probes = new Map<string, HistoryProbe>();
   for (const c of candidates) {
     const e = c.event;
     let probe = probes.get(c.lead);
-    if (!probe) probes.set(c.lead, (probe = { u: unitIndex.get(e.unit_id) ?? -1, lead_id: e.lead_id, from_ms: null, to_ms: null, windows: null, max_seq: 0 }));
+    if (!probe) probes.set(c.lead, (probe = { u: unitIndex.get(e.unit_id) ?? -1, lead_id: e.lead_id, from_ms: null, to_ms: null, mask: 0, max_seq: 0 }));
     const at = e.occurred_at.getTime();
     for (const t of c.triggers) {
       if (t.rule.kind === 'milestone') continue;
+      for (const type of t.types) {
+        let bit = typeIndex.get(type);
+        if (bit === undefined) typeIndex.set(type, (bit = typeIndex.size));
+        if (probe.mask !== null) probe.mask = bit < MASK_TYPES ? probe.mask | (1 << bit) : null;
+      }
       const from = at - t.window;
-      // No prototype: an event type named like an Object.prototype member is a plain key here.
-      const windows = (probe.windows ??= Object.create(null) as Record<string, number>);
-      for (const type of t.types) if (!(windows[type] !== undefined && windows[type] <= from)) windows[type] = from;
       if (probe.from_ms === null || from < probe.from_ms) probe.from_ms = from;
       // Exclusive: the millisecond after the latest, so an event stored with microseconds in that millisecond is read.
       if (probe.to_ms === null || at + 1 > probe.to_ms) probe.to_ms = at + 1;
@@ -85,11 +109,7 @@ function probesOf(candidates: Candidate[], units: UnitKey[]): HistoryProbe[] {
     const seq = Number(e.seq);
     if (seq > probe.max_seq) probe.max_seq = seq;
   }
-  return [...probes.values()];
-}
-
-function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
-  return { probes: probesOf(candidates, units), units };
+  return { probes: [...probes.values()], units, types: [...typeIndex.keys()].slice(0, MASK_TYPES) };
 }
 
 /** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */

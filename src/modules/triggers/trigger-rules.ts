@@ -50,6 +50,14 @@ export function relevantTypes(t: FiringTrigger): string[] {
   return (t.conditions ?? []).map((c) => c.event_type);
 }
 
+/** The event types whose scoring may fire `t` (what `mayFire` checks of the type), each once. */
+export function firingTypes(t: FiringTrigger): string[] {
+  if (t.kind === 'milestone') return t.event_type ? [t.event_type] : [];
+  const steps = t.event_types ?? [];
+  if (t.kind === 'sequence') return t.ordered === false ? [...new Set(steps)] : steps.slice(-1);
+  return windowMs(t) > 0 ? [...new Set((t.conditions ?? []).map((c) => c.event_type))] : [];
+}
+
 /**
  * Whether scoring an event of `eventType` that leaves the lead at `score` can fire `t` at all,
  * whatever the lead's history: the checks `fireKey` makes first, so a false here is a null there.
