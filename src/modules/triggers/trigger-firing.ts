@@ -13,22 +13,27 @@ export function toFiringTrigger(row: TriggerRow): FiringTrigger {
   return { ...row, kind: row.kind as FiringTrigger['kind'], conditions: (row.conditions as PatternCondition[] | null) ?? null };
 }
 
+/** Types a probe's mask can name (bits of an int4); a trigger counting a type past them makes its lead's read take every type. */
+const MASK_TYPES = 31;
+
 /**
  * An active trigger as evaluation uses it: the row, its rule, how many deliveries a firing of it
- * queues, and what it needs read (the types it counts, its window in ms; computed once per batch).
+ * queues, and what it needs read: its window in ms and the types it counts as a bit mask over the
+ * batch's `types` (0 for a milestone; null when one of them is past the mask). Once per batch.
  */
 interface Armed {
   row: ActiveTrigger;
   rule: FiringTrigger;
   actions: number;
-  types: string[];
   window: number;
+  mask: number | null;
 }
 
-const armed = (row: ActiveTrigger): Armed => {
-  const rule = toFiringTrigger(row);
-  return { row, rule, actions: actionsOf(row).length, types: relevantTypes(rule), window: windowMs(rule) };
-};
+/** The batch's triggers armed: per OU (unit id) and event type the ones an event of that type may fire; the counted types. */
+interface Arming {
+  byType: Map<string, Map<string, Armed[]>>;
+  types: string[];
+}
 
 /** A scored event that may fire a trigger of its OU, with the lead's primary score after it. */
 interface Candidate {
@@ -41,53 +46,62 @@ interface Candidate {
 
 const leadKey = (e: { unit_id: string; lead_id: string }) => `${e.unit_id}:${e.lead_id}`;
 
-/** Per OU (unit id), per event type, the armed triggers an event of that type may fire. */
-function byUnitAndType(triggers: ActiveTrigger[]): Map<string, Map<string, Armed[]>> {
-  const out = new Map<string, Map<string, Armed[]>>();
-  for (const row of triggers) {
-    const t = armed(row);
-    let byType = out.get(row.unit_id);
-    if (!byType) out.set(row.unit_id, (byType = new Map()));
-    for (const type of firingTypes(t.rule)) {
-      const list = byType.get(type);
-      if (list) list.push(t);
-      else byType.set(type, [t]);
+function armed(row: ActiveTrigger, typeIndex: Map<string, number>): Armed {
+  const rule = toFiringTrigger(row);
+  let mask: number | null = 0;
+  if (rule.kind !== 'milestone') {
+    for (const type of relevantTypes(rule)) {
+      let bit = typeIndex.get(type);
+      if (bit === undefined) typeIndex.set(type, (bit = typeIndex.size));
+      if (mask !== null) mask = bit < MASK_TYPES ? mask | (1 << bit) : null;
     }
   }
-  return out;
+  return { row, rule, actions: actionsOf(row).length, window: windowMs(rule), mask };
+}
+
+function arm(triggers: ActiveTrigger[]): Arming {
+  const byType = new Map<string, Map<string, Armed[]>>();
+  const typeIndex = new Map<string, number>();
+  for (const row of triggers) {
+    const t = armed(row, typeIndex);
+    let unit = byType.get(row.unit_id);
+    if (!unit) byType.set(row.unit_id, (unit = new Map()));
+    for (const type of firingTypes(t.rule)) {
+      const list = unit.get(type);
+      if (list) list.push(t);
+      else unit.set(type, [t]);
+    }
+  }
+  return { byType, types: [...typeIndex.keys()].slice(0, MASK_TYPES) };
 }
 
 /**
  * The scored, non-DECAY events of the batch that can fire some active trigger of their OU (its type
  * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
  */
-function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): Candidate[] {
-  const armedOf = byUnitAndType(triggers);
+function candidatesOf(result: BatchResult, arming: Arming): Candidate[] {
   const primary = new Map<string, number>();
   for (const o of result.outcomes) if (o.primary) primary.set(o.eventId, o.score);
   const out: Candidate[] = [];
   for (const event of result.events) {
     const score = primary.get(event.id);
-    const listed = armedOf.get(event.unit_id)?.get(event.event_type);
+    const listed = arming.byType.get(event.unit_id)?.get(event.event_type);
     if (score === undefined || event.decay_id !== null || !listed) continue;
-    const listening = listed.filter((t) => mayFire(t.rule, event.event_type, score));
-    if (listening.length > 0) out.push({ event, lead: leadKey(event), score, triggers: listening });
+    let listening: Armed[] | null = null;
+    for (const t of listed) if (mayFire(t.rule, event.event_type, score)) (listening ??= []).push(t);
+    if (listening) out.push({ event, lead: leadKey(event), score, triggers: listening });
   }
   return out;
 }
 
-/** Types a probe's mask can name (bits of an int4); a lead counting a type past them reads every type. */
-const MASK_TYPES = 31;
-
 /**
  * One probe per candidate lead: its latest firings, and its history of the types its candidate
- * sequence and pattern triggers count (a bit mask over the request's `types`) from the start of the
- * widest window among them (none for a lead with only milestones to evaluate), up to its latest
- * candidate event. Each trigger's own window is applied in memory (`fireKey`).
+ * sequence and pattern triggers count (a bit mask over the batch's counted types) from the start of
+ * the widest window among them (none for a lead with only milestones to evaluate), up to its
+ * latest candidate event. Each trigger's own window is applied in memory (`fireKey`).
  */
-function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
+function requestOf(candidates: Candidate[], units: UnitKey[], types: string[]): ContextRequest {
   const unitIndex = new Map(units.map((u, i) => [u.unit_id, i]));
-  const typeIndex = new Map<string, number>();
   const probes = new Map<string, HistoryProbe>();
   for (const c of candidates) {
     const e = c.event;
@@ -96,11 +110,7 @@ function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
     const at = e.occurred_at.getTime();
     for (const t of c.triggers) {
       if (t.rule.kind === 'milestone') continue;
-      for (const type of t.types) {
-        let bit = typeIndex.get(type);
-        if (bit === undefined) typeIndex.set(type, (bit = typeIndex.size));
-        if (probe.mask !== null) probe.mask = bit < MASK_TYPES ? probe.mask | (1 << bit) : null;
-      }
+      probe.mask = probe.mask === null || t.mask === null ? null : probe.mask | t.mask;
       const from = at - t.window;
       if (probe.from_ms === null || from < probe.from_ms) probe.from_ms = from;
       // Exclusive: the millisecond after the latest, so an event stored with microseconds in that millisecond is read.
@@ -109,7 +119,7 @@ function requestOf(candidates: Candidate[], units: UnitKey[]): ContextRequest {
     const seq = Number(e.seq);
     if (seq > probe.max_seq) probe.max_seq = seq;
   }
-  return { probes: [...probes.values()], units, types: [...typeIndex.keys()].slice(0, MASK_TYPES) };
+  return { probes: [...probes.values()], units, types };
 }
 
 /** One action per channel the trigger names: webhook, email, Slack (each firing in activate scope delivers to each). */
@@ -165,7 +175,7 @@ function prepare({ history, last, scopes }: EvaluationContext): Evaluation {
   // `observe` events are stored, never scored: they are no step of a run; `decide` ones fire without delivering.
   const observed = scopeKeys(scopes, 'observe');
   const quiet = scopeKeys(scopes, 'decide');
-  for (const [key, events] of history) {
+  if (observed.size > 0) for (const [key, events] of history) {
     const unitId = key.slice(0, key.indexOf(':'));
     history.set(key, events.filter((e) => !observed.has(`${unitId}:${e.event_type}`)));
   }
@@ -204,15 +214,18 @@ interface BatchContext {
  * context) match it, else read again (trigger-cache.ts).
  */
 async function batchContext(repo: TriggerFiringRepository, result: BatchResult, units: UnitKey[]): Promise<BatchContext> {
+  const read = (candidates: Candidate[], arming: Arming) => repo.context(requestOf(candidates, units, arming.types));
   const cached = cachedTriggers(units);
   if (cached) {
-    const candidates = candidatesOf(result, cached);
-    const context = candidates.length > 0 ? await repo.context(requestOf(candidates, units)) : null;
+    const arming = arm(cached);
+    const candidates = candidatesOf(result, arming);
+    const context = candidates.length > 0 ? await read(candidates, arming) : null;
     if (cacheIsCurrent(units, context?.versions ?? (await repo.unitVersions(units)))) return { triggers: cached, candidates, context };
   }
   const triggers = await refreshTriggers(repo, units);
-  const candidates = candidatesOf(result, triggers);
-  return { triggers, candidates, context: candidates.length > 0 ? await repo.context(requestOf(candidates, units)) : null };
+  const arming = arm(triggers);
+  const candidates = candidatesOf(result, arming);
+  return { triggers, candidates, context: candidates.length > 0 ? await read(candidates, arming) : null };
 }
 
 /**
@@ -225,7 +238,9 @@ async function batchContext(repo: TriggerFiringRepository, result: BatchResult, 
 export async function fireTriggers(trx: Db, result: BatchResult): Promise<WrittenFiring[]> {
   if (result.outcomes.length === 0) return [];
   const repo = createTriggerFiringRepository(trx);
-  const units = [...new Map(result.events.map((e) => [e.unit_id, { org_id: e.org_id, unit_id: e.unit_id }])).values()];
+  const byUnit = new Map<string, UnitKey>();
+  for (const e of result.events) if (!byUnit.has(e.unit_id)) byUnit.set(e.unit_id, { org_id: e.org_id, unit_id: e.unit_id });
+  const units = [...byUnit.values()];
   const { triggers, candidates, context } = await batchContext(repo, result, units);
   if (!context) return [];
   const firedAt = new Date().toISOString();

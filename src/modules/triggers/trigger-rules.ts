@@ -72,17 +72,30 @@ export function mayFire(t: FiringTrigger, eventType: string, score: number): boo
 
 const before = (a: HistoryEvent, b: HistoryEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
-/** The latest event of `type` before `pointer` (no sort, no copy: this runs per candidate and trigger). */
-function latestBefore(events: HistoryEvent[], type: string | undefined, pointer: HistoryEvent): HistoryEvent | undefined {
+/**
+ * The part of a lead's history the current event sees: known before it (seq), in [from, its time],
+ * and, for a new run, after the last firing (seq > after). A test per event, not a filtered copy:
+ * this runs per candidate and trigger.
+ */
+interface Seen {
+  current: HistoryEvent;
+  from: number;
+  after: number;
+}
+
+const sees = (s: Seen, e: HistoryEvent) => e.seq <= s.current.seq && e.seq > s.after && e.at >= s.from && e.at <= s.current.at;
+
+/** The latest seen event of `type` before `pointer`. */
+function latestBefore(history: HistoryEvent[], seen: Seen, type: string | undefined, pointer: HistoryEvent): HistoryEvent | undefined {
   let latest: HistoryEvent | undefined;
-  for (const e of events) if (e.event_type === type && before(e, pointer) && (!latest || before(latest, e))) latest = e;
+  for (const e of history) if (e.event_type === type && sees(seen, e) && before(e, pointer) && (!latest || before(latest, e))) latest = e;
   return latest;
 }
 
-/** How many of `events` are of `type`. */
-function countOf(events: HistoryEvent[], type: string): number {
+/** How many seen events are of `type`. */
+function countOf(history: HistoryEvent[], seen: Seen, type: string): number {
   let n = 0;
-  for (const e of events) if (e.event_type === type) n += 1;
+  for (const e of history) if (e.event_type === type && sees(seen, e)) n += 1;
   return n;
 }
 
@@ -91,11 +104,11 @@ function countOf(events: HistoryEvent[], type: string): number {
  * of each previous step exists inside the window (taking the latest keeps the run as short as it
  * can be, so a run exists exactly when this walk finds one).
  */
-function orderedRun(steps: string[], inWindow: HistoryEvent[], current: HistoryEvent): boolean {
-  if (steps[steps.length - 1] !== current.event_type) return false;
-  let pointer = current;
+function orderedRun(steps: string[], history: HistoryEvent[], seen: Seen): boolean {
+  if (steps[steps.length - 1] !== seen.current.event_type) return false;
+  let pointer = seen.current;
   for (let k = steps.length - 2; k >= 0; k--) {
-    const step = latestBefore(inWindow, steps[k], pointer);
+    const step = latestBefore(history, seen, steps[k], pointer);
     if (!step) return false;
     pointer = step;
   }
@@ -103,17 +116,12 @@ function orderedRun(steps: string[], inWindow: HistoryEvent[], current: HistoryE
 }
 
 /** Unordered: every step type is present in the window, as many times as it is listed. */
-function unorderedRun(steps: string[], inWindow: HistoryEvent[], current: HistoryEvent): boolean {
-  if (!steps.includes(current.event_type)) return false;
+function unorderedRun(steps: string[], history: HistoryEvent[], seen: Seen): boolean {
+  if (!steps.includes(seen.current.event_type)) return false;
   const need = new Map<string, number>();
   for (const s of steps) need.set(s, (need.get(s) ?? 0) + 1);
-  for (const [type, n] of need) if (countOf(inWindow, type) < n) return false;
+  for (const [type, n] of need) if (countOf(history, seen, type) < n) return false;
   return true;
-}
-
-/** The history the current event sees: known before it (seq) and, for a new run, after the last firing. */
-function visible(history: HistoryEvent[], current: HistoryEvent, from: number, after: number): HistoryEvent[] {
-  return history.filter((e) => e.seq <= current.seq && e.seq > after && e.at >= from && e.at <= current.at);
 }
 
 /**
@@ -131,15 +139,15 @@ export function fireKey(t: FiringTrigger, current: HistoryEvent, score: number, 
     const every = t.fire_mode === 'every';
     if (!every && last) return null;
     const steps = t.event_types ?? [];
-    const seen = visible(history, current, current.at - w, every && last ? last.seq : -Infinity);
-    const complete = t.ordered === false ? unorderedRun(steps, seen, current) : orderedRun(steps, seen, current);
+    const seen: Seen = { current, from: current.at - w, after: every && last ? last.seq : -Infinity };
+    const complete = t.ordered === false ? unorderedRun(steps, history, seen) : orderedRun(steps, history, seen);
     return complete ? (every ? `run:${current.id}` : 'once') : null;
   }
   const conditions = t.conditions ?? [];
   if (!conditions.some((c) => c.event_type === current.event_type) || w <= 0) return null;
   if (last && last.at > current.at - w) return null;
   // Trailing window (t − W, t]; firings at least W apart always fall into different tumbling windows.
-  const seen = visible(history, current, current.at - w + 1, -Infinity);
-  const holds = conditions.every((c) => countOf(seen, c.event_type) >= c.min_count);
+  const seen: Seen = { current, from: current.at - w + 1, after: -Infinity };
+  const holds = conditions.every((c) => countOf(history, seen, c.event_type) >= c.min_count);
   return holds ? `window:${Math.floor(current.at / w)}` : null;
 }
