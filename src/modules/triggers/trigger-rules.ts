@@ -50,7 +50,7 @@ export function relevantTypes(t: FiringTrigger): string[] {
   return (t.conditions ?? []).map((c) => c.event_type);
 }
 
-/** The event types whose scoring may fire `t` (what `mayFire` checks of the type), each once. */
+/** The event types whose scoring may fire `t`, each once (the worker finds a batch's candidates by them). */
 export function firingTypes(t: FiringTrigger): string[] {
   if (t.kind === 'milestone') return t.event_type ? [t.event_type] : [];
   const steps = t.event_types ?? [];
@@ -64,10 +64,7 @@ export function firingTypes(t: FiringTrigger): string[] {
  * The worker reads no history and no latest firing for a trigger that cannot fire.
  */
 export function mayFire(t: FiringTrigger, eventType: string, score: number): boolean {
-  if (t.kind === 'milestone') return t.event_type === eventType && score >= (t.score_threshold ?? 0);
-  const steps = t.event_types ?? [];
-  if (t.kind === 'sequence') return t.ordered === false ? steps.includes(eventType) : steps[steps.length - 1] === eventType;
-  return windowMs(t) > 0 && (t.conditions ?? []).some((c) => c.event_type === eventType);
+  return firingTypes(t).includes(eventType) && (t.kind !== 'milestone' || score >= (t.score_threshold ?? 0));
 }
 
 const before = (a: HistoryEvent, b: HistoryEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
