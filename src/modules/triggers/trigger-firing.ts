@@ -77,9 +77,11 @@ function arm(triggers: ActiveTrigger[]): Arming {
 
 /**
  * The scored, non-DECAY events of the batch that can fire some active trigger of their OU (its type
- * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read.
+ * and score allow it, `mayFire`), each with those triggers only: no other trigger needs a read; and
+ * the types the candidates' masks name.
  */
-function candidatesOf(result: BatchResult, arming: Arming): Candidate[] {
+function candidatesOf(result: BatchResult, triggers: ActiveTrigger[]): { candidates: Candidate[]; types: string[] } {
+  const arming = arm(triggers);
   const primary = new Map<string, number>();
   for (const o of result.outcomes) if (o.primary) primary.set(o.eventId, o.score);
   const out: Candidate[] = [];
@@ -91,7 +93,7 @@ function candidatesOf(result: BatchResult, arming: Arming): Candidate[] {
     for (const t of listed) if (mayFire(t.rule, event.event_type, score)) (listening ??= []).push(t);
     if (listening) out.push({ event, lead: leadKey(event), score, triggers: listening });
   }
-  return out;
+  return { candidates: out, types: arming.types };
 }
 
 /**
@@ -214,18 +216,16 @@ interface BatchContext {
  * context) match it, else read again (trigger-cache.ts).
  */
 async function batchContext(repo: TriggerFiringRepository, result: BatchResult, units: UnitKey[]): Promise<BatchContext> {
-  const read = (candidates: Candidate[], arming: Arming) => repo.context(requestOf(candidates, units, arming.types));
+  const read = ({ candidates, types }: ReturnType<typeof candidatesOf>) => (candidates.length > 0 ? repo.context(requestOf(candidates, units, types)) : null);
   const cached = cachedTriggers(units);
   if (cached) {
-    const arming = arm(cached);
-    const candidates = candidatesOf(result, arming);
-    const context = candidates.length > 0 ? await read(candidates, arming) : null;
-    if (cacheIsCurrent(units, context?.versions ?? (await repo.unitVersions(units)))) return { triggers: cached, candidates, context };
+    const found = candidatesOf(result, cached);
+    const context = await read(found);
+    if (cacheIsCurrent(units, context?.versions ?? (await repo.unitVersions(units)))) return { triggers: cached, candidates: found.candidates, context };
   }
   const triggers = await refreshTriggers(repo, units);
-  const arming = arm(triggers);
-  const candidates = candidatesOf(result, arming);
-  return { triggers, candidates, context: candidates.length > 0 ? await read(candidates, arming) : null };
+  const found = candidatesOf(result, triggers);
+  return { triggers, candidates: found.candidates, context: await read(found) };
 }
 
 /**

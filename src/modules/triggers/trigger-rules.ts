@@ -43,7 +43,7 @@ export function windowMs(t: FiringTrigger): number {
   return 0;
 }
 
-/** The event types whose scoring can fire `t`. */
+/** The event types `t` counts: what its history is read of (`firingTypes` are the ones whose scoring may fire it). */
 export function relevantTypes(t: FiringTrigger): string[] {
   if (t.kind === 'milestone') return t.event_type ? [t.event_type] : [];
   if (t.kind === 'sequence') return t.event_types ?? [];
